@@ -1,0 +1,66 @@
+import HTTPCaching
+import NIOCore
+import NIOHTTP1
+
+/// One stored response: immutable once built, shared by every hit (the body buffers are never copied on a hit).
+public final class CachedResponse: Sendable {
+    /// Primary cache key (method class + target + credential partition [+ body hash]).
+    public let key: String
+    /// Client-visible path without query; the purge index groups entries by it.
+    public let path: String
+    /// Client-visible path with query, as the entry was requested.
+    public let target: String
+    /// HMAC of the credential values the route keys on ("-" when none); never a credential itself.
+    public let partition: String
+    /// Secondary key (RFC 9111 §4.1); empty when the response has no `Vary`.
+    public let vary: VaryKey
+    public let status: Int
+    /// End-to-end response fields as the upstream sent them (hop-by-hop and `Age` removed).
+    public let headers: HTTPHeaders
+    /// The body as it arrived, in one or more buffers.
+    public let body: [ByteBuffer]
+    public let bodyLength: Int
+    public let info: StoredResponseInfo
+    public let tags: [String]
+    /// Name of the rule that stored it (for stats and logs), or the empty string.
+    public let rule: String
+    /// When the store may drop the entry (epoch seconds): end of freshness plus every stale window.
+    public let evictAt: Double
+    /// Bytes charged against the memory budget.
+    public let cost: Int
+
+    public init(
+        key: String,
+        path: String,
+        target: String,
+        partition: String,
+        vary: VaryKey,
+        status: Int,
+        headers: HTTPHeaders,
+        body: [ByteBuffer],
+        info: StoredResponseInfo,
+        tags: [String],
+        rule: String,
+        evictAt: Double
+    ) {
+        self.key = key
+        self.path = path
+        self.target = target
+        self.partition = partition
+        self.vary = vary
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.bodyLength = body.reduce(0) { $0 + $1.readableBytes }
+        self.info = info
+        self.tags = tags
+        self.rule = rule
+        self.evictAt = evictAt
+        self.cost = Self.overhead + key.utf8.count + target.utf8.count
+            + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 }
+            + body.reduce(0) { $0 + $1.capacity }
+    }
+
+    /// Fixed per-entry charge for the object, its index slots and bookkeeping.
+    static let overhead = 512
+}

@@ -1,0 +1,36 @@
+/// What an invalidation drops. `partition == nil` means every credential partition.
+public enum PurgeSelector: Sendable {
+    /// Entries requested with exactly this target (path + query), any method or variant.
+    case target(String, partition: String?)
+    /// Entries whose path (without query) equals this path, whatever the query.
+    case path(String, partition: String?)
+    /// Entries whose path starts with this prefix.
+    case prefix(String, partition: String?)
+    /// Entries whose path satisfies the predicate (a configured path pattern).
+    case pathMatching(@Sendable (String) -> Bool, partition: String?)
+    /// Entries stored with this tag.
+    case tag(String, partition: String?)
+
+    var partition: String? {
+        switch self {
+        case .target(_, let p), .path(_, let p), .prefix(_, let p), .pathMatching(_, let p), .tag(_, let p): return p
+        }
+    }
+
+    /// The path whose shard holds every candidate, when the selector names one path.
+    var singlePath: String? {
+        switch self {
+        case .target(let target, _): return target.pathWithoutQuery
+        case .path(let path, _): return path
+        default: return nil
+        }
+    }
+}
+
+extension String {
+    /// The part before `?`.
+    public var pathWithoutQuery: String {
+        guard let index = self.utf8.firstIndex(of: UInt8(ascii: "?")) else { return self }
+        return String(self[..<index])
+    }
+}

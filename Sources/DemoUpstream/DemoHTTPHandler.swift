@@ -1,0 +1,188 @@
+import NIOCore
+import NIOHTTP1
+
+/// One per connection, behind `configureHTTPServerPipeline` (which serialises pipelined requests). It counts each
+/// request as its head arrives, consumes the body the way the route needs, then writes the route's response:
+/// after an optional head delay, and for streamed bodies one chunk at a time, each after the previous write completed.
+/// Everything runs on the channel's event loop; timers use `scheduleTask`, never a sleeping thread.
+final class DemoHTTPHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    // MARK: State
+
+    private struct Pending {
+        var head: HTTPRequestHead
+        var path: String
+        var query: String?
+        var requestNumber: Int
+        var endpoint: DemoEndpoint
+        var sink: BodySink
+    }
+
+    private struct InFlight {
+        var keepAlive: Bool
+        var isHead: Bool
+        var onFinish: (@Sendable () -> Void)?
+        var scheduled: Scheduled<Void>?
+    }
+
+    private let router: DemoRouter
+    private let state: DemoState
+    private let scheme: String
+    private var pending: Pending?
+    private var inFlight: InFlight?
+    private var isOpen = true
+
+    init(router: DemoRouter, state: DemoState, isTLS: Bool) {
+        self.router = router
+        self.state = state
+        self.scheme = isTLS ? "https" : "http"
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch self.unwrapInboundIn(data) {
+        case .head(let head):
+            let (path, query) = DemoRequest.splitURI(head.uri)
+            let arrival = self.state.recordArrival(method: head.method.rawValue, path: path, headers: head.headers)
+            let endpoint: DemoEndpoint =
+                arrival.injectedStatus.map { .injected(status: $0, family: APIFamily(path: path)) }
+                ?? DemoEndpoint.resolve(method: head.method, path: path)
+            let mode = endpoint.bodyMode(contentType: head.headers.first(name: "content-type"))
+            self.pending = Pending(
+                head: head,
+                path: path,
+                query: query,
+                requestNumber: arrival.requestNumber,
+                endpoint: endpoint,
+                sink: BodySink(mode: mode)
+            )
+            if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                let continueHead = HTTPResponseHead(version: head.version, status: .continue)
+                context.writeAndFlush(self.wrapOutboundOut(.head(continueHead)), promise: nil)
+            }
+        case .body(let buffer):
+            self.pending?.sink.consume(buffer)
+        case .end:
+            guard var pending = self.pending else { return }
+            self.pending = nil
+            let host = pending.head.headers.first(name: "host") ?? "127.0.0.1:\(self.state.port)"
+            let request = DemoRequest(
+                head: pending.head,
+                path: pending.path,
+                query: pending.query,
+                requestNumber: pending.requestNumber,
+                body: pending.sink.finish(),
+                origin: "\(self.scheme)://\(host)"
+            )
+            let response = self.router.respond(to: request, endpoint: pending.endpoint)
+            self.start(response, head: pending.head, context: context)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.isOpen = false
+        self.pending = nil
+        self.finishInFlight()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+
+    // MARK: Writing
+
+    private func start(_ response: DemoResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
+        self.inFlight = InFlight(keepAlive: head.isKeepAlive, isHead: head.method == .HEAD, onFinish: response.onFinish)
+        guard response.headDelay > .zero else {
+            self.write(response, context: context)
+            return
+        }
+        self.inFlight?.scheduled = context.eventLoop.assumeIsolated().scheduleTask(in: response.headDelay) {
+            self.write(response, context: context)
+        }
+    }
+
+    private func write(_ response: DemoResponse, context: ChannelHandlerContext) {
+        guard self.isOpen, let inFlight = self.inFlight else { return }
+        var headers = response.headers
+        headers.replaceOrAdd(name: "date", value: HTTPDate.now())
+        if !inFlight.keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+        let status = response.status
+        let framed = status != .notModified && status != .noContent && status.code >= 200
+        let sendsBody = framed && !inFlight.isHead
+
+        switch response.body {
+        case .never:
+            return
+        case .empty:
+            if framed && !headers.contains(name: "content-length") { headers.add(name: "content-length", value: "0") }
+            context.write(self.wrapOutboundOut(.head(self.head(status, headers))), promise: nil)
+            self.writeEnd(context: context)
+        case .full(let buffer):
+            if framed { headers.replaceOrAdd(name: "content-length", value: String(buffer.readableBytes)) }
+            context.write(self.wrapOutboundOut(.head(self.head(status, headers))), promise: nil)
+            if sendsBody && buffer.readableBytes > 0 {
+                context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            }
+            self.writeEnd(context: context)
+        case .streamed(let body):
+            if let length = body.contentLength {
+                headers.replaceOrAdd(name: "content-length", value: String(length))
+            } else if !inFlight.isHead {
+                headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+            }
+            context.writeAndFlush(self.wrapOutboundOut(.head(self.head(status, headers))), promise: nil)
+            if sendsBody && body.chunkCount > 0 {
+                self.writeChunk(0, of: body, context: context)
+            } else {
+                self.writeEnd(context: context)
+            }
+        }
+    }
+
+    /// Writes chunk `index`; the next one follows when this write completed (backpressure), after the chunk delay.
+    private func writeChunk(_ index: Int, of body: StreamedBody, context: ChannelHandlerContext) {
+        guard self.isOpen else { return }
+        let chunk = body.makeChunk(index)
+        let written = context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(chunk))))
+        written.assumeIsolated().whenComplete { result in
+            guard case .success = result, self.isOpen else { return }
+            let next = index + 1
+            if next == body.chunkCount {
+                self.writeEnd(context: context)
+            } else if body.chunkDelay > .zero {
+                self.inFlight?.scheduled = context.eventLoop.assumeIsolated().scheduleTask(in: body.chunkDelay) {
+                    self.writeChunk(next, of: body, context: context)
+                }
+            } else {
+                // A write can complete inside the flush above; hop once so large bodies don't recurse.
+                context.eventLoop.assumeIsolated().execute { self.writeChunk(next, of: body, context: context) }
+            }
+        }
+    }
+
+    private func writeEnd(context: ChannelHandlerContext) {
+        let keepAlive = self.inFlight?.keepAlive ?? true
+        let written = context.writeAndFlush(self.wrapOutboundOut(.end(nil)))
+        self.finishInFlight()
+        if !keepAlive {
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    /// Runs the response's `onFinish` once and cancels its timer (if the connection went away first).
+    private func finishInFlight() {
+        guard let inFlight = self.inFlight else { return }
+        self.inFlight = nil
+        inFlight.scheduled?.cancel()
+        inFlight.onFinish?()
+    }
+
+    private func head(_ status: HTTPResponseStatus, _ headers: HTTPHeaders) -> HTTPResponseHead {
+        HTTPResponseHead(version: .http1_1, status: status, headers: headers)
+    }
+}

@@ -1,0 +1,183 @@
+/// Finds where tables, array-of-table entries and keys are written in a TOML document, since
+/// TOMLKit reports positions only for syntax errors.
+///
+/// A light scanner, not a parser: it tracks strings (basic, literal, multi-line), comments and
+/// bracket depth well enough to recognize `[table]`, `[[array]]` and `key = ...` lines of any valid
+/// document. Dotted keys are recorded whole and under their first component.
+struct LineLocator {
+    /// A table: `name` "" is the root; `index` is the 0-based entry of an array of tables.
+    struct Section: Hashable {
+        var name: String
+        var index: Int?
+
+        static let root = Section(name: "", index: nil)
+    }
+
+    private var headerLines: [Section: Int] = [:]
+    private var keyLines: [Section: [String: Int]] = [:]
+
+    init(text: String) {
+        var current = Section.root
+        var arrayCounts: [String: Int] = [:]
+        var scanner = Scanner()
+        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = offset + 1
+            let trimmed = rawLine.drop(while: { $0 == " " || $0 == "\t" })
+            if scanner.isAtTopLevel {
+                if trimmed.hasPrefix("[[") {
+                    let name = Self.headerName(trimmed.dropFirst(2), closing: "]]")
+                    let index = arrayCounts[name, default: 0]
+                    arrayCounts[name] = index + 1
+                    current = Section(name: name, index: index)
+                    self.headerLines[current] = self.headerLines[current] ?? line
+                    scanner.scan(Self.afterHeader(trimmed))
+                    continue
+                }
+                if trimmed.hasPrefix("[") {
+                    current = Section(name: Self.headerName(trimmed.dropFirst(), closing: "]"), index: nil)
+                    self.headerLines[current] = self.headerLines[current] ?? line
+                    scanner.scan(Self.afterHeader(trimmed))
+                    continue
+                }
+                if let equals = Self.keyEnd(trimmed) {
+                    let key = Self.unquote(trimmed[..<equals])
+                    self.record(key, line: line, in: current)
+                    if let dot = key.firstIndex(of: "."), !key.hasPrefix("\"") {
+                        self.record(String(key[..<dot]), line: line, in: current)
+                    }
+                    scanner.scan(trimmed[trimmed.index(after: equals)...])
+                    continue
+                }
+            }
+            scanner.scan(trimmed)
+        }
+    }
+
+    /// Line of the `[name]` / n-th `[[name]]` header.
+    func line(of section: Section) -> Int? {
+        self.headerLines[section]
+    }
+
+    /// Line where `key` is assigned in `section`.
+    func line(of key: String, in section: Section) -> Int? {
+        self.keyLines[section]?[key]
+    }
+
+    private mutating func record(_ key: String, line: Int, in section: Section) {
+        if self.keyLines[section]?[key] == nil {
+            self.keyLines[section, default: [:]][key] = line
+        }
+    }
+
+    private static func headerName(_ text: Substring, closing: String) -> String {
+        let end = text.firstRange(of: closing)?.lowerBound ?? text.endIndex
+        return Self.unquote(text[..<end])
+    }
+
+    private static func afterHeader(_ text: Substring) -> Substring {
+        guard let close = text.lastIndex(of: "]") else {
+            return ""
+        }
+        return text[text.index(after: close)...]
+    }
+
+    /// Index of the `=` of a `key = value` line, if the line starts with a key.
+    private static func keyEnd(_ text: Substring) -> Substring.Index? {
+        guard let first = text.first, first != "#" else {
+            return nil
+        }
+        var inQuote: Character?
+        for index in text.indices {
+            let character = text[index]
+            if let quote = inQuote {
+                if character == quote {
+                    inQuote = nil
+                }
+            } else if character == "\"" || character == "'" {
+                inQuote = character
+            } else if character == "=" {
+                return index
+            } else if character == "#" {
+                return nil
+            }
+        }
+        return nil
+    }
+
+    private static func unquote(_ text: Substring) -> String {
+        var key = text.trimmed(of: " \t\r")
+        if key.count >= 2, let first = key.first, first == "\"" || first == "'", key.last == first {
+            key = String(key.dropFirst().dropLast())
+        }
+        return key
+    }
+
+    /// Carries string and bracket state from one line to the next.
+    private struct Scanner {
+        private var depth = 0
+        private var multiline: String?  // the closing delimiter of an open multi-line string
+
+        var isAtTopLevel: Bool {
+            self.depth == 0 && self.multiline == nil
+        }
+
+        mutating func scan(_ text: Substring) {
+            var rest = text
+            while !rest.isEmpty {
+                if let closing = self.multiline {
+                    guard let end = Self.find(closing, in: rest, escapes: closing == "\"\"\"") else {
+                        return
+                    }
+                    self.multiline = nil
+                    rest = rest[end...]
+                    continue
+                }
+                let character = rest.removeFirst()
+                switch character {
+                case "#":
+                    return
+                case "[", "{":
+                    self.depth += 1
+                case "]", "}":
+                    self.depth = max(0, self.depth - 1)
+                case "\"", "'":
+                    let triple = String(repeating: character, count: 3)
+                    if rest.hasPrefix(String(repeating: character, count: 2)) {
+                        rest = rest.dropFirst(2)
+                        self.multiline = triple
+                    } else if let end = Self.find(String(character), in: rest, escapes: character == "\"") {
+                        rest = rest[end...]
+                    } else {
+                        return
+                    }
+                default:
+                    break
+                }
+            }
+        }
+
+        /// The index just past `delimiter` in `text`, skipping backslash escapes in basic strings.
+        private static func find(_ delimiter: String, in text: Substring, escapes: Bool) -> Substring.Index? {
+            var index = text.startIndex
+            while index < text.endIndex {
+                if escapes && text[index] == "\\" {
+                    index = text.index(index, offsetBy: 2, limitedBy: text.endIndex) ?? text.endIndex
+                    continue
+                }
+                if text[index...].hasPrefix(delimiter) {
+                    return text.index(index, offsetBy: delimiter.count)
+                }
+                index = text.index(after: index)
+            }
+            return nil
+        }
+    }
+}
+
+extension StringProtocol {
+    func trimmed(of set: String) -> String {
+        let start = self.firstIndex(where: { !set.contains($0) }) ?? self.endIndex
+        let end = self.lastIndex(where: { !set.contains($0) }).map { self.index(after: $0) } ?? start
+        return String(self[start..<Swift.max(start, end)])
+    }
+}

@@ -1,0 +1,33 @@
+/// One `[[upstream]]`: requests whose path is at or under `prefix` go to `url`, prefix stripped.
+public struct UpstreamSettings: Sendable, Equatable {
+    /// Unique, `[a-z0-9_-]+`; used in logs and metric labels.
+    public var name: String
+    /// "/" or "/segment[/segment...]" without a trailing slash; unique. Match it on segment
+    /// boundaries: "/eleven" does not cover "/elevenlabs".
+    public var prefix: String
+    public var url: UpstreamURL
+    /// Lower-cased request headers whose (hashed) values partition the cache, e.g. "xi-api-key".
+    public var keyHeaders: [String]
+    /// Extra CA bundle (PEM) to trust for this https upstream; an existing, readable file.
+    public var caFile: String?
+    public var connectTimeout: Duration
+    public var readTimeout: Duration
+
+    public init(
+        name: String,
+        prefix: String,
+        url: UpstreamURL,
+        keyHeaders: [String] = [],
+        caFile: String? = nil,
+        connectTimeout: Duration = .seconds(5),
+        readTimeout: Duration = .seconds(300)
+    ) {
+        self.name = name
+        self.prefix = prefix
+        self.url = url
+        self.keyHeaders = keyHeaders
+        self.caFile = caFile
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+    }
+}

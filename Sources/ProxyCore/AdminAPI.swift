@@ -1,0 +1,106 @@
+import CacheStore
+import Crypto
+import Foundation
+import NIOHTTP1
+
+/// The admin endpoints, independent of the transport: a request in, a status and a JSON body out.
+/// Served only on `admin_listen`, behind `Authorization: Bearer <admin_token>`.
+struct AdminAPI: Sendable {
+    let server: ProxyServer
+    let token: String
+
+    struct Reply {
+        var status: HTTPResponseStatus
+        var json: String
+        var extraHeaders: [(String, String)] = []
+    }
+
+    func handle(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8]) -> Reply {
+        let path = uri.pathWithoutQuery
+        if method == .GET, path == "/healthz" {
+            return Reply(status: .ok, json: #"{"status":"ok"}"#)
+        }
+        guard self.isAuthorized(headers) else {
+            return Reply(
+                status: .unauthorized,
+                json: #"{"error":"missing or wrong bearer token"}"#,
+                extraHeaders: [("www-authenticate", "Bearer realm=\"reprise-admin\"")]
+            )
+        }
+        switch (method, path) {
+        case (.GET, "/readyz"):
+            return Reply(status: .ok, json: #"{"status":"ready"}"#)
+        case (.GET, "/stats"):
+            return Reply(status: .ok, json: self.stats())
+        case (.POST, "/purge"):
+            return self.purge(body: body)
+        case (.RAW(value: "PURGE"), _):
+            let dropped = self.server.store.purge(.target(uri, partition: nil))
+            return Reply(status: .ok, json: "{\"purged\":\(dropped)}")
+        default:
+            return Reply(status: .notFound, json: #"{"error":"no such admin endpoint"}"#)
+        }
+    }
+
+    // MARK: - Endpoints
+
+    private func purge(body: [UInt8]) -> Reply {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            return Reply(
+                status: .badRequest,
+                json: #"{"error":"expected a JSON object like {\"urls\":[],\"tags\":[],\"prefixes\":[]}"}"#
+            )
+        }
+        func strings(_ key: String) -> [String]? {
+            guard let value = object[key] else { return [] }
+            return value as? [String]
+        }
+        guard let urls = strings("urls"), let tags = strings("tags"), let prefixes = strings("prefixes") else {
+            return Reply(status: .badRequest, json: #"{"error":"urls, tags and prefixes must be arrays of strings"}"#)
+        }
+        let store = self.server.store
+        var dropped = 0
+        for url in urls { dropped += store.purge(.target(Self.target(of: url), partition: nil)) }
+        for tag in tags { dropped += store.purge(.tag(tag, partition: nil)) }
+        for prefix in prefixes { dropped += store.purge(.prefix(prefix, partition: nil)) }
+        return Reply(status: .ok, json: "{\"purged\":\(dropped)}")
+    }
+
+    private func stats() -> String {
+        let counters = self.server.proxy.counters
+        let statistics = self.server.store.statistics
+        let hits = counters.hits.load(ordering: .relaxed)
+        let misses = counters.misses.load(ordering: .relaxed)
+        let ratio = hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses)
+        return """
+            {"requests":\(counters.requests.load(ordering: .relaxed)),"hits":\(hits),"forwarded":\(misses),\
+            "hit_ratio":\(ratio),"stored":\(counters.stored.load(ordering: .relaxed)),\
+            "upstream_errors":\(counters.upstreamErrors.load(ordering: .relaxed)),\
+            "invalidated":\(counters.invalidations.load(ordering: .relaxed)),\
+            "bytes_from_cache":\(counters.bytesFromCache.load(ordering: .relaxed)),\
+            "memory":{"entries":\(statistics.entries),"bytes":\(statistics.bytes),\
+            "budget":\(self.server.store.budget),"evictions":\(statistics.evictions)}}
+            """
+    }
+
+    // MARK: - Helpers
+
+    /// "http://host/path?q" or "/path?q" → "/path?q".
+    static func target(of url: String) -> String {
+        guard let scheme = url.range(of: "://") else { return url }
+        let rest = url[scheme.upperBound...]
+        guard let slash = rest.firstIndex(of: "/") else { return "/" }
+        return String(rest[slash...])
+    }
+
+    /// Constant-time comparison of the bearer token.
+    private func isAuthorized(_ headers: HTTPHeaders) -> Bool {
+        guard !self.token.isEmpty, let value = headers.first(name: "authorization") else { return false }
+        let prefix = "Bearer "
+        guard value.count > prefix.count, value.lowercased().hasPrefix("bearer ") else { return false }
+        let presented = Array(value.dropFirst(prefix.count).utf8)
+        let expected = Array(self.token.utf8)
+        // Compare digests so that the time taken does not depend on where the bytes differ.
+        return SHA256.hash(data: presented) == SHA256.hash(data: expected)
+    }
+}

@@ -1,0 +1,65 @@
+import NIOCore
+import NIOHTTP1
+
+/// The short JSON bodies Reprise answers with when it cannot forward: `{"error": ..., "upstream": name}`.
+struct ErrorResponse {
+    var status: HTTPResponseStatus
+    var message: String
+    var upstream: String?
+    /// Close the connection after this response (malformed input, oversize bodies).
+    var close: Bool = false
+
+    static func upstreamUnreachable(_ upstream: String) -> ErrorResponse {
+        ErrorResponse(status: .badGateway, message: "upstream unreachable", upstream: upstream)
+    }
+
+    static func upstreamTimeout(_ upstream: String) -> ErrorResponse {
+        ErrorResponse(status: .gatewayTimeout, message: "upstream timed out", upstream: upstream)
+    }
+
+    static func upstreamFailed(_ upstream: String) -> ErrorResponse {
+        ErrorResponse(status: .badGateway, message: "upstream connection failed", upstream: upstream)
+    }
+
+    static let noRoute = ErrorResponse(status: .notFound, message: "no upstream is configured for this path")
+
+    var body: String {
+        var json = "{\"error\":\"\(Self.escape(self.message))\""
+        if let upstream = self.upstream { json += ",\"upstream\":\"\(Self.escape(upstream))\"" }
+        return json + "}\n"
+    }
+
+    func head(version: HTTPVersion, cacheStatus: String?) -> (HTTPResponseHead, ByteBuffer) {
+        let buffer = ByteBuffer(string: self.body)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(5)
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-length", value: String(buffer.readableBytes))
+        headers.add(name: "cache-control", value: "no-store")
+        if let cacheStatus { headers.add(name: "cache-status", value: cacheStatus) }
+        if self.close { headers.add(name: "connection", value: "close") }
+        return (HTTPResponseHead(version: version, status: self.status, headers: headers), buffer)
+    }
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,49 @@
+import CacheStore
+import Logging
+import NIOConcurrencyHelpers
+import ProxyConfig
+import Synchronization
+
+/// State shared by every connection of one proxy: the cache, the credential hasher, the clock, counters, and
+/// the current routing table (swapped whole on reload).
+final class ProxyContext: Sendable {
+    let store: MemoryStore<LRUPolicy>
+    let hasher: CredentialHasher
+    let clock: WallClock
+    let logger: Logger
+    let counters = ProxyCounters()
+    private let tableBox: NIOLockedValueBox<RoutingTable>
+
+    init(table: RoutingTable, store: MemoryStore<LRUPolicy>, hasher: CredentialHasher, clock: WallClock, logger: Logger) {
+        self.tableBox = NIOLockedValueBox(table)
+        self.store = store
+        self.hasher = hasher
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The table new requests use.
+    var table: RoutingTable { self.tableBox.withLockedValue { $0 } }
+
+    /// Installs a new table; returns the old one so that its clients can be shut down once idle.
+    func swapTable(_ table: RoutingTable) -> RoutingTable {
+        self.tableBox.withLockedValue { current in
+            let old = current
+            current = table
+            return old
+        }
+    }
+}
+
+/// Totals since start, read by `/stats`.
+final class ProxyCounters: Sendable {
+    let requests = Atomic<Int>(0)
+    let hits = Atomic<Int>(0)
+    let misses = Atomic<Int>(0)
+    let bypasses = Atomic<Int>(0)
+    let stored = Atomic<Int>(0)
+    let upstreamErrors = Atomic<Int>(0)
+    let invalidations = Atomic<Int>(0)
+    let bytesFromCache = Atomic<Int>(0)
+
+}

@@ -1,0 +1,104 @@
+import CacheStore
+import HTTPCaching
+import NIOCore
+import NIOHTTP1
+
+extension ProxyHandler {
+    /// Looks the request up in the store and answers it when a stored response may be used.
+    /// Returns true when the request was answered.
+    func lookup(_ state: inout RequestState, context: ChannelHandlerContext) -> Bool {
+        let head = state.head
+        guard state.route.rule?.cache != false else {
+            state.forward = .bypass
+            state.detail = "rule"
+            return false
+        }
+        let hasRequestDirectives = head.headers.contains(name: "cache-control") || head.headers.contains(name: "pragma")
+        let requestDirectives = hasRequestDirectives ? CacheControl(headers: head.headers) : CacheControl()
+        // RFC 9111 §5.2.1.5: no-store in the request: neither use nor store a response.
+        if requestDirectives.noStore {
+            state.forward = .bypass
+            state.detail = NotStorableReason.requestNoStore.rawValue
+            return false
+        }
+
+        let partition = self.proxy.hasher.partition(names: state.route.keyHeaders, headers: head.headers)
+        let key = "GET " + head.uri + " " + partition
+        let rule = state.route.rule
+        state.plan = StorePlan(
+            key: key,
+            partition: partition,
+            policy: state.table.storagePolicy(for: rule),
+            staleDefaults: state.table.staleDefaults(for: rule)
+        )
+
+        let now = state.requestTime
+        switch self.proxy.store.lookup(key: key, path: state.path, now: now, matching: { $0.matches(head.headers) }) {
+        case .hit(let entry):
+            let decision =
+                hasRequestDirectives || !entry.info.freshness.isFresh(now: now)
+                || entry.info.cacheControl.noCache
+                ? Reuse.decide(requestHeaders: head.headers, stored: entry.info, now: now, defaults: state.plan!.staleDefaults)
+                : .fresh
+            switch decision {
+            case .fresh:
+                self.serveHit(entry, state: state, now: now, context: context)
+                return true
+            case .staleAllowed:
+                self.serveHit(entry, state: state, now: now, context: context)
+                return true
+            case .revalidate(let reason):
+                state.forward = requestDirectives.noCache || reason.isRequestDriven ? .request : .stale
+            }
+        case .varyMiss:
+            state.forward = .varyMiss
+        case .miss:
+            state.forward = .uriMiss
+        }
+
+        // RFC 9111 §5.2.1.7: only-if-cached and nothing usable → 504.
+        if requestDirectives.onlyIfCached {
+            self.respondError(
+                ErrorResponse(status: .gatewayTimeout, message: "only-if-cached: no stored response can be used"),
+                version: head.version,
+                cacheStatus: CacheStatus(hit: false, forward: state.forward, detail: "only-if-cached").headerValue
+            )
+            return true
+        }
+        return false
+    }
+
+    /// Answers from a stored response. The body buffers are shared with the store, never copied.
+    func serveHit(_ entry: CachedResponse, state: RequestState, now: Double, context: ChannelHandlerContext) {
+        let age = entry.info.freshness.ageHeaderValue(now: now)
+        var headers = entry.headers
+        headers.add(name: "age", value: String(age))
+        headers.add(name: "cache-status", value: "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now))")
+        if let clientCacheControl = state.route.rule?.clientCacheControl {
+            headers.replaceOrAdd(name: "cache-control", value: clientCacheControl)
+        }
+        if !self.keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+        let head = HTTPResponseHead(
+            version: state.head.version,
+            status: HTTPResponseStatus(statusCode: entry.status),
+            headers: headers
+        )
+        self.current = nil
+        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+        if state.head.method != .HEAD {
+            for buffer in entry.body {
+                context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            }
+            self.proxy.counters.bytesFromCache.wrappingAdd(entry.bodyLength, ordering: .relaxed)
+        }
+        self.proxy.counters.hits.wrappingAdd(1, ordering: .relaxed)
+        self.writeEnd(context: context)
+    }
+}
+
+extension RevalidateReason {
+    /// Whether the client's own directives (not the stored response's staleness) forced the trip upstream.
+    var isRequestDriven: Bool {
+        self.rawValue.hasPrefix("request")
+    }
+}

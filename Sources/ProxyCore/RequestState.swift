@@ -1,0 +1,51 @@
+import CacheStore
+import HTTPCaching
+import NIOHTTP1
+
+/// What the handler knows about the request it is answering.
+struct RequestState {
+    let head: HTTPRequestHead
+    let route: Route
+    let table: RoutingTable
+    /// Client path without the query.
+    let path: String
+    /// When the request arrived (epoch seconds): the RFC 9111 §4.2.3 request_time.
+    let requestTime: Double
+
+    /// Why the request goes upstream (the `Cache-Status` fwd parameter).
+    var forward: CacheStatus.ForwardReason = .uriMiss
+    /// Why the response will not be stored, when known before the upstream answers.
+    var detail: String?
+    /// Set when the response may be stored under this key.
+    var plan: StorePlan?
+    var exchange: UpstreamExchange?
+    var responseStarted = false
+    /// The response being stored while it streams; nil when it will not be stored.
+    var pending: PendingEntry?
+
+    init(head: HTTPRequestHead, route: Route, table: RoutingTable, path: String, now: Double) {
+        self.head = head
+        self.route = route
+        self.table = table
+        self.path = path
+        self.requestTime = now
+    }
+}
+
+/// Where a cacheable response would be stored.
+struct StorePlan {
+    let key: String
+    let partition: String
+    let policy: StoragePolicy
+    let staleDefaults: StaleDefaults
+}
+
+/// A response that is being stored as it streams; committed only when the upstream finished cleanly.
+struct PendingEntry {
+    let status: Int
+    let headers: HTTPHeaders
+    let vary: VaryKey
+    let info: StoredResponseInfo
+    let evictAt: Double
+    var collector: BodyCollector
+}

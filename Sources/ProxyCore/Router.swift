@@ -1,0 +1,45 @@
+import ProxyConfig
+
+/// Where a request goes: which upstream, which rule, and the upstream path it maps to.
+struct Route {
+    let upstream: UpstreamRuntime
+    let rule: RuleSettings?
+
+    /// Credential headers that partition this route's entries.
+    var keyHeaders: [String] { self.rule?.keyHeaders ?? self.upstream.settings.keyHeaders }
+}
+
+/// Resolves paths to upstreams (longest prefix wins) and requests to rules (first match wins).
+struct Router {
+    let upstreams: [UpstreamRuntime]
+    let rules: [RuleSettings]
+
+    init(upstreams: [UpstreamRuntime], rules: [RuleSettings]) {
+        // Longest prefix first, so "/elevenlabs" wins over "/".
+        self.upstreams = upstreams.sorted { $0.settings.prefix.utf8.count > $1.settings.prefix.utf8.count }
+        self.rules = rules
+    }
+
+    func route(method: String, path: String) -> Route? {
+        guard let upstream = self.upstream(for: path) else { return nil }
+        // A HEAD is answered from the GET entry, so GET rules apply to it.
+        let ruleMethod = method == "HEAD" ? "GET" : method
+        let rule = self.rules.first { $0.match.matches(method: ruleMethod, path: path) }
+        return Route(upstream: upstream, rule: rule)
+    }
+
+    func upstream(for path: String) -> UpstreamRuntime? {
+        for upstream in self.upstreams where Self.path(path, isUnder: upstream.settings.prefix) {
+            return upstream
+        }
+        return nil
+    }
+
+    /// "/elevenlabs" covers "/elevenlabs" and "/elevenlabs/..." but not "/elevenlabsX".
+    static func path(_ path: String, isUnder prefix: String) -> Bool {
+        if prefix == "/" { return path.hasPrefix("/") }
+        guard path.hasPrefix(prefix) else { return false }
+        let rest = path.utf8.dropFirst(prefix.utf8.count)
+        return rest.isEmpty || rest.first == UInt8(ascii: "/") || rest.first == UInt8(ascii: "?")
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct Reprise: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reprise",
+        abstract: "A caching reverse proxy for expensive APIs.",
+        subcommands: [RunCommand.self, CheckCommand.self, DemoCommand.self, UpstreamCommand.self],
+        defaultSubcommand: RunCommand.self
+    )
+}
