@@ -75,7 +75,7 @@ enum DemoEndpoint {
         case "test":
             guard segments.count == 2 else { return .notFound }
             switch segments[1] {
-            case "cache": return only(isGet, .testCache)
+            case "cache": return .testCache
             case "echo": return .testEcho
             case "large": return only(isGet, .testLarge)
             case "upload": return only(method == .POST || method == .PUT, .testUpload)

@@ -60,7 +60,9 @@ struct DemoResponse {
 
     /// FastAPI's 422 for a missing required field.
     static func validationError(field: String, location: String = "body") -> DemoResponse {
-        let detail: [String: Any] = ["type": "missing", "loc": [location, field], "msg": "Field required", "input": NSNull()]
+        let detail: [String: Any] = [
+            "type": "missing", "loc": [location, field], "msg": "Field required", "input": NSNull(),
+        ]
         return self.json(.unprocessableEntity, ["detail": [detail]], headers: [("server", "uvicorn")])
     }
 

@@ -30,6 +30,7 @@ public final class DemoUpstream: Sendable {
     private let options: Options
     private let state = DemoState()
     private let serverChannel = Mutex<Channel?>(nil)
+    private let isShutDown = Mutex(false)
     private let group: MultiThreadedEventLoopGroup
 
     public init(options: Options = .init()) {
@@ -67,7 +68,13 @@ public final class DemoUpstream: Sendable {
         return boundPort
     }
 
+    /// Closes the listener and every open connection; calling it again does nothing.
     public func shutdown() async throws {
+        let first = self.isShutDown.withLock { isShutDown in
+            defer { isShutDown = true }
+            return !isShutDown
+        }
+        guard first else { return }
         let channel = self.serverChannel.withLock { channel -> Channel? in
             defer { channel = nil }
             return channel

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -9,6 +11,7 @@ enum HTTPDate {
     // MARK: Constants
 
     private static let weekdays = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]  // 1970-01-01 was a Thursday
+    private static let cache = Mutex<(seconds: Int64, text: String)>((0, ""))
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     // MARK: Clock
@@ -26,8 +29,13 @@ enum HTTPDate {
         return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 
+    /// The current time as IMF-fixdate, formatted once per second.
     static func now() -> String {
-        self.format(self.nowSeconds())
+        let seconds = self.nowSeconds()
+        if let cached = self.cache.withLock({ $0.seconds == seconds ? $0.text : nil }) { return cached }
+        let text = self.format(seconds)
+        self.cache.withLock { $0 = (seconds, text) }
+        return text
     }
 
     // MARK: Formatting
@@ -38,8 +46,9 @@ enum HTTPDate {
         let secondsOfDay = Int(epochSeconds - Int64(days) * 86_400)
         let (year, month, day) = self.civil(fromDays: days)
         let weekday = self.weekdays[((days % 7) + 7) % 7]
-        return "\(weekday), \(self.pad2(day)) \(self.months[month - 1]) \(year) "
-            + "\(self.pad2(secondsOfDay / 3600)):\(self.pad2(secondsOfDay / 60 % 60)):\(self.pad2(secondsOfDay % 60)) GMT"
+        let (hour, minute, second) = (secondsOfDay / 3600, secondsOfDay / 60 % 60, secondsOfDay % 60)
+        let clock = "\(self.pad2(hour)):\(self.pad2(minute)):\(self.pad2(second))"
+        return "\(weekday), \(self.pad2(day)) \(self.months[month - 1]) \(year) \(clock) GMT"
     }
 
     // MARK: Parsing

@@ -102,7 +102,7 @@ struct MultipartParser: Sendable {
                     self.state = .failed
                 }
             case .headers:
-                if self.pending.count >= 2 && self.pending[0] == UInt8(ascii: "\r") && self.pending[1] == UInt8(ascii: "\n") {
+                if self.pending.starts(with: [UInt8(ascii: "\r"), UInt8(ascii: "\n")]) {
                     self.pending.removeFirst(2)  // a part without headers
                     self.current = MultipartPart()
                     self.state = .seekingDelimiter(inPart: true)

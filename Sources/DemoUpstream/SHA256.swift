@@ -24,7 +24,9 @@ struct SHA256 {
         padded.append(0x80)
         while padded.count % 64 != 56 { padded.append(0) }
         let bitLength = UInt64(message.count) &* 8
-        for shift in stride(from: 56, through: 0, by: -8) { padded.append(UInt8(truncatingIfNeeded: bitLength >> shift)) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            padded.append(UInt8(truncatingIfNeeded: bitLength >> shift))
+        }
 
         var state = self.initialState
         var words = [UInt32](repeating: 0, count: 64)
@@ -39,7 +41,8 @@ struct SHA256 {
                 let s1 = self.rotr(words[i - 2], 17) ^ self.rotr(words[i - 2], 19) ^ (words[i - 2] >> 10)
                 words[i] = words[i - 16] &+ s0 &+ words[i - 7] &+ s1
             }
-            var (a, b, c, d, e, f, g, h) = (state[0], state[1], state[2], state[3], state[4], state[5], state[6], state[7])
+            var (a, b, c, d) = (state[0], state[1], state[2], state[3])
+            var (e, f, g, h) = (state[4], state[5], state[6], state[7])
             for i in 0..<64 {
                 let s1 = self.rotr(e, 6) ^ self.rotr(e, 11) ^ self.rotr(e, 25)
                 let choice = (e & f) ^ (~e & g)
@@ -54,7 +57,7 @@ struct SHA256 {
         var digest: [UInt8] = []
         digest.reserveCapacity(32)
         for word in state {
-            digest.append(contentsOf: [UInt8(word >> 24), UInt8(word >> 16 & 0xff), UInt8(word >> 8 & 0xff), UInt8(word & 0xff)])
+            for shift: UInt32 in [24, 16, 8, 0] { digest.append(UInt8(truncatingIfNeeded: word >> shift)) }
         }
         return digest
     }

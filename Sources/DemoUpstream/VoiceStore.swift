@@ -167,7 +167,8 @@ final class VoiceStore: Sendable {
                 fileName: part.filename ?? "sample.mp3",
                 mimeType: part.contentType ?? "audio/mpeg",
                 sizeBytes: part.size,
-                hash: StableHash.hex(part.hash) + StableHash.hex(StableHash.fnv1a([UInt8(part.size & 0xff)], seed: part.hash))
+                hash: StableHash.hex(part.hash)
+                    + StableHash.hex(StableHash.fnv1a([UInt8(truncatingIfNeeded: part.size)], seed: part.hash))
             )
         }
     }

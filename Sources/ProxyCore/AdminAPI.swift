@@ -34,7 +34,7 @@ struct AdminAPI: Sendable {
             return Reply(status: .ok, json: self.stats())
         case (.POST, "/purge"):
             return self.purge(body: body)
-        case (.RAW(value: "PURGE"), _):
+        case (.PURGE, _), (.RAW(value: "PURGE"), _):
             let dropped = self.server.store.purge(.target(uri, partition: nil))
             return Reply(status: .ok, json: "{\"purged\":\(dropped)}")
         default:

@@ -4,6 +4,7 @@ import DemoUpstream
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import ProxyConfig
 import ProxyCore
 

@@ -58,7 +58,9 @@ struct RunCommand: AsyncParsableCommand {
 }
 
 /// SIGTERM, SIGINT and SIGHUP as an async stream (Dispatch sources; the default actions are ignored).
-final class SignalWatcher: Sendable {
+///
+/// `@unchecked Sendable`: the sources are created in `init` and only kept alive afterwards, never mutated.
+final class SignalWatcher: @unchecked Sendable {
     let stream: AsyncStream<Int32>
     private let continuation: AsyncStream<Int32>.Continuation
     private let sources: [DispatchSourceSignal]

@@ -1,0 +1,191 @@
+import CacheStore
+import HTTPCaching
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// Builds a stored response of `size` body bytes.
+func makeEntry(
+    key: String,
+    path: String? = nil,
+    target: String? = nil,
+    partition: String = "-",
+    size: Int = 100,
+    tags: [String] = [],
+    evictAt: Double = 1_000,
+    vary: VaryKey = .empty
+) -> CachedResponse {
+    let target = target ?? key
+    let freshness = Freshness(lifetime: 60, source: .maxAge, correctedInitialAge: 0, responseTime: 0)
+    let headers = HTTPHeaders([("content-length", String(size))])
+    return CachedResponse(
+        key: key,
+        path: path ?? target.pathWithoutQuery,
+        target: target,
+        partition: partition,
+        vary: vary,
+        status: 200,
+        headers: headers,
+        body: [ByteBuffer(repeating: 7, count: size)],
+        info: StoredResponseInfo(status: 200, responseHeaders: HTTPFieldList([("cache-control", "max-age=60")]), freshness: freshness),
+        tags: tags,
+        rule: "",
+        evictAt: evictAt
+    )
+}
+
+func isHit(_ lookup: MemoryStore<LRUPolicy>.Lookup) -> Bool {
+    if case .hit = lookup { return true }
+    return false
+}
+
+@Suite struct MemoryStoreTests {
+    @Test func hitSharesTheStoredBuffers() {
+        let store = MemoryStore<LRUPolicy>(budget: 1 << 20, maxObject: 1 << 16)
+        let entry = makeEntry(key: "/a")
+        store.insert(entry, now: 0)
+        guard case .hit(let found) = store.lookup(key: "/a", path: "/a", now: 1, matching: { _ in true }) else {
+            Issue.record("expected a hit")
+            return
+        }
+        #expect(found === entry)
+    }
+
+    @Test func budgetIsNeverExceeded() {
+        let budget = 64 * 1024
+        let store = MemoryStore<LRUPolicy>(budget: budget, maxObject: 16 * 1024)
+        for index in 0..<500 {
+            store.insert(makeEntry(key: "/k\(index)", size: 1000 + (index * 37) % 5000), now: 0)
+            #expect(store.statistics.bytes <= budget)
+        }
+        #expect(store.statistics.evictions > 0)
+    }
+
+    @Test func leastRecentlyUsedIsEvictedFirst() {
+        // One shard (maxObject close to the budget) so that the order is global.
+        let store = MemoryStore<LRUPolicy>(budget: 3 * 1000, maxObject: 3 * 1000)
+        let cost = makeEntry(key: "/x", size: 200).cost
+        let fits = 3000 / cost
+        #expect(fits >= 3)
+        for index in 0..<fits { store.insert(makeEntry(key: "/e\(index)", size: 200), now: 0) }
+        // Touch the oldest so that the second oldest becomes the victim.
+        #expect(isHit(store.lookup(key: "/e0", path: "/e0", now: 1, matching: { _ in true })))
+        store.insert(makeEntry(key: "/new", size: 200), now: 1)
+        #expect(isHit(store.lookup(key: "/e0", path: "/e0", now: 1, matching: { _ in true })))
+        #expect(!isHit(store.lookup(key: "/e1", path: "/e1", now: 1, matching: { _ in true })))
+        #expect(isHit(store.lookup(key: "/new", path: "/new", now: 1, matching: { _ in true })))
+    }
+
+    @Test func entriesExpireAtTheirEvictionTimeByTheGivenClock() {
+        let store = MemoryStore<LRUPolicy>(budget: 1 << 20, maxObject: 1 << 16)
+        store.insert(makeEntry(key: "/t", evictAt: 100), now: 0)
+        #expect(isHit(store.lookup(key: "/t", path: "/t", now: 99.9, matching: { _ in true })))
+        #expect(!isHit(store.lookup(key: "/t", path: "/t", now: 100, matching: { _ in true })))
+        #expect(store.statistics.entries == 0)
+    }
+
+    @Test func sweepFreesExpiredEntries() {
+        let store = MemoryStore<LRUPolicy>(budget: 1 << 20, maxObject: 1 << 16)
+        store.insert(makeEntry(key: "/a", evictAt: 10), now: 0)
+        store.insert(makeEntry(key: "/b", evictAt: 20), now: 0)
+        #expect(store.sweep(now: 15) == 1)
+        #expect(store.statistics.entries == 1)
+    }
+
+    @Test func objectsOverMaxObjectAreRefused() {
+        let store = MemoryStore<LRUPolicy>(budget: 1 << 20, maxObject: 1000)
+        #expect(store.insert(makeEntry(key: "/big", size: 1001), now: 0) == .tooLarge)
+        #expect(store.statistics.entries == 0)
+    }
+
+    @Test func aNewResponseReplacesTheSameVariant() {
+        let store = MemoryStore<LRUPolicy>(budget: 1 << 20, maxObject: 1 << 16)
+        store.insert(makeEntry(key: "/r", size: 10), now: 0)
+        store.insert(makeEntry(key: "/r", size: 20), now: 0)
+        #expect(store.statistics.entries == 1)
+        guard case .hit(let found) = store.lookup(key: "/r", path: "/r", now: 0, matching: { _ in true }) else {
+            Issue.record("expected a hit")
+            return
+        }
+        #expect(found.bodyLength == 20)
+    }
+
+    @Test func varyMissWhenNoVariantMatches() {
+        let store = MemoryStore<LRUPolicy>(budget: 1 << 20, maxObject: 1 << 16)
+        let english = VaryKey(varyFieldValues: ["accept-language"], requestHeaders: HTTPFieldList([("accept-language", "en")]))!
+        store.insert(makeEntry(key: "/v", vary: english), now: 0)
+        let french = HTTPFieldList([("accept-language", "fr")])
+        let result = store.lookup(key: "/v", path: "/v", now: 0, matching: { $0.matches(french) })
+        guard case .varyMiss = result else {
+            Issue.record("expected a vary miss, got \(result)")
+            return
+        }
+    }
+}
+
+@Suite struct PurgeTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        let name: String
+        let selector: PurgeSelector
+        let dropped: Set<String>
+        var testDescription: String { self.name }
+    }
+
+    /// Entries: key → (target, partition, tags).
+    static let entries: [(String, String, String, [String])] = [
+        ("a1", "/api/voices", "p1", ["voices"]),
+        ("a2", "/api/voices", "p2", ["voices"]),
+        ("a3", "/api/voices?page=2", "p1", ["voices"]),
+        ("b1", "/api/models", "p1", ["models"]),
+        ("c1", "/api/voices/abc", "p1", []),
+        ("d1", "/other", "p2", []),
+    ]
+
+    static let cases: [Case] = [
+        Case(name: "target, all partitions", selector: .target("/api/voices", partition: nil), dropped: ["a1", "a2"]),
+        Case(name: "target, one partition", selector: .target("/api/voices", partition: "p2"), dropped: ["a2"]),
+        Case(name: "path ignores the query", selector: .path("/api/voices", partition: "p1"), dropped: ["a1", "a3"]),
+        Case(name: "prefix", selector: .prefix("/api/voices", partition: nil), dropped: ["a1", "a2", "a3", "c1"]),
+        Case(name: "tag, writer partition", selector: .tag("voices", partition: "p1"), dropped: ["a1", "a3"]),
+        Case(name: "tag, all partitions", selector: .tag("voices", partition: nil), dropped: ["a1", "a2", "a3"]),
+        Case(
+            name: "path pattern",
+            selector: .pathMatching({ $0.hasPrefix("/api/") && $0.split(separator: "/").count == 2 }, partition: nil),
+            dropped: ["a1", "a2", "a3", "b1"]
+        ),
+        Case(name: "unknown tag", selector: .tag("nope", partition: nil), dropped: []),
+    ]
+
+    @Test(arguments: cases)
+    func purgeDropsExactlyTheSelectedEntries(_ testCase: Case) {
+        let store = MemoryStore<LRUPolicy>(budget: 1 << 20, maxObject: 1 << 16)
+        for (key, target, partition, tags) in Self.entries {
+            store.insert(makeEntry(key: key, target: target, partition: partition, tags: tags), now: 0)
+        }
+        let count = store.purge(testCase.selector)
+        #expect(count == testCase.dropped.count)
+        for (key, target, _, _) in Self.entries {
+            let present = isHit(store.lookup(key: key, path: target.pathWithoutQuery, now: 0, matching: { _ in true }))
+            #expect(present == !testCase.dropped.contains(key), "\(key)")
+        }
+    }
+}
+
+@Suite struct BodyCollectorTests {
+    @Test func smallBodiesAreCompactedIntoOneBuffer() {
+        var collector = BodyCollector(limit: 1000)
+        collector.append(ByteBuffer(string: "hello "))
+        collector.append(ByteBuffer(string: "world"))
+        let body = collector.finish()
+        #expect(body?.count == 1)
+        #expect(body.map { String(buffer: $0[0]) } == "hello world")
+    }
+
+    @Test func bodiesOverTheLimitAreDropped() {
+        var collector = BodyCollector(limit: 10)
+        collector.append(ByteBuffer(string: "0123456789"))
+        collector.append(ByteBuffer(string: "x"))
+        #expect(!collector.isWithinLimit)
+        #expect(collector.finish() == nil)
+    }
+}

@@ -1,0 +1,140 @@
+import AsyncHTTPClient
+import DemoUpstream
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ProxyConfig
+import ProxyCore
+
+/// A clock the test moves by hand.
+final class ManualClock: Sendable {
+    private let value: NIOLockedValueBox<Double>
+
+    /// Starts at the real time, so that the upstream's `Date` header agrees with it (RFC 9111 §4.2.3 apparent age).
+    init(_ start: Double = WallClock.system.now()) {
+        self.value = NIOLockedValueBox(start)
+    }
+
+    var now: Double { self.value.withLockedValue { $0 } }
+
+    func advance(by seconds: Double) {
+        self.value.withLockedValue { $0 += seconds }
+    }
+
+    var wallClock: WallClock { WallClock { self.now } }
+}
+
+struct Reply {
+    var status: Int
+    var headers: HTTPHeaders
+    var body: ByteBuffer
+
+    var text: String { String(buffer: self.body) }
+    var cacheStatus: String { self.headers.first(name: "cache-status") ?? "" }
+    var isHit: Bool { self.cacheStatus.contains("; hit") }
+}
+
+/// A real proxy listener on port 0 in front of a real `DemoUpstream` on port 0, and an HTTP client.
+struct Harness {
+    let upstream: DemoUpstream
+    let server: ProxyServer
+    let client: HTTPClient
+
+    var base: String { "http://127.0.0.1:\(self.server.port)" }
+
+    /// `config` may use `{UPSTREAM}` for the demo upstream's base URL. Without `[[upstream]]`, one catch-all
+    /// upstream named "demo" is added.
+    static func start(
+        _ config: String = "",
+        clock: WallClock = .system,
+        upstreamOptions: DemoUpstream.Options = .init(),
+        environment: [String: String] = [:]
+    ) async throws -> Harness {
+        let upstream = DemoUpstream(options: upstreamOptions)
+        let port = try await upstream.start()
+        let scheme = upstreamOptions.tls == nil ? "http" : "https"
+        let host = upstreamOptions.tls == nil ? "127.0.0.1" : "localhost"
+        var text = config.replacingOccurrences(of: "{UPSTREAM}", with: "\(scheme)://\(host):\(port)")
+        if !text.contains("[server]") {
+            text = "[server]\nlisten = \"127.0.0.1:0\"\n" + text
+        }
+        if !text.contains("[[upstream]]") {
+            text += "\n[[upstream]]\nname = \"demo\"\nprefix = \"/\"\nurl = \"\(scheme)://\(host):\(port)\"\n"
+        }
+        let configuration = try ConfigLoader.parse(text, file: "test.conf", environment: environment)
+        var logger = Logger(label: "reprise-test")
+        logger.logLevel = .critical
+        let server = try ProxyServer(configuration: configuration, clock: clock, logger: logger, threads: 1)
+        try await server.start()
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(30)))
+        )
+        return Harness(upstream: upstream, server: server, client: client)
+    }
+
+    func request(
+        _ method: HTTPMethod = .GET,
+        _ path: String,
+        headers: [(String, String)] = [],
+        body: ByteBuffer? = nil
+    ) async throws -> Reply {
+        var request = HTTPClientRequest(url: self.base + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(body) }
+        let response = try await self.client.execute(request, timeout: .seconds(30))
+        let collected = try await response.body.collect(upTo: 256 << 20)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: collected)
+    }
+
+    func get(_ path: String, headers: [(String, String)] = []) async throws -> Reply {
+        try await self.request(.GET, path, headers: headers)
+    }
+
+    func admin(_ method: HTTPMethod, _ path: String, token: String? = nil, body: String? = nil) async throws -> Reply {
+        guard let port = self.server.adminPort else { throw HarnessError("no admin listener") }
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = method
+        if let token { request.headers.add(name: "authorization", value: "Bearer \(token)") }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await self.client.execute(request, timeout: .seconds(10))
+        return Reply(status: Int(response.status.code), headers: response.headers, body: try await response.body.collect(upTo: 1 << 20))
+    }
+
+    func stop() async throws {
+        try await self.client.shutdown()
+        try await self.server.shutdown()
+        try await self.upstream.shutdown()
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs `body` against a started harness and always stops it.
+func withHarness(
+    _ config: String = "",
+    clock: WallClock = .system,
+    upstreamOptions: DemoUpstream.Options = .init(),
+    _ body: (Harness) async throws -> Void
+) async throws {
+    let harness = try await Harness.start(config, clock: clock, upstreamOptions: upstreamOptions)
+    do {
+        try await body(harness)
+    } catch {
+        try? await harness.stop()
+        throw error
+    }
+    try await harness.stop()
+}
+
+/// Percent-encodes a query value.
+func q(_ value: String) -> String {
+    value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value
+}
