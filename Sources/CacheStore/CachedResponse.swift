@@ -28,6 +28,12 @@ public final class CachedResponse: Sendable {
     public let evictAt: Double
     /// Bytes charged against the memory budget.
     public let cost: Int
+    /// The status line for HTTP/1.1, encoded once.
+    public let statusLine: ByteBuffer
+    /// Every stored field except `Cache-Control`, encoded once as `name: value\r\n` lines: a hit writes it as is.
+    public let wireHeaders: ByteBuffer
+    /// The stored `Cache-Control` lines, written on a hit unless the route replaces them for clients.
+    public let cacheControl: [String]
 
     public init(
         key: String,
@@ -56,7 +62,25 @@ public final class CachedResponse: Sendable {
         self.tags = tags
         self.rule = rule
         self.evictAt = evictAt
-        self.cost = Self.overhead + key.utf8.count + target.utf8.count
+        let status = HTTPResponseStatus(statusCode: status)
+        var statusLine = ByteBuffer()
+        statusLine.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
+        self.statusLine = statusLine
+        var wire = ByteBuffer()
+        var cacheControl: [String] = []
+        for (name, value) in headers {
+            if name.lowercased() == "cache-control" {
+                cacheControl.append(value)
+                continue
+            }
+            wire.writeString(name)
+            wire.writeStaticString(": ")
+            wire.writeString(value)
+            wire.writeStaticString("\r\n")
+        }
+        self.wireHeaders = wire
+        self.cacheControl = cacheControl
+        self.cost = Self.overhead + wire.readableBytes + key.utf8.count + target.utf8.count
             + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 }
             + body.reduce(0) { $0 + $1.capacity }
     }

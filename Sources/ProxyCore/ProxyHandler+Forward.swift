@@ -56,7 +56,7 @@ extension ProxyHandler {
     // MARK: - Upstream callbacks (on this event loop)
 
     func upstreamHead(_ head: HTTPResponseHead, exchange: UpstreamExchange) {
-        guard var state = self.current, state.exchange === exchange, let context = self.context else { return }
+        guard var state = self.current, state.exchange === exchange, self.context != nil else { return }
         let status = Int(head.status.code)
         let now = self.proxy.clock.now()
         var headers = ForwardedHeaders.response(head.headers)
@@ -96,13 +96,9 @@ extension ProxyHandler {
         if let clientCacheControl = state.route.rule?.clientCacheControl {
             headers.replaceOrAdd(name: "cache-control", value: clientCacheControl)
         }
-        if !self.keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
         state.responseStarted = true
         self.current = state
-        context.write(
-            self.wrapOutboundOut(.head(HTTPResponseHead(version: state.head.version, status: head.status, headers: headers))),
-            promise: nil
-        )
+        self.writeHead(HTTPResponseHead(version: state.head.version, status: head.status, headers: headers), requestMethod: method)
     }
 
     func upstreamBody(_ buffer: ByteBuffer, exchange: UpstreamExchange) -> EventLoopFuture<Void> {
@@ -112,11 +108,15 @@ extension ProxyHandler {
         if self.current?.pending != nil {
             self.current!.pending!.collector.append(buffer)
         }
-        return context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(buffer))))
+        let written = self.writeBody(buffer, flush: true)
+        // Backpressure only when the client is slow. Waiting on every write would leave AsyncHTTPClient without
+        // demand when the response end arrives, and it then closes the pooled upstream connection.
+        guard let written, !context.channel.isWritable else { return exchange.eventLoop.makeSucceededVoidFuture() }
+        return written
     }
 
     func upstreamEnd(exchange: UpstreamExchange) {
-        guard let state = self.current, state.exchange === exchange, let context = self.context else { return }
+        guard let state = self.current, state.exchange === exchange, self.context != nil else { return }
         if let pending = state.pending, let plan = state.plan, let body = pending.collector.finish() {
             let entry = CachedResponse(
                 key: plan.key,
@@ -137,11 +137,11 @@ extension ProxyHandler {
             }
         }
         self.current?.pending = nil
-        self.writeEnd(context: context)
+        self.writeEnd()
     }
 
     func upstreamFailed(_ error: Error, exchange: UpstreamExchange) {
-        guard let state = self.current, state.exchange === exchange, let context = self.context else { return }
+        guard let state = self.current, state.exchange === exchange, self.context != nil else { return }
         self.proxy.counters.upstreamErrors.wrappingAdd(1, ordering: .relaxed)
         self.current?.pending = nil
         let name = state.route.upstream.settings.name
@@ -151,9 +151,7 @@ extension ProxyHandler {
         )
         guard !state.responseStarted else {
             // The head is out: the only honest signal left is to cut the connection (the body is incomplete).
-            self.responseEnded = true
-            self.current = nil
-            context.close(promise: nil)
+            self.abortConnection()
             return
         }
         let response: ErrorResponse

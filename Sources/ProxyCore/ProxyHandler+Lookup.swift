@@ -68,31 +68,44 @@ extension ProxyHandler {
         return false
     }
 
-    /// Answers from a stored response. The body buffers are shared with the store, never copied.
+    /// Answers from a stored response: one buffer for the head (the stored header block is copied, not
+    /// re-encoded), then the stored body buffers themselves, shared with the store.
     func serveHit(_ entry: CachedResponse, state: RequestState, now: Double, context: ChannelHandlerContext) {
-        let age = entry.info.freshness.ageHeaderValue(now: now)
-        var headers = entry.headers
-        headers.add(name: "age", value: String(age))
-        headers.add(name: "cache-status", value: "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now))")
-        if let clientCacheControl = state.route.rule?.clientCacheControl {
-            headers.replaceOrAdd(name: "cache-control", value: clientCacheControl)
+        let isHead = state.head.method == .HEAD
+        var head = context.channel.allocator.buffer(capacity: entry.wireHeaders.readableBytes + 160)
+        if state.head.version == .http1_1 {
+            head.writeImmutableBuffer(entry.statusLine)
+        } else {
+            ResponseWire.writeStatusLine(HTTPResponseStatus(statusCode: entry.status), version: state.head.version, into: &head)
         }
-        if !self.keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
-        let head = HTTPResponseHead(
-            version: state.head.version,
-            status: HTTPResponseStatus(statusCode: entry.status),
-            headers: headers
-        )
+        head.writeImmutableBuffer(entry.wireHeaders)
+        if let clientCacheControl = state.route.rule?.clientCacheControl {
+            ResponseWire.writeField("cache-control", clientCacheControl, into: &head)
+        } else {
+            for value in entry.cacheControl { ResponseWire.writeField("cache-control", value, into: &head) }
+        }
+        head.writeStaticString("age: ")
+        head.writeString(String(entry.info.freshness.ageHeaderValue(now: now)))
+        head.writeStaticString("\r\ncache-status: Reprise; hit; ttl=")
+        head.writeString(String(entry.info.freshness.ttlSeconds(now: now)))
+        head.writeStaticString("\r\n")
+        // A stored response always has a length: stored bodies are complete (RFC 9112 §6.3).
+        let hasLength = entry.headers.contains(name: "content-length")
+        if !hasLength && !isHead { head.writeString("content-length: \(entry.bodyLength)\r\n") }
+        if !self.keepAlive { head.writeStaticString("connection: close\r\n") }
+        head.writeStaticString("\r\n")
+
         self.current = nil
-        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-        if state.head.method != .HEAD {
+        self.framing = .none
+        context.write(self.wrapOutboundOut(.byteBuffer(head)), promise: nil)
+        if !isHead {
             for buffer in entry.body {
-                context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+                context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
             }
             self.proxy.counters.bytesFromCache.wrappingAdd(entry.bodyLength, ordering: .relaxed)
         }
         self.proxy.counters.hits.wrappingAdd(1, ordering: .relaxed)
-        self.writeEnd(context: context)
+        self.writeEnd()
     }
 }
 

@@ -5,13 +5,14 @@ import NIOCore
 import NIOHTTP1
 import ProxyConfig
 
-/// One per client connection, after NIO's HTTP/1.1 codec and pipelining handler (which hands us one request at a
-/// time). Fresh hits are answered right here on the event loop: no `Task`, no body copy. Misses and writes go
-/// upstream through an `UpstreamExchange` whose callbacks run on this same event loop.
+/// One per client connection, right after NIO's HTTP/1.1 request decoder. It encodes its own responses
+/// (`ResponseWire`), keeps pipelined requests in order, and answers fresh hits right here on the event loop:
+/// no `Task`, no body copy. Misses and writes go upstream through an `UpstreamExchange` whose callbacks run on
+/// this same event loop.
 final class ProxyHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
 
     let proxy: ProxyContext
     let limits: Limits
@@ -27,15 +28,21 @@ final class ProxyHandler: ChannelDuplexHandler {
     var current: RequestState?
     /// The client sent the request's `.end`.
     var requestEnded = true
-    /// We wrote the response's `.end` (or gave up on the connection).
+    /// We wrote the response's end (or gave up on the connection).
     var responseEnded = true
     var keepAlive = true
     var bodyBytes = 0
+    /// How the response being written is delimited.
+    var framing: BodyFraming = .none
     private var nextExchangeID = 0
 
-    // MARK: Read backpressure (request bodies)
+    // MARK: Pipelining and read backpressure
 
-    private var readingPaused = false
+    /// Parts of pipelined requests that arrived while a response was still being written.
+    private var queued = CircularBuffer<HTTPServerRequestPart>()
+    private var draining = false
+    private var pausedForBody = false
+    private var pausedForPipeline = false
     private var readHeld = false
 
     init(proxy: ProxyContext, limits: Limits) {
@@ -55,7 +62,18 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.unwrapInboundIn(data) {
+        let part = self.unwrapInboundIn(data)
+        if !self.queued.isEmpty || (!self.responseEnded && Self.isHead(part)) {
+            // HTTP/1.1 pipelining: answer in order, one request at a time.
+            self.queued.append(part)
+            self.pausedForPipeline = true
+            return
+        }
+        self.process(part, context: context)
+    }
+
+    private func process(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             self.receiveHead(head, context: context)
         case .body(let buffer):
@@ -67,24 +85,48 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
     }
 
+    private static func isHead(_ part: HTTPServerRequestPart) -> Bool {
+        if case .head = part { return true }
+        return false
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         // The client left: stop the upstream request; a partial response is never stored.
         if let exchange = self.current?.exchange, !exchange.isFinished {
             exchange.cancel()
         }
         self.current = nil
+        self.queued.removeAll()
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        self.proxy.logger.debug("client connection error", metadata: ["error": "\(error)"])
-        context.close(promise: nil)
+        guard error is HTTPParserError, self.responseEnded, context.channel.isActive else {
+            self.proxy.logger.debug("client connection error", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+            return
+        }
+        // The parser gave up: answer once, then close (the byte stream can no longer be trusted).
+        self.queued.removeAll()
+        let response: ErrorResponse
+        if case HTTPParserError.headerOverflow = error {
+            response = ErrorResponse(
+                status: .requestHeaderFieldsTooLarge,
+                message: "request header block exceeds max_header_bytes",
+                close: true
+            )
+        } else {
+            response = ErrorResponse(status: .badRequest, message: "malformed HTTP request", close: true)
+        }
+        self.responseEnded = false
+        self.requestEnded = true
+        self.respondError(response, version: .http1_1)
     }
 
-    // MARK: Outbound: hold reads while the upstream is behind on a request body
+    // MARK: Outbound: hold reads while the upstream is behind on a body or a pipelined request waits
 
     func read(context: ChannelHandlerContext) {
-        if self.readingPaused {
+        if self.pausedForBody || self.pausedForPipeline {
             self.readHeld = true
         } else {
             context.read()
@@ -92,11 +134,14 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func setReadingPaused(_ paused: Bool) {
-        self.readingPaused = paused
-        if !paused, self.readHeld, let context = self.context {
-            self.readHeld = false
-            context.read()
-        }
+        self.pausedForBody = paused
+        self.resumeReadingIfPossible()
+    }
+
+    private func resumeReadingIfPossible() {
+        guard !self.pausedForBody, !self.pausedForPipeline, self.readHeld, let context = self.context else { return }
+        self.readHeld = false
+        context.read()
     }
 
     // MARK: Request head
@@ -151,7 +196,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if self.bodyBytes > self.limits.maxRequestBody {
             current.exchange?.cancel()
             if current.responseStarted {
-                context.close(promise: nil)
+                self.abortConnection()
             } else {
                 self.respondError(
                     ErrorResponse(status: .payloadTooLarge, message: "request body exceeds max_request_body", close: true),
@@ -163,34 +208,107 @@ final class ProxyHandler: ChannelDuplexHandler {
         current.exchange?.bodyStreamer?.append(buffer)
     }
 
-    // MARK: Completion
+    // MARK: Writing responses
+
+    /// Writes a response head and remembers how its body is framed.
+    func writeHead(_ head: HTTPResponseHead, requestMethod: HTTPMethod) {
+        guard let context = self.context else { return }
+        var headers = head.headers
+        self.framing = ResponseWire.framing(
+            status: Int(head.status.code),
+            headers: &headers,
+            requestMethod: requestMethod,
+            version: head.version,
+            keepAlive: &self.keepAlive
+        )
+        if !self.keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+        let buffer = ResponseWire.encodeHead(
+            HTTPResponseHead(version: head.version, status: head.status, headers: headers),
+            allocator: context.channel.allocator
+        )
+        context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+    }
+
+    /// Writes (and flushes) one body part in the current framing.
+    func writeBody(_ buffer: ByteBuffer, flush: Bool) -> EventLoopFuture<Void>? {
+        guard let context = self.context else { return nil }
+        switch self.framing {
+        case .none:
+            return nil
+        case .chunked:
+            guard buffer.readableBytes > 0 else { return nil }
+            context.write(
+                self.wrapOutboundOut(.byteBuffer(ResponseWire.chunkHeader(size: buffer.readableBytes, allocator: context.channel.allocator))),
+                promise: nil
+            )
+            context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.write(self.wrapOutboundOut(.byteBuffer(ResponseWire.chunkEnd)), promise: promise)
+            if flush { context.flush() }
+            return promise.futureResult
+        case .contentLength, .closeDelimited:
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+            if flush { context.flush() }
+            return promise.futureResult
+        }
+    }
+
+    /// Ends the response: the last chunk when chunked, a flush, and a close when the connection is not kept.
+    func writeEnd() {
+        guard let context = self.context else { return }
+        self.responseEnded = true
+        if self.framing == .chunked {
+            context.write(self.wrapOutboundOut(.byteBuffer(ResponseWire.lastChunk)), promise: nil)
+        }
+        if self.keepAlive {
+            context.flush()
+        } else {
+            context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(ByteBuffer()))).whenComplete { _ in
+                context.close(promise: nil)
+            }
+        }
+        self.framing = .none
+        self.finishIfDone()
+    }
 
     /// Writes a generated error response (never stored) and ends the exchange.
     func respondError(_ error: ErrorResponse, version: HTTPVersion, cacheStatus: String? = nil) {
-        guard let context = self.context else { return }
+        guard self.context != nil else { return }
         var error = error
         if !self.keepAlive { error.close = true }
         if error.close { self.keepAlive = false }
         let (head, body) = error.head(version: version, cacheStatus: cacheStatus)
+        let method = self.current?.head.method ?? .GET
         self.current = nil
-        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-        context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        self.writeEnd(context: context)
+        self.writeHead(head, requestMethod: method == .HEAD ? .HEAD : .GET)
+        _ = self.writeBody(body, flush: false)
+        self.writeEnd()
     }
 
-    /// Writes `.end`, closes the connection if it is not kept alive, and readies for the next request.
-    func writeEnd(context: ChannelHandlerContext) {
+    /// Cuts the connection: the response cannot be completed honestly.
+    func abortConnection() {
         self.responseEnded = true
-        let keepAlive = self.keepAlive
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
-            if !keepAlive { context.close(promise: nil) }
-        }
-        self.finishIfDone()
+        self.current = nil
+        self.queued.removeAll()
+        self.context?.close(promise: nil)
     }
 
     private func finishIfDone() {
-        if self.requestEnded && self.responseEnded {
-            self.current = nil
+        guard self.requestEnded && self.responseEnded else { return }
+        self.current = nil
+        guard !self.draining, let context = self.context else { return }
+        // Answer pipelined requests that waited for this response.
+        self.draining = true
+        while let next = self.queued.first {
+            if Self.isHead(next) && !self.responseEnded { break }
+            self.queued.removeFirst()
+            self.process(next, context: context)
+        }
+        self.draining = false
+        if self.queued.isEmpty && self.pausedForPipeline {
+            self.pausedForPipeline = false
+            self.resumeReadingIfPossible()
         }
     }
 

@@ -64,12 +64,10 @@ public final class ProxyServer: Sendable {
             return limits
         }()
         let main = try await self.bootstrap { channel in
-            try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                withErrorHandling: false,
-                withEncoderConfiguration: .init(),
-                withDecoderLimitConfiguration: decoderLimits
+            // The request decoder only: ProxyHandler writes its own responses and orders pipelined requests.
+            try channel.pipeline.syncOperations.addHandler(
+                ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits))
             )
-            try channel.pipeline.syncOperations.addHandler(ProtocolErrorHandler())
             try channel.pipeline.syncOperations.addHandler(ProxyHandler(proxy: proxy, limits: limits))
         }
         .bind(host: server.listen.host, port: server.listen.port).get()
