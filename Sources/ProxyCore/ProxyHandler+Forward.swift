@@ -24,7 +24,8 @@ extension ProxyHandler {
         if let streamer = exchange.bodyStreamer {
             let length = head.headers.first(name: "content-length").flatMap { Int64($0) }
             streamer.onBackpressure = { [weak self] paused in self?.setReadingPaused(paused) }
-            body = .stream(contentLength: length) { writer in streamer.attach(writer) }
+            let loop = context.eventLoop
+            body = .stream(contentLength: length) { writer in loop.flatSubmit { streamer.attach(writer) } }
         }
         let request: HTTPClient.Request
         do {
@@ -49,7 +50,9 @@ extension ProxyHandler {
         exchange.task = upstream.client.execute(
             request: request,
             delegate: exchange,
-            eventLoop: .delegateAndChannel(on: context.eventLoop)
+            // `.delegate(on:)`, not `.delegateAndChannel(on:)`: the pool prefers a connection on this loop but keeps
+            // general-purpose connections; loop-bound ones would be closed after every use under concurrency.
+            eventLoop: .delegate(on: context.eventLoop)
         )
     }
 

@@ -3,7 +3,7 @@ import NIOCore
 import NIOHTTP1
 
 /// The AsyncHTTPClient delegate of one forwarded request. It only relays events to the connection's
-/// `ProxyHandler`; every callback runs on the client channel's event loop (`.delegateAndChannel(on:)`).
+/// `ProxyHandler`; every callback runs on the client channel's event loop (`.delegate(on:)`).
 ///
 /// `@unchecked Sendable`: AsyncHTTPClient requires `Sendable`, but the instance is created, called and released on
 /// one event loop only, which `preconditionInEventLoop` checks in debug builds.
