@@ -69,10 +69,12 @@ public final class CachedResponse: Sendable {
         var wire = ByteBuffer()
         var cacheControl: [String] = []
         for (name, value) in headers {
-            if name.lowercased() == "cache-control" {
+            let lowercased = name.lowercased()
+            if lowercased == "cache-control" {
                 cacheControl.append(value)
                 continue
             }
+            if Self.fieldsKeptFromClients.contains(lowercased) { continue }
             wire.writeString(name)
             wire.writeStaticString(": ")
             wire.writeString(value)
@@ -84,6 +86,9 @@ public final class CachedResponse: Sendable {
             + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 }
             + body.reduce(0) { $0 + $1.capacity }
     }
+
+    /// Targeted cache-control fields (RFC 9213) are for Reprise: stored for revalidation, never sent on.
+    public static let fieldsKeptFromClients: Set<String> = ["reprise-cache-control", "cdn-cache-control"]
 
     /// Fixed per-entry charge for the object, its index slots and bookkeeping.
     static let overhead = 512

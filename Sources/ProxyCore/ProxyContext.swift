@@ -12,6 +12,7 @@ final class ProxyContext: Sendable {
     let clock: WallClock
     let logger: Logger
     let counters = ProxyCounters()
+    let refresher: BackgroundRefresher
     private let tableBox: NIOLockedValueBox<RoutingTable>
 
     init(table: RoutingTable, store: MemoryStore<LRUPolicy>, hasher: CredentialHasher, clock: WallClock, logger: Logger) {
@@ -20,6 +21,7 @@ final class ProxyContext: Sendable {
         self.hasher = hasher
         self.clock = clock
         self.logger = logger
+        self.refresher = BackgroundRefresher(store: store, clock: clock, logger: logger)
     }
 
     /// The table new requests use.

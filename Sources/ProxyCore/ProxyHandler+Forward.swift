@@ -10,7 +10,12 @@ extension ProxyHandler {
         var state = state
         let head = state.head
         let upstream = state.route.upstream
-        let headers = ForwardedHeaders.request(head, remoteAddress: context.channel.remoteAddress)
+        var headers = ForwardedHeaders.request(head, remoteAddress: context.channel.remoteAddress)
+        if state.revalidating, let stale = state.stale {
+            // RFC 9111 §4.3.1: validate the stored response with its own validators, not the client's.
+            for name in RequestTraits.conditionalFields { headers.remove(name: name) }
+            for (name, value) in Revalidation.conditionalHeaders(for: stale.info) { headers.add(name: name, value: value) }
+        }
         let streamsBody =
             (head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0) > 0
             || head.headers.contains(name: "transfer-encoding")
@@ -59,7 +64,7 @@ extension ProxyHandler {
     // MARK: - Upstream callbacks (on this event loop)
 
     func upstreamHead(_ head: HTTPResponseHead, exchange: UpstreamExchange) {
-        guard var state = self.current, state.exchange === exchange, self.context != nil else { return }
+        guard var state = self.current, state.exchange === exchange, let context = self.context else { return }
         let status = Int(head.status.code)
         let now = self.proxy.clock.now()
         var headers = ForwardedHeaders.response(head.headers)
@@ -81,19 +86,52 @@ extension ProxyHandler {
             self.proxy.counters.invalidations.wrappingAdd(outcome.dropped, ordering: .relaxed)
         }
 
-        var cacheStatus = CacheStatus(hit: false, forward: state.forward, forwardStatus: status)
-        cacheStatus.detail = state.detail
-        if let plan = state.plan, method == .GET {
-            switch self.storageDecision(state: state, plan: plan, status: status, headers: headers, now: now) {
-            case .store(let pending):
-                state.pending = pending
-                cacheStatus.stored = true
-                cacheStatus.ttl = pending.info.freshness.ttlSeconds(now: now)
-            case .skip(let reason):
-                cacheStatus.detail = reason
+        if let stale = state.stale, let plan = state.plan {
+            if state.revalidating, status == 304 {
+                // RFC 9111 §4.3.4: a matching 304 freshens the stored response, which then answers the client.
+                if Revalidation.notModifiedMatches(stored: stale.info, notModifiedHeaders: headers),
+                    let refreshed = StoragePlanner.refreshed(stale, notModified: headers, requestTime: state.requestTime, now: now, plan: plan)
+                {
+                    self.proxy.store.insert(refreshed, now: now)
+                    // The 304 has no body; its end is ignored (this exchange is no longer the current one).
+                    let cacheStatus = "Reprise; fwd=stale; fwd-status=304; stored; ttl=\(refreshed.info.freshness.ttlSeconds(now: now))"
+                    return self.serveFromCache(refreshed, state: state, now: now, context: context, cacheStatus: cacheStatus)
+                }
+                self.proxy.store.purge(.target(state.head.uri, partition: plan.partition))
+            } else if status >= 500, self.canServeStale(stale, state: state, now: now) {
+                // RFC 5861 §4: the upstream failed; a stale response is better than its error. The error body is
+                // read and dropped, so the upstream connection stays reusable.
+                return self.serveStaleOnError(stale, state: state, now: now, upstreamStatus: status, context: context)
             }
         }
 
+        var cacheStatus = CacheStatus(hit: false, forward: state.forward, forwardStatus: status)
+        cacheStatus.detail = state.detail
+        if let plan = state.plan, method == .GET {
+            if (state.traits.hasConditional || state.traits.hasRange) && !state.revalidating {
+                // The client's own conditional or range went upstream: its answer is not a complete response.
+                cacheStatus.detail = "conditional-request"
+            } else {
+                switch StoragePlanner.decide(
+                    requestHeaders: state.head.headers,
+                    requestTime: state.requestTime,
+                    plan: plan,
+                    status: status,
+                    headers: headers,
+                    now: now,
+                    maxObject: self.proxy.store.maxObject
+                ) {
+                case .store(let pending):
+                    state.pending = pending
+                    cacheStatus.stored = true
+                    cacheStatus.ttl = pending.info.freshness.ttlSeconds(now: now)
+                case .skip(let reason):
+                    cacheStatus.detail = reason
+                }
+            }
+        }
+
+        for name in CachedResponse.fieldsKeptFromClients { headers.remove(name: name) }
         headers.add(name: "via", value: ForwardedHeaders.via(head.version))
         headers.add(name: "cache-status", value: cacheStatus.headerValue)
         if let clientCacheControl = state.route.rule?.clientCacheControl {
@@ -144,21 +182,23 @@ extension ProxyHandler {
     }
 
     func upstreamFailed(_ error: Error, exchange: UpstreamExchange) {
-        guard let state = self.current, state.exchange === exchange, self.context != nil else { return }
+        guard let state = self.current, state.exchange === exchange, let context = self.context else { return }
         self.proxy.counters.upstreamErrors.wrappingAdd(1, ordering: .relaxed)
         self.current?.pending = nil
         let name = state.route.upstream.settings.name
-        self.proxy.logger.warning(
-            "upstream request failed",
-            metadata: ["upstream": "\(name)", "error": "\(UpstreamErrorKind(error))"]
-        )
+        let kind = UpstreamErrorKind(error)
+        self.proxy.logger.warning("upstream request failed", metadata: ["upstream": "\(name)", "error": "\(kind)"])
         guard !state.responseStarted else {
             // The head is out: the only honest signal left is to cut the connection (the body is incomplete).
             self.abortConnection()
             return
         }
+        let now = self.proxy.clock.now()
+        if let stale = state.stale, self.canServeStale(stale, state: state, now: now) {
+            return self.serveStaleOnError(stale, state: state, now: now, upstreamStatus: nil, context: context)
+        }
         let response: ErrorResponse
-        switch UpstreamErrorKind(error) {
+        switch kind {
         case .timeout: response = .upstreamTimeout(name)
         case .unreachable: response = .upstreamUnreachable(name)
         case .failed: response = .upstreamFailed(name)
@@ -170,66 +210,27 @@ extension ProxyHandler {
         )
     }
 
-    // MARK: - Storage decision
+    // MARK: - stale-if-error
 
-    enum StorageDecision {
-        case store(PendingEntry)
-        case skip(reason: String)
+    private func canServeStale(_ stale: CachedResponse, state: RequestState, now: Double) -> Bool {
+        Reuse.canServeStaleOnError(
+            requestHeaders: state.head.headers,
+            stored: stale.info,
+            now: now,
+            defaults: state.plan?.staleDefaults ?? .none
+        )
     }
 
-    func storageDecision(
+    private func serveStaleOnError(
+        _ stale: CachedResponse,
         state: RequestState,
-        plan: StorePlan,
-        status: Int,
-        headers: HTTPHeaders,
-        now: Double
-    ) -> StorageDecision {
-        // A client's own conditional request is passed through; its 304 is not a complete response.
-        if state.head.headers.contains(name: "if-none-match") || state.head.headers.contains(name: "if-modified-since")
-            || state.head.headers.contains(name: "range")
-        {
-            return .skip(reason: "conditional-request")
-        }
-        if let reason = Storability.check(
-            method: "GET",
-            requestHeaders: state.head.headers,
-            status: status,
-            responseHeaders: headers,
-            policy: plan.policy
-        ) {
-            return .skip(reason: reason.rawValue)
-        }
-        if let length = headers.first(name: "content-length").flatMap({ Int($0) }), length > self.proxy.store.maxObject {
-            return .skip(reason: "too-large")
-        }
-        guard let vary = VaryKey(varyFieldValues: headers["vary"], requestHeaders: state.head.headers) else {
-            return .skip(reason: NotStorableReason.varyStar.rawValue)
-        }
-        let freshness = Freshness.compute(
-            requestTime: state.requestTime,
-            responseTime: now,
-            responseHeaders: headers,
-            policy: plan.policy
-        )
-        let info = StoredResponseInfo(status: status, responseHeaders: headers, freshness: freshness)
-        var stored = headers
-        stored.remove(name: "age")
-        let staleWindow = max(
-            Double(info.cacheControl.staleWhileRevalidate ?? 0),
-            Double(info.cacheControl.staleIfError ?? 0),
-            plan.staleDefaults.staleWhileRevalidate ?? 0,
-            plan.staleDefaults.staleIfError ?? 0
-        )
-        let evictAt = now + max(0, freshness.timeToLive(now: now)) + staleWindow
-        return .store(
-            PendingEntry(
-                status: status,
-                headers: stored,
-                vary: vary,
-                info: info,
-                evictAt: evictAt,
-                collector: BodyCollector(limit: self.proxy.store.maxObject)
-            )
-        )
+        now: Double,
+        upstreamStatus: Int?,
+        context: ChannelHandlerContext
+    ) {
+        var cacheStatus = "Reprise; fwd=stale"
+        if let upstreamStatus { cacheStatus += "; fwd-status=\(upstreamStatus)" }
+        cacheStatus += "; ttl=\(stale.info.freshness.ttlSeconds(now: now)); detail=stale-if-error"
+        self.serveFromCache(stale, state: state, now: now, context: context, cacheStatus: cacheStatus)
     }
 }

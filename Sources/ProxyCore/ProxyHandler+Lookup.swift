@@ -13,8 +13,7 @@ extension ProxyHandler {
             state.detail = "rule"
             return false
         }
-        let hasRequestDirectives = head.headers.contains(name: "cache-control") || head.headers.contains(name: "pragma")
-        let requestDirectives = hasRequestDirectives ? CacheControl(headers: head.headers) : CacheControl()
+        let requestDirectives = state.traits.hasDirectives ? CacheControl(headers: head.headers) : CacheControl()
         // RFC 9111 §5.2.1.5: no-store in the request: neither use nor store a response.
         if requestDirectives.noStore {
             state.forward = .bypass
@@ -25,30 +24,39 @@ extension ProxyHandler {
         let partition = self.proxy.hasher.partition(names: state.route.keyHeaders, headers: head.headers)
         let key = "GET " + head.uri + " " + partition
         let rule = state.route.rule
-        state.plan = StorePlan(
+        let plan = StorePlan(
             key: key,
             partition: partition,
             policy: state.table.storagePolicy(for: rule),
             staleDefaults: state.table.staleDefaults(for: rule)
         )
+        state.plan = plan
 
         let now = state.requestTime
         switch self.proxy.store.lookup(key: key, path: state.path, now: now, matching: { $0.matches(head.headers) }) {
         case .hit(let entry):
             let decision =
-                hasRequestDirectives || !entry.info.freshness.isFresh(now: now)
-                || entry.info.cacheControl.noCache
-                ? Reuse.decide(requestHeaders: head.headers, stored: entry.info, now: now, defaults: state.plan!.staleDefaults)
+                state.traits.hasDirectives || entry.info.cacheControl.noCache || !entry.info.freshness.isFresh(now: now)
+                ? Reuse.decide(requestHeaders: head.headers, stored: entry.info, now: now, defaults: plan.staleDefaults)
                 : .fresh
             switch decision {
             case .fresh:
-                self.serveHit(entry, state: state, now: now, context: context)
+                self.serveFromCache(entry, state: state, now: now, context: context)
                 return true
-            case .staleAllowed:
-                self.serveHit(entry, state: state, now: now, context: context)
+            case .staleAllowed(let reason):
+                if reason == .staleWhileRevalidate {
+                    // RFC 5861 §3: answer now, refresh once in the background.
+                    self.proxy.refresher.refresh(entry, plan: plan, state: state)
+                    let status = "Reprise; fwd=stale; ttl=\(entry.info.freshness.ttlSeconds(now: now)); detail=\(reason.rawValue)"
+                    self.serveFromCache(entry, state: state, now: now, context: context, cacheStatus: status)
+                } else {
+                    self.serveFromCache(entry, state: state, now: now, context: context)
+                }
                 return true
             case .revalidate(let reason):
                 state.forward = requestDirectives.noCache || reason.isRequestDriven ? .request : .stale
+                state.stale = entry
+                state.revalidating = entry.info.hasValidator && entry.status == 200
             }
         case .varyMiss:
             state.forward = .varyMiss
@@ -68,9 +76,51 @@ extension ProxyHandler {
         return false
     }
 
-    /// Answers from a stored response: one buffer for the head (the stored header block is copied, not
-    /// re-encoded), then the stored body buffers themselves, shared with the store.
-    func serveHit(_ entry: CachedResponse, state: RequestState, now: Double, context: ChannelHandlerContext) {
+    /// Answers from a stored response: client conditionals (RFC 9110 §13) and ranges (RFC 9110 §14) first, else
+    /// one buffer for the head (the stored header block is copied, not re-encoded) and the stored body buffers
+    /// themselves, shared with the store.
+    func serveFromCache(
+        _ entry: CachedResponse,
+        state: RequestState,
+        now: Double,
+        context: ChannelHandlerContext,
+        cacheStatus: String? = nil
+    ) {
+        let cacheStatus = cacheStatus ?? "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now))"
+        if state.traits.hasConditional {
+            switch Conditional.evaluate(
+                method: state.head.method.rawValue,
+                requestHeaders: state.head.headers,
+                etag: entry.info.etag,
+                lastModified: entry.info.lastModified,
+                status: entry.status
+            ) {
+            case .notModified:
+                return self.serveNotModified(entry, state: state, now: now, cacheStatus: cacheStatus)
+            case .preconditionFailed:
+                return self.servePreconditionFailed(state: state, cacheStatus: cacheStatus)
+            case .proceed:
+                break
+            }
+        }
+        if state.traits.hasRange, state.head.method == .GET, entry.status == 200,
+            let ranges = ByteRangeRequest(requestHeaders: state.head.headers),
+            ContentRange.ifRangeAllowsRange(
+                requestHeaders: state.head.headers,
+                etag: entry.info.etag,
+                lastModified: entry.info.lastModified
+            )
+        {
+            switch ranges.resolve(length: entry.bodyLength) {
+            case .full:
+                break
+            case .unsatisfiable:
+                return self.serveUnsatisfiableRange(entry, state: state, now: now, cacheStatus: cacheStatus)
+            case .ranges(let list):
+                return self.serveRanges(list, of: entry, state: state, now: now, cacheStatus: cacheStatus)
+            }
+        }
+
         let isHead = state.head.method == .HEAD
         var head = context.channel.allocator.buffer(capacity: entry.wireHeaders.readableBytes + 160)
         if state.head.version == .http1_1 {
@@ -79,19 +129,11 @@ extension ProxyHandler {
             ResponseWire.writeStatusLine(HTTPResponseStatus(statusCode: entry.status), version: state.head.version, into: &head)
         }
         head.writeImmutableBuffer(entry.wireHeaders)
-        if let clientCacheControl = state.route.rule?.clientCacheControl {
-            ResponseWire.writeField("cache-control", clientCacheControl, into: &head)
-        } else {
-            for value in entry.cacheControl { ResponseWire.writeField("cache-control", value, into: &head) }
-        }
-        head.writeStaticString("age: ")
-        head.writeString(String(entry.info.freshness.ageHeaderValue(now: now)))
-        head.writeStaticString("\r\ncache-status: Reprise; hit; ttl=")
-        head.writeString(String(entry.info.freshness.ttlSeconds(now: now)))
-        head.writeStaticString("\r\n")
+        self.writeCacheFields(entry, state: state, now: now, cacheStatus: cacheStatus, into: &head)
         // A stored response always has a length: stored bodies are complete (RFC 9112 §6.3).
-        let hasLength = entry.headers.contains(name: "content-length")
-        if !hasLength && !isHead { head.writeString("content-length: \(entry.bodyLength)\r\n") }
+        if !entry.headers.contains(name: "content-length") && !isHead {
+            head.writeString("content-length: \(entry.bodyLength)\r\n")
+        }
         if !self.keepAlive { head.writeStaticString("connection: close\r\n") }
         head.writeStaticString("\r\n")
 
@@ -106,6 +148,20 @@ extension ProxyHandler {
         }
         self.proxy.counters.hits.wrappingAdd(1, ordering: .relaxed)
         self.writeEnd()
+    }
+
+    /// `Cache-Control` (the stored lines or the route's client value), `Age` and `Cache-Status`.
+    func writeCacheFields(_ entry: CachedResponse, state: RequestState, now: Double, cacheStatus: String, into head: inout ByteBuffer) {
+        if let clientCacheControl = state.route.rule?.clientCacheControl {
+            ResponseWire.writeField("cache-control", clientCacheControl, into: &head)
+        } else {
+            for value in entry.cacheControl { ResponseWire.writeField("cache-control", value, into: &head) }
+        }
+        head.writeStaticString("age: ")
+        head.writeString(String(entry.info.freshness.ageHeaderValue(now: now)))
+        head.writeStaticString("\r\ncache-status: ")
+        head.writeString(cacheStatus)
+        head.writeStaticString("\r\n")
     }
 }
 

@@ -22,6 +22,13 @@ struct RequestState {
     var responseStarted = false
     /// The response being stored while it streams; nil when it will not be stored.
     var pending: PendingEntry?
+    /// The stored response this request found but could not use as it is: revalidated upstream, and the
+    /// fallback when the upstream fails (stale-if-error).
+    var stale: CachedResponse?
+    /// The forwarded request carries our validators (RFC 9111 §4.3.1), not the client's conditionals.
+    var revalidating = false
+    /// One pass over the request fields.
+    let traits: RequestTraits
 
     init(head: HTTPRequestHead, route: Route, table: RoutingTable, path: String, now: Double) {
         self.head = head
@@ -29,6 +36,7 @@ struct RequestState {
         self.table = table
         self.path = path
         self.requestTime = now
+        self.traits = RequestTraits(head.headers)
     }
 }
 

@@ -1,0 +1,160 @@
+import AsyncHTTPClient
+import CacheStore
+import HTTPCaching
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+
+/// stale-while-revalidate (RFC 5861 §3): refreshes a stale entry off the request path, at most once at a time
+/// per key, so that one stale window costs one upstream request however many clients read it meanwhile.
+final class BackgroundRefresher: Sendable {
+    private let inFlight = NIOLockedValueBox<Set<String>>([])
+    private let store: MemoryStore<LRUPolicy>
+    private let clock: WallClock
+    private let logger: Logger
+
+    init(store: MemoryStore<LRUPolicy>, clock: WallClock, logger: Logger) {
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Number of refreshes running now.
+    var count: Int { self.inFlight.withLockedValue { $0.count } }
+
+    func refresh(_ entry: CachedResponse, plan: StorePlan, state: RequestState) {
+        let claimed = self.inFlight.withLockedValue { $0.insert(entry.key).inserted }
+        guard claimed else { return }
+        var headers = ForwardedHeaders.request(state.head, remoteAddress: nil)
+        for name in RequestTraits.conditionalFields { headers.remove(name: name) }
+        if entry.status == 200 {
+            for (name, value) in Revalidation.conditionalHeaders(for: entry.info) { headers.add(name: name, value: value) }
+        }
+        let upstream = state.route.upstream
+        let delegate = RefreshDelegate(
+            refresher: self,
+            entry: entry,
+            plan: plan,
+            requestHeaders: state.head.headers,
+            requestTime: self.clock.now(),
+            tags: state.route.rule?.tags ?? [],
+            rule: state.route.rule?.name ?? ""
+        )
+        do {
+            let request = try HTTPClient.Request(url: upstream.url(forClientTarget: entry.target), method: .GET, headers: headers)
+            _ = upstream.client.execute(request: request, delegate: delegate, eventLoop: .indifferent)
+        } catch {
+            self.finished(entry.key)
+        }
+    }
+
+    fileprivate func finished(_ key: String) {
+        _ = self.inFlight.withLockedValue { $0.remove(key) }
+    }
+
+    fileprivate func commit(_ response: CachedResponse) {
+        self.store.insert(response, now: self.clock.now())
+    }
+
+    fileprivate var now: Double { self.clock.now() }
+
+    fileprivate var maxObject: Int { self.store.maxObject }
+}
+
+/// Collects one background response; stores it (200) or refreshes the entry (matching 304) when it ends cleanly.
+///
+/// `@unchecked Sendable`: AsyncHTTPClient calls a delegate's methods one after another on one event loop.
+private final class RefreshDelegate: HTTPClientResponseDelegate, @unchecked Sendable {
+    typealias Response = Void
+
+    private let refresher: BackgroundRefresher
+    private let entry: CachedResponse
+    private let plan: StorePlan
+    private let requestHeaders: HTTPHeaders
+    private let requestTime: Double
+    private let tags: [String]
+    private let rule: String
+    private var pending: PendingEntry?
+    private var notModified: HTTPHeaders?
+
+    init(
+        refresher: BackgroundRefresher,
+        entry: CachedResponse,
+        plan: StorePlan,
+        requestHeaders: HTTPHeaders,
+        requestTime: Double,
+        tags: [String],
+        rule: String
+    ) {
+        self.refresher = refresher
+        self.entry = entry
+        self.plan = plan
+        self.requestHeaders = requestHeaders
+        self.requestTime = requestTime
+        self.tags = tags
+        self.rule = rule
+    }
+
+    func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        let headers = ForwardedHeaders.response(head.headers)
+        if head.status == .notModified {
+            if Revalidation.notModifiedMatches(stored: self.entry.info, notModifiedHeaders: headers) {
+                self.notModified = headers
+            }
+        } else if case .store(let pending) = StoragePlanner.decide(
+            requestHeaders: self.requestHeaders,
+            requestTime: self.requestTime,
+            plan: self.plan,
+            status: Int(head.status.code),
+            headers: headers,
+            now: self.refresher.now,
+            maxObject: self.refresher.maxObject
+        ) {
+            self.pending = pending
+        }
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        self.pending?.collector.append(buffer)
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didFinishRequest(task: HTTPClient.Task<Void>) throws {
+        defer { self.refresher.finished(self.entry.key) }
+        let now = self.refresher.now
+        if let notModified = self.notModified {
+            if let refreshed = StoragePlanner.refreshed(
+                self.entry,
+                notModified: notModified,
+                requestTime: self.requestTime,
+                now: now,
+                plan: self.plan
+            ) {
+                self.refresher.commit(refreshed)
+            }
+        } else if let pending = self.pending, let body = pending.collector.finish() {
+            self.refresher.commit(
+                CachedResponse(
+                    key: self.entry.key,
+                    path: self.entry.path,
+                    target: self.entry.target,
+                    partition: self.entry.partition,
+                    vary: pending.vary,
+                    status: pending.status,
+                    headers: pending.headers,
+                    body: body,
+                    info: pending.info,
+                    tags: self.tags,
+                    rule: self.rule,
+                    evictAt: pending.evictAt
+                )
+            )
+        }
+    }
+
+    func didReceiveError(task: HTTPClient.Task<Void>, _ error: Error) {
+        self.refresher.finished(self.entry.key)
+    }
+}

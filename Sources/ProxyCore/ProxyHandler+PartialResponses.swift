@@ -1,0 +1,102 @@
+import CacheStore
+import HTTPCaching
+import NIOCore
+import NIOHTTP1
+
+/// Answers from the store that are not the stored response as it is: 304 and 412 to client conditionals
+/// (RFC 9110 §13), 206 and 416 to ranges (RFC 9110 §14).
+extension ProxyHandler {
+    func serveNotModified(_ entry: CachedResponse, state: RequestState, now: Double, cacheStatus: String) {
+        // RFC 9110 §15.4.5: the fields a 200 would have carried that a 304 must carry.
+        var headers = HTTPHeaders(
+            Conditional.notModifiedHeaders(from: entry.headers.map { (name: $0.name, value: $0.value) })
+                .filter { $0.name.lowercased() != "cache-control" }
+                .map { ($0.name, $0.value) }
+        )
+        self.addCacheFields(entry, state: state, now: now, cacheStatus: cacheStatus, to: &headers)
+        self.finishFromCache(status: .notModified, headers: headers, body: [], state: state)
+    }
+
+    func servePreconditionFailed(state: RequestState, cacheStatus: String) {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-length", value: "0")
+        headers.add(name: "cache-status", value: cacheStatus)
+        self.finishFromCache(status: .preconditionFailed, headers: headers, body: [], state: state)
+    }
+
+    func serveUnsatisfiableRange(_ entry: CachedResponse, state: RequestState, now: Double, cacheStatus: String) {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-range", value: ContentRange.unsatisfied(length: entry.bodyLength))
+        headers.add(name: "content-length", value: "0")
+        self.addCacheFields(entry, state: state, now: now, cacheStatus: cacheStatus, to: &headers)
+        self.finishFromCache(status: .rangeNotSatisfiable, headers: headers, body: [], state: state)
+    }
+
+    /// One range → 206 with `Content-Range`; several → 206 `multipart/byteranges` (RFC 9110 §14.6). The parts
+    /// are slices of the stored buffers (no copy).
+    func serveRanges(_ ranges: [ClosedRange<Int>], of entry: CachedResponse, state: RequestState, now: Double, cacheStatus: String) {
+        var headers = entry.headers
+        headers.remove(name: "content-length")
+        headers.remove(name: "content-range")
+        headers.remove(name: "cache-control")
+        for name in CachedResponse.fieldsKeptFromClients { headers.remove(name: name) }
+        var body: [ByteBuffer] = []
+        if ranges.count == 1, let range = ranges.first {
+            headers.add(name: "content-range", value: ContentRange.format(range, length: entry.bodyLength))
+            headers.add(name: "content-length", value: String(range.count))
+            body = Self.slices(of: entry.body, range: range)
+        } else {
+            let boundary = "reprise-\(entry.key.hashValue.magnitude)-\(ranges.count)"
+            let contentType = headers.first(name: "content-type")
+            headers.replaceOrAdd(name: "content-type", value: "multipart/byteranges; boundary=\(boundary)")
+            var length = 0
+            for range in ranges {
+                var part = "\r\n--\(boundary)\r\n"
+                if let contentType { part += "content-type: \(contentType)\r\n" }
+                part += "content-range: \(ContentRange.format(range, length: entry.bodyLength))\r\n\r\n"
+                body.append(ByteBuffer(string: part))
+                body.append(contentsOf: Self.slices(of: entry.body, range: range))
+                length += part.utf8.count + range.count
+            }
+            let closing = "\r\n--\(boundary)--\r\n"
+            body.append(ByteBuffer(string: closing))
+            headers.add(name: "content-length", value: String(length + closing.utf8.count))
+        }
+        self.addCacheFields(entry, state: state, now: now, cacheStatus: cacheStatus, to: &headers)
+        self.finishFromCache(status: .partialContent, headers: headers, body: body, state: state)
+    }
+
+    private func addCacheFields(_ entry: CachedResponse, state: RequestState, now: Double, cacheStatus: String, to headers: inout HTTPHeaders) {
+        if let clientCacheControl = state.route.rule?.clientCacheControl {
+            headers.replaceOrAdd(name: "cache-control", value: clientCacheControl)
+        } else {
+            for value in entry.cacheControl { headers.add(name: "cache-control", value: value) }
+        }
+        headers.add(name: "age", value: String(entry.info.freshness.ageHeaderValue(now: now)))
+        headers.add(name: "cache-status", value: cacheStatus)
+    }
+
+    private func finishFromCache(status: HTTPResponseStatus, headers: HTTPHeaders, body: [ByteBuffer], state: RequestState) {
+        self.current = nil
+        self.writeHead(HTTPResponseHead(version: state.head.version, status: status, headers: headers), requestMethod: state.head.method)
+        for buffer in body { _ = self.writeBody(buffer, flush: false) }
+        self.proxy.counters.hits.wrappingAdd(1, ordering: .relaxed)
+        self.writeEnd()
+    }
+
+    /// The bytes of `range` across the stored buffers, as slices.
+    static func slices(of body: [ByteBuffer], range: ClosedRange<Int>) -> [ByteBuffer] {
+        var result: [ByteBuffer] = []
+        var offset = 0
+        for buffer in body {
+            let start = max(range.lowerBound, offset)
+            let end = min(range.upperBound + 1, offset + buffer.readableBytes)
+            if start < end, let slice = buffer.getSlice(at: buffer.readerIndex + start - offset, length: end - start) {
+                result.append(slice)
+            }
+            offset += buffer.readableBytes
+            if offset > range.upperBound { break }
+        }
+        return result
+    }
+}

@@ -1,0 +1,34 @@
+import NIOHTTP1
+
+/// What the cache flow needs to know about a request's fields, read in one pass over them (the hit path then
+/// skips the RFC parsers entirely for a plain GET).
+struct RequestTraits {
+    var hasDirectives = false
+    var hasConditional = false
+    var hasRange = false
+
+    init(_ headers: HTTPHeaders) {
+        for (name, _) in headers {
+            guard let first = name.utf8.first else { continue }
+            switch first | 0x20 {
+            case UInt8(ascii: "c"):
+                if name.utf8.count == 13, name.lowercased() == "cache-control" { self.hasDirectives = true }
+            case UInt8(ascii: "p"):
+                if name.utf8.count == 6, name.lowercased() == "pragma" { self.hasDirectives = true }
+            case UInt8(ascii: "i"):
+                switch name.lowercased() {
+                case "if-none-match", "if-modified-since", "if-match", "if-unmodified-since": self.hasConditional = true
+                case "if-range": self.hasRange = true
+                default: break
+                }
+            case UInt8(ascii: "r"):
+                if name.utf8.count == 5, name.lowercased() == "range" { self.hasRange = true }
+            default:
+                break
+            }
+        }
+    }
+
+    /// The request fields a cache replaces with its own validators when it revalidates a stored response.
+    static let conditionalFields = ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"]
+}

@@ -1,0 +1,121 @@
+import CacheStore
+import HTTPCaching
+import NIOHTTP1
+
+/// Turns an upstream response into a pending store entry, or says why it will not be stored. Shared by the
+/// client path, revalidations and background refreshes.
+enum StoragePlanner {
+    enum Decision {
+        case store(PendingEntry)
+        case skip(reason: String)
+    }
+
+    static func decide(
+        requestHeaders: HTTPHeaders,
+        requestTime: Double,
+        plan: StorePlan,
+        status: Int,
+        headers: HTTPHeaders,
+        now: Double,
+        maxObject: Int
+    ) -> Decision {
+        if let reason = Storability.check(
+            method: "GET",
+            requestHeaders: requestHeaders,
+            status: status,
+            responseHeaders: headers,
+            policy: plan.policy
+        ) {
+            return .skip(reason: reason.rawValue)
+        }
+        if let length = headers.first(name: "content-length").flatMap({ Int($0) }), length > maxObject {
+            return .skip(reason: "too-large")
+        }
+        guard let vary = VaryKey(varyFieldValues: headers["vary"], requestHeaders: requestHeaders) else {
+            return .skip(reason: NotStorableReason.varyStar.rawValue)
+        }
+        let freshness = Freshness.compute(
+            requestTime: requestTime,
+            responseTime: now,
+            status: status,
+            responseHeaders: headers,
+            policy: plan.policy
+        )
+        let info = StoredResponseInfo(status: status, responseHeaders: headers, freshness: freshness)
+        return .store(
+            PendingEntry(
+                status: status,
+                headers: self.storedHeaders(headers, info: info),
+                vary: vary,
+                info: info,
+                evictAt: self.evictAt(info: info, defaults: plan.staleDefaults, now: now),
+                collector: BodyCollector(limit: maxObject)
+            )
+        )
+    }
+
+    /// The fields kept with the entry: not `Age` (recomputed on every hit), not the fields `private="..."` or
+    /// `no-cache="..."` name (RFC 9111 §5.2.2.4, §5.2.2.7: never sent from the cache without revalidation).
+    static func storedHeaders(_ headers: HTTPHeaders, info: StoredResponseInfo) -> HTTPHeaders {
+        var stored = headers
+        stored.remove(name: "age")
+        for name in info.cacheControl.privateFields + info.cacheControl.noCacheFields {
+            stored.remove(name: name)
+        }
+        return stored
+    }
+
+    /// How long the store keeps an entry: its freshness, plus its stale windows, plus (when it has a validator)
+    /// a day to revalidate it cheaply instead of fetching it again. The LRU evicts earlier under memory pressure.
+    static func evictAt(info: StoredResponseInfo, defaults: StaleDefaults, now: Double) -> Double {
+        let staleWindow = max(
+            Double(info.cacheControl.staleWhileRevalidate ?? 0),
+            Double(info.cacheControl.staleIfError ?? 0),
+            defaults.staleWhileRevalidate ?? 0,
+            defaults.staleIfError ?? 0
+        )
+        let revalidationWindow: Double = info.hasValidator ? 86_400 : 0
+        return now + max(0, info.freshness.timeToLive(now: now)) + max(staleWindow, revalidationWindow)
+    }
+
+    /// The stored response after a matching 304 (RFC 9111 §4.3.4): merged fields, new freshness, same body.
+    static func refreshed(
+        _ entry: CachedResponse,
+        notModified: HTTPHeaders,
+        requestTime: Double,
+        now: Double,
+        plan: StorePlan
+    ) -> CachedResponse? {
+        let merged = Revalidation.mergeHeaders(
+            stored: entry.headers.map { (name: $0.name, value: $0.value) },
+            notModified: notModified.map { (name: $0.name, value: $0.value) }
+        )
+        let headers = HTTPHeaders(merged.map { ($0.name, $0.value) })
+        if Storability.check(method: "GET", requestHeaders: HTTPHeaders(), status: entry.status, responseHeaders: headers, policy: plan.policy) == .noStore {
+            return nil
+        }
+        let freshness = Freshness.compute(
+            requestTime: requestTime,
+            responseTime: now,
+            status: entry.status,
+            responseHeaders: headers,
+            policy: plan.policy
+        )
+        let info = StoredResponseInfo(status: entry.status, responseHeaders: headers, freshness: freshness)
+        let stored = self.storedHeaders(headers, info: info)
+        return CachedResponse(
+            key: entry.key,
+            path: entry.path,
+            target: entry.target,
+            partition: entry.partition,
+            vary: entry.vary,
+            status: entry.status,
+            headers: stored,
+            body: entry.body,
+            info: info,
+            tags: entry.tags,
+            rule: entry.rule,
+            evictAt: self.evictAt(info: info, defaults: plan.staleDefaults, now: now)
+        )
+    }
+}
