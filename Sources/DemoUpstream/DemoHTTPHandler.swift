@@ -45,6 +45,11 @@ final class DemoHTTPHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch self.unwrapInboundIn(data) {
         case .head(let head):
+            // A dead upstream: kept-alive connections die too, without an answer (and the request is not counted).
+            if self.state.isRefusing {
+                context.close(promise: nil)
+                return
+            }
             let (path, query) = DemoRequest.splitURI(head.uri)
             let arrival = self.state.recordArrival(method: head.method.rawValue, path: path, headers: head.headers)
             let endpoint: DemoEndpoint =

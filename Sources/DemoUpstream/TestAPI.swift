@@ -29,7 +29,8 @@ struct TestAPI {
             ("cache-control", request.query("cc")), ("etag", etag), ("last-modified", lastModified),
             ("vary", request.query("vary")), ("expires", request.query("expires")), ("age", request.query("age")),
             ("location", request.query("location")), ("content-location", request.query("content_location")),
-            ("set-cookie", request.query("set_cookie")),
+            ("set-cookie", request.query("set_cookie")), ("cdn-cache-control", request.query("cdn_cc")),
+            ("reprise-cache-control", request.query("reprise_cc")),
         ]
         for case let (name, value?) in mapping { headers.add(name: name, value: value) }
         headers.add(name: "x-request-number", value: String(request.requestNumber))

@@ -51,6 +51,9 @@ public final class ProxyServer: Sendable {
 
     public var configuration: ProxyConfiguration { self.proxy.table.configuration }
 
+    /// stale-while-revalidate refreshes running now.
+    public var backgroundRefreshes: Int { self.proxy.refresher.count }
+
     /// Binds the listeners.
     public func start() async throws {
         let configuration = self.proxy.table.configuration

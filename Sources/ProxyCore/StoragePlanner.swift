@@ -65,8 +65,9 @@ enum StoragePlanner {
         return stored
     }
 
-    /// How long the store keeps an entry: its freshness, plus its stale windows, plus (when it has a validator)
-    /// a day to revalidate it cheaply instead of fetching it again. The LRU evicts earlier under memory pressure.
+    /// How long the store keeps an entry past its freshness: its stale windows, or a day when it has a validator
+    /// (a 304 is cheaper than a refetch), or ten minutes for clients that accept stale responses (`max-stale`).
+    /// The LRU evicts earlier under memory pressure.
     static func evictAt(info: StoredResponseInfo, defaults: StaleDefaults, now: Double) -> Double {
         let staleWindow = max(
             Double(info.cacheControl.staleWhileRevalidate ?? 0),
@@ -74,8 +75,8 @@ enum StoragePlanner {
             defaults.staleWhileRevalidate ?? 0,
             defaults.staleIfError ?? 0
         )
-        let revalidationWindow: Double = info.hasValidator ? 86_400 : 0
-        return now + max(0, info.freshness.timeToLive(now: now)) + max(staleWindow, revalidationWindow)
+        let retention: Double = info.hasValidator ? 86_400 : 600
+        return now + max(0, info.freshness.timeToLive(now: now)) + max(staleWindow, retention)
     }
 
     /// The stored response after a matching 304 (RFC 9111 §4.3.4): merged fields, new freshness, same body.
