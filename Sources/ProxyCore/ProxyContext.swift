@@ -13,6 +13,7 @@ final class ProxyContext: Sendable {
     let logger: Logger
     let counters = ProxyCounters()
     let refresher: BackgroundRefresher
+    let coalescer = Coalescer()
     private let tableBox: NIOLockedValueBox<RoutingTable>
 
     init(table: RoutingTable, store: MemoryStore<LRUPolicy>, hasher: CredentialHasher, clock: WallClock, logger: Logger) {
@@ -47,5 +48,7 @@ final class ProxyCounters: Sendable {
     let upstreamErrors = Atomic<Int>(0)
     let invalidations = Atomic<Int>(0)
     let bytesFromCache = Atomic<Int>(0)
+    /// Requests answered from another request's upstream fetch (request coalescing).
+    let coalesced = Atomic<Int>(0)
 
 }

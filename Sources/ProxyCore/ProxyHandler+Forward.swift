@@ -101,6 +101,7 @@ extension ProxyHandler {
             } else if status >= 500, self.canServeStale(stale, state: state, now: now) {
                 // RFC 5861 §4: the upstream failed; a stale response is better than its error. The error body is
                 // read and dropped, so the upstream connection stays reusable.
+                state.fetch?.publishFailure()
                 return self.serveStaleOnError(stale, state: state, now: now, upstreamStatus: status, context: context)
             }
         }
@@ -131,6 +132,7 @@ extension ProxyHandler {
             }
         }
 
+        self.publishHead(state, status: status, headers: headers, now: now)
         for name in CachedResponse.fieldsKeptFromClients { headers.remove(name: name) }
         headers.add(name: "via", value: ForwardedHeaders.via(head.version))
         headers.add(name: "cache-status", value: cacheStatus.headerValue)
@@ -149,6 +151,7 @@ extension ProxyHandler {
         if self.current?.pending != nil {
             self.current!.pending!.collector.append(buffer)
         }
+        self.current?.fetch?.publishBody(buffer)
         let written = self.writeBody(buffer, flush: true)
         // Backpressure only when the client is slow. Waiting on every write would leave AsyncHTTPClient without
         // demand when the response end arrives, and it then closes the pooled upstream connection.
@@ -178,6 +181,7 @@ extension ProxyHandler {
             }
         }
         self.current?.pending = nil
+        state.fetch?.publishEnd()
         self.writeEnd()
     }
 
@@ -185,6 +189,7 @@ extension ProxyHandler {
         guard let state = self.current, state.exchange === exchange, let context = self.context else { return }
         self.proxy.counters.upstreamErrors.wrappingAdd(1, ordering: .relaxed)
         self.current?.pending = nil
+        state.fetch?.publishFailure()
         let name = state.route.upstream.settings.name
         let kind = UpstreamErrorKind(error)
         self.proxy.logger.warning("upstream request failed", metadata: ["upstream": "\(name)", "error": "\(kind)"])

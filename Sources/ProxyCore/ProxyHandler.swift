@@ -55,8 +55,20 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.current?.exchange?.cancel()
+        self.abandonCurrent()
         self.context = nil
+    }
+
+    /// Stops whatever the current request still has running: its upstream exchange, the followers waiting on
+    /// it (they are released or aborted), its own subscription to another request's fetch.
+    func abandonCurrent() {
+        guard let current = self.current else { return }
+        self.current = nil
+        if let exchange = current.exchange, !exchange.isFinished {
+            exchange.cancel()
+            current.fetch?.publishFailure()
+        }
+        current.subscription?.cancel()
     }
 
     // MARK: Inbound
@@ -92,10 +104,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         // The client left: stop the upstream request; a partial response is never stored.
-        if let exchange = self.current?.exchange, !exchange.isFinished {
-            exchange.cancel()
-        }
-        self.current = nil
+        self.abandonCurrent()
         self.queued.removeAll()
         context.fireChannelInactive()
     }
@@ -184,6 +193,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
         if head.method == .GET || head.method == .HEAD {
             if self.lookup(&state, context: context) { return }
+            if self.coalesce(&state, context: context) { return }
         } else {
             state.forward = .method
         }
@@ -289,7 +299,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// Cuts the connection: the response cannot be completed honestly.
     func abortConnection() {
         self.responseEnded = true
-        self.current = nil
+        self.abandonCurrent()
         self.queued.removeAll()
         self.context?.close(promise: nil)
     }

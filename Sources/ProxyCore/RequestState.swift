@@ -29,6 +29,12 @@ struct RequestState {
     var revalidating = false
     /// One pass over the request fields.
     let traits: RequestTraits
+    /// Set when this request leads a coalesced fetch: what it receives is published to the followers.
+    var fetch: CoalescedFetch?
+    /// Set when this request follows another one's fetch.
+    var subscription: CoalescedFetch.Subscription?
+    /// Identifies this request's follower events (0 when not following).
+    var followToken = 0
 
     init(head: HTTPRequestHead, route: Route, table: RoutingTable, path: String, now: Double) {
         self.head = head

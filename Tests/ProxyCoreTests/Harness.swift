@@ -71,7 +71,14 @@ struct Harness {
         try await server.start()
         let client = HTTPClient(
             eventLoopGroupProvider: .singleton,
-            configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(30)))
+            configuration: {
+                var configuration = HTTPClient.Configuration(
+                    redirectConfiguration: .disallow,
+                    timeout: .init(connect: .seconds(5), read: .seconds(30))
+                )
+                configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)
+                return configuration
+            }()
         )
         return Harness(upstream: upstream, server: server, client: client)
     }

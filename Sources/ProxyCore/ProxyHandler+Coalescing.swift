@@ -1,0 +1,86 @@
+import CacheStore
+import HTTPCaching
+import NIOCore
+import NIOHTTP1
+
+/// Request coalescing: concurrent misses on one key make one upstream request; the followers are answered
+/// from the leader's response as it streams.
+extension ProxyHandler {
+    /// Joins or starts the fetch for this request's key. Returns true when this request follows another one
+    /// (it is answered by `followerEvent`); false when it must go upstream itself (as leader or alone).
+    func coalesce(_ state: inout RequestState, context: ChannelHandlerContext) -> Bool {
+        guard let plan = state.plan, state.head.method == .GET, !state.revalidating,
+            !state.traits.hasConditional, !state.traits.hasRange
+        else { return false }
+        switch self.proxy.coalescer.join(key: plan.key, now: state.requestTime, maxReplayBytes: self.proxy.store.maxObject) {
+        case .alone:
+            state.detail = state.detail ?? "hit-for-pass"
+            return false
+        case .leader(let fetch):
+            state.fetch = fetch
+            return false
+        case .follower(let fetch):
+            let token = self.makeExchangeID()
+            let headers = state.head.headers
+            state.followToken = token
+            self.current = state
+            let timeout = TimeAmount(state.table.configuration.cache.coalesceTimeout)
+            let subscription = fetch.subscribe(
+                on: context.eventLoop,
+                timeout: timeout,
+                matches: { $0.matches(headers) },
+                sink: { [weak self] event in self?.followerEvent(event, token: token) }
+            )
+            self.current?.subscription = subscription
+            return true
+        }
+    }
+
+    /// Leader side: after the storage decision, tell the followers what they get.
+    func publishHead(_ state: RequestState, status: Int, headers: HTTPHeaders, now: Double) {
+        guard let fetch = state.fetch, let plan = state.plan else { return }
+        let shareable = state.pending != nil
+        var shared = headers
+        for name in CachedResponse.fieldsKeptFromClients { shared.remove(name: name) }
+        fetch.publishHead(status: status, headers: shared, vary: state.pending?.vary, shareable: shareable)
+        if !shareable {
+            // Hit-for-pass: the next requests for this key go upstream without queueing behind each other.
+            self.proxy.coalescer.markUncacheable(key: plan.key, now: now)
+        }
+    }
+
+    /// Follower side: one event of the leader's fetch, on this connection's event loop.
+    func followerEvent(_ event: CoalescedFetch.Event, token: Int) {
+        guard let state = self.current, state.followToken == token else { return }
+        switch event {
+        case .head(let status, var headers):
+            var cacheStatus = CacheStatus(hit: false, forward: state.forward, forwardStatus: status)
+            cacheStatus.collapsed = true
+            headers.add(name: "via", value: ForwardedHeaders.via(state.head.version))
+            headers.add(name: "cache-status", value: cacheStatus.headerValue)
+            if let clientCacheControl = state.route.rule?.clientCacheControl {
+                headers.replaceOrAdd(name: "cache-control", value: clientCacheControl)
+            }
+            self.current?.responseStarted = true
+            self.proxy.counters.coalesced.wrappingAdd(1, ordering: .relaxed)
+            self.writeHead(
+                HTTPResponseHead(version: state.head.version, status: HTTPResponseStatus(statusCode: status), headers: headers),
+                requestMethod: state.head.method
+            )
+        case .body(let buffer):
+            _ = self.writeBody(buffer, flush: true)
+        case .end:
+            self.writeEnd()
+        case .released(let reason):
+            // The leader's response cannot serve this request: fetch for yourself.
+            guard let context = self.context, !state.responseStarted else { return self.abortConnection() }
+            var alone = state
+            alone.subscription = nil
+            alone.followToken = 0
+            alone.detail = reason.rawValue
+            self.forward(alone, context: context)
+        case .aborted:
+            self.abortConnection()
+        }
+    }
+}

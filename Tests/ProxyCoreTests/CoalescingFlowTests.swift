@@ -1,0 +1,50 @@
+import AsyncHTTPClient
+import NIOCore
+import Testing
+
+/// Request coalescing end to end: concurrent misses on one key make one upstream request.
+@Suite struct CoalescingFlowTests {
+    @Test func aHundredConcurrentMissesMakeOneUpstreamRequest() async throws {
+        try await withHarness { h in
+            let path = "/test/cache?cc=\(q("max-age=60"))&size=4096&delay_ms=300"
+            let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+                for _ in 0..<100 { group.addTask { try await h.get(path) } }
+                return try await group.reduce(into: [Reply]()) { $0.append($1) }
+            }
+            #expect(replies.count == 100)
+            #expect(Set(replies.map(\.status)) == [200])
+            #expect(Set(replies.map(\.text)).count == 1)
+            #expect(replies.allSatisfy { $0.headers.first(name: "x-request-number") == "1" })
+            #expect(h.upstream.requestCount("GET", "/test/cache") == 1)
+            #expect(replies.contains { $0.cacheStatus.contains("collapsed") })
+        }
+    }
+
+    @Test func followersOfAnUnstorableResponseFetchForThemselves() async throws {
+        try await withHarness { h in
+            let path = "/test/cache?cc=no-store&delay_ms=200"
+            let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+                for _ in 0..<5 { group.addTask { try await h.get(path) } }
+                return try await group.reduce(into: [Reply]()) { $0.append($1) }
+            }
+            #expect(Set(replies.map(\.status)) == [200])
+            // Every request reached the upstream: none was answered with another client's uncacheable response.
+            #expect(h.upstream.requestCount("GET", "/test/cache") == 5)
+            #expect(!replies.contains { $0.cacheStatus.contains("collapsed") })
+        }
+    }
+
+    @Test func followersAreReleasedWhenTheLeaderFails() async throws {
+        try await withHarness { h in
+            h.upstream.failNext("/test/cache", status: 503)
+            let path = "/test/cache?cc=\(q("max-age=60"))&delay_ms=200"
+            let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+                for _ in 0..<5 { group.addTask { try await h.get(path) } }
+                return try await group.reduce(into: [Reply]()) { $0.append($1) }
+            }
+            // The 503 is not storable: its followers were released and fetched (and stored) the real answer.
+            #expect(replies.filter { $0.status == 503 }.count == 1)
+            #expect(replies.filter { $0.status == 200 }.count == 4)
+        }
+    }
+}
