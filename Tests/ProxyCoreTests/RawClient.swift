@@ -52,3 +52,40 @@ extension EventLoopFuture {
         return promise.futureResult
     }
 }
+
+extension RawClient {
+    /// Sends `bytes`, reads until at least `readBytes` arrived, then closes the connection (a client that gives up
+    /// mid-response). Returns how many bytes were read.
+    static func abandon(port: Int, bytes: String, after readBytes: Int, timeout: TimeAmount = .seconds(10)) async throws -> Int {
+        let reader = PartialReader(limit: readBytes)
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in channel.pipeline.addHandler(reader) }
+            .connect(host: "127.0.0.1", port: port).get()
+        try await channel.writeAndFlush(ByteBuffer(string: bytes))
+        try await reader.reached.futureResult.timeout(after: timeout, on: channel.eventLoop).get()
+        try? await channel.close()
+        return try await channel.eventLoop.submit { reader.count }.get()
+    }
+
+    private final class PartialReader: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        let limit: Int
+        var count = 0
+        var reached: EventLoopPromise<Void>!
+
+        init(limit: Int) { self.limit = limit }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            self.reached = context.eventLoop.makePromise()
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            self.count += self.unwrapInboundIn(data).readableBytes
+            if self.count >= self.limit { self.reached.succeed(()) }
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            self.reached.fail(ChannelError.eof)
+        }
+    }
+}
