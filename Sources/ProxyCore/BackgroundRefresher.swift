@@ -136,19 +136,14 @@ private final class RefreshDelegate: HTTPClientResponseDelegate, @unchecked Send
             }
         } else if let pending = self.pending, let body = pending.collector.finish() {
             self.refresher.commit(
-                CachedResponse(
+                pending.entry(
                     key: self.entry.key,
                     path: self.entry.path,
                     target: self.entry.target,
                     partition: self.entry.partition,
-                    vary: pending.vary,
-                    status: pending.status,
-                    headers: pending.headers,
-                    body: body,
-                    info: pending.info,
                     tags: self.tags,
                     rule: self.rule,
-                    evictAt: pending.evictAt
+                    body: body
                 )
             )
         }

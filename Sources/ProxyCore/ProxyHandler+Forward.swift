@@ -162,19 +162,14 @@ extension ProxyHandler {
     func upstreamEnd(exchange: UpstreamExchange) {
         guard let state = self.current, state.exchange === exchange, self.context != nil else { return }
         if let pending = state.pending, let plan = state.plan, let body = pending.collector.finish() {
-            let entry = CachedResponse(
+            let entry = pending.entry(
                 key: plan.key,
                 path: state.path,
                 target: state.head.uri,
                 partition: plan.partition,
-                vary: pending.vary,
-                status: pending.status,
-                headers: pending.headers,
-                body: body,
-                info: pending.info,
                 tags: state.route.rule?.tags ?? [],
                 rule: state.route.rule?.name ?? "",
-                evictAt: pending.evictAt
+                body: body
             )
             if self.proxy.store.insert(entry, now: self.proxy.clock.now()) == .stored {
                 self.proxy.counters.stored.wrappingAdd(1, ordering: .relaxed)

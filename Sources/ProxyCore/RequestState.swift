@@ -1,5 +1,6 @@
 import CacheStore
 import HTTPCaching
+import NIOCore
 import NIOHTTP1
 
 /// What the handler knows about the request it is answering.
@@ -62,4 +63,22 @@ struct PendingEntry {
     let info: StoredResponseInfo
     let evictAt: Double
     var collector: BodyCollector
+
+    /// The entry to store once the body is complete.
+    func entry(key: String, path: String, target: String, partition: String, tags: [String], rule: String, body: [ByteBuffer]) -> CachedResponse {
+        CachedResponse(
+            key: key,
+            path: path,
+            target: target,
+            partition: partition,
+            vary: self.vary,
+            status: self.status,
+            headers: self.headers,
+            body: body,
+            info: self.info,
+            tags: tags,
+            rule: rule,
+            evictAt: self.evictAt
+        )
+    }
 }
