@@ -34,6 +34,10 @@ public final class CachedResponse: Sendable {
     public let wireHeaders: ByteBuffer
     /// The stored `Cache-Control` lines, written on a hit unless the route replaces them for clients.
     public let cacheControl: [String]
+    /// Fields the route keeps out of hits (usage headers that describe the original generation).
+    public let omittedOnHits: Set<String>
+    /// What this response cost upstream (e.g. ElevenLabs `character-cost`): every hit saves it again.
+    public let savedCost: Int
 
     public init(
         key: String,
@@ -47,7 +51,9 @@ public final class CachedResponse: Sendable {
         info: StoredResponseInfo,
         tags: [String],
         rule: String,
-        evictAt: Double
+        evictAt: Double,
+        omittedOnHits: Set<String> = [],
+        savedCost: Int = 0
     ) {
         self.key = key
         self.path = path
@@ -74,13 +80,15 @@ public final class CachedResponse: Sendable {
                 cacheControl.append(value)
                 continue
             }
-            if Self.fieldsKeptFromClients.contains(lowercased) { continue }
+            if Self.fieldsKeptFromClients.contains(lowercased) || omittedOnHits.contains(lowercased) { continue }
             wire.writeString(name)
             wire.writeStaticString(": ")
             wire.writeString(value)
             wire.writeStaticString("\r\n")
         }
         self.wireHeaders = wire
+        self.savedCost = savedCost
+        self.omittedOnHits = omittedOnHits
         self.cacheControl = cacheControl
         self.cost = Self.overhead + wire.readableBytes + key.utf8.count + target.utf8.count
             + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 }

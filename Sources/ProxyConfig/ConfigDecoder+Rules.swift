@@ -11,10 +11,12 @@ extension ConfigDecoder {
             let name = self.entryName(&table, example: "\"voices\"", seen: &namesSeen, noun: "rule")
             self.checkKeys(table)
             var settings = RuleSettings(name: name ?? "", match: placeholder, line: self.headerLine(table))
+            var matchIsValid = false
             if let match = self.requiredString(table, "match"),
                 let pattern = self.pattern(table, "match", match, requireMethod: true)
             {
                 settings.match = pattern
+                matchIsValid = true
                 if let other = matchesSeen[pattern] {
                     self.report(
                         table,
@@ -44,6 +46,7 @@ extension ConfigDecoder {
             settings.staleIfError = self.duration(table, "stale_if_error")
             settings.cache = self.bool(table, "cache") ?? true
             settings.cacheBody = self.bool(table, "cache_body") ?? false
+            self.decodeBodyKeying(table, matchIsValid: matchIsValid, into: &settings)
             result.append(
                 DecodedEntry(settings: settings, table: table, isComplete: self.problems.count == problemCount))
         }

@@ -19,6 +19,7 @@ extension ConfigDecoder {
         let summary = ProxyConfiguration.makeSummary(
             upstreamNames: upstreams.map(\.settings.name),
             ruleCount: rules.count,
+            bodyKeyedRuleCount: rules.filter(\.settings.cacheBody).count,
             purgeCount: purges.count,
             listen: server.listenText ?? server.settings.listen.description,
             admin: server.adminText ?? server.settings.adminListen?.description

@@ -48,6 +48,8 @@ extension ConfigDecoder {
             }
             settings.connectTimeout = self.duration(table, "connect_timeout", positive: true) ?? settings.connectTimeout
             settings.readTimeout = self.duration(table, "read_timeout", positive: true) ?? settings.readTimeout
+            settings.keyQueryParams = self.queryParamNames(table, "key_query_params") ?? []
+            settings.keyJWTClaim = self.jwtClaimKey(table, "key_jwt_claim")
             result.append(
                 DecodedEntry(settings: settings, table: table, isComplete: self.problems.count == problemCount))
         }
@@ -98,16 +100,35 @@ extension ConfigDecoder {
         guard let names = self.stringArray(table, key) else {
             return nil
         }
-        let tokenCharacters = "!#$%&'*+-.^_`|~"
-        for name in names
-        where name.value.isEmpty
-            || !name.value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || tokenCharacters.contains($0)) })
-        {
-            self.report(
-                table, key, "\(name.display) is not a header name.", fix: "write a header name such as \"xi-api-key\".")
+        for name in names where !Self.isHeaderName(name.value) {
+            self.reportBadHeaderName(table, key, name)
             return nil
         }
         return names.map { $0.value.lowercased() }
+    }
+
+    /// One lower-cased header name.
+    mutating func headerName(_ table: TableContext, _ key: String) -> String? {
+        guard let name = self.string(table, key) else {
+            return nil
+        }
+        guard Self.isHeaderName(name.value) else {
+            self.reportBadHeaderName(table, key, name)
+            return nil
+        }
+        return name.value.lowercased()
+    }
+
+    /// An HTTP field name: a non-empty token (RFC 9110 §5.1).
+    static func isHeaderName(_ text: String) -> Bool {
+        let tokenCharacters = "!#$%&'*+-.^_`|~"
+        return !text.isEmpty
+            && text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || tokenCharacters.contains($0)) })
+    }
+
+    private mutating func reportBadHeaderName(_ table: TableContext, _ key: String, _ name: ConfigString) {
+        self.report(
+            table, key, "\(name.display) is not a header name.", fix: "write a header name such as \"xi-api-key\".")
     }
 
     /// "/" or "/a/b": literal segments, no trailing slash.

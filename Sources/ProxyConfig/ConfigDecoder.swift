@@ -22,12 +22,12 @@ struct ConfigDecoder {
     /// Reports a problem with `key` of `table` (or the table itself when `key` is nil), on the key's
     /// line, else `line`, else the table's header line.
     mutating func report(_ table: TableContext, _ key: String?, line: Int? = nil, _ message: String, fix: String) {
-        let keyLine = key.flatMap { self.locator.line(of: $0, in: table.section) }
+        let keyLine = key.flatMap { self.line(of: $0, in: table) }
         let path = key.map { table.path.isEmpty ? $0 : "\(table.path).\($0)" } ?? table.path
         self.problems.append(
             ConfigProblem(
                 file: self.file,
-                line: keyLine ?? line ?? self.locator.line(of: table.section),
+                line: keyLine ?? line ?? self.line(of: table),
                 key: path,
                 message: message,
                 fix: fix
@@ -39,7 +39,24 @@ struct ConfigDecoder {
         self.problems.append(problem)
     }
 
-    private mutating func typeMismatch(_ table: TableContext, _ key: String, expected: String, found: String) {
+    /// Line where `key` is written in `table`. Keys of an inline table are not on lines of their
+    /// own: a dotted `parent.key = ...` line if there is one, else the line of the parent key.
+    func line(of key: String, in table: TableContext) -> Int? {
+        guard let parent = table.parentKey else {
+            return self.locator.line(of: key, in: table.section)
+        }
+        return self.locator.line(of: "\(parent).\(key)", in: table.section) ?? self.line(of: table)
+    }
+
+    /// Line of the table itself: its header, or for an inline table the key it is the value of.
+    func line(of table: TableContext) -> Int? {
+        if let parent = table.parentKey, let line = self.locator.line(of: parent, in: table.section) {
+            return line
+        }
+        return self.locator.line(of: table.section)
+    }
+
+    mutating func typeMismatch(_ table: TableContext, _ key: String, expected: String, found: String) {
         let example = table.schema?.example(for: key) ?? "..."
         self.report(table, key, "expected \(expected), found \(found).", fix: "write \(key) = \(example).")
     }
@@ -60,7 +77,7 @@ struct ConfigDecoder {
             self.report(
                 table,
                 nil,
-                line: self.locator.line(of: key, in: table.section),
+                line: self.line(of: key, in: table),
                 "unknown key \"\(key)\".",
                 fix: fix
             )
@@ -88,6 +105,27 @@ struct ConfigDecoder {
             return nil
         }
         return self.string(table, key, expand: expand)
+    }
+
+    /// An inline table (`key = { ... }`, or dotted `key.sub = ...` lines), its keys checked against
+    /// `schema`; problems inside it are reported as `path.key.sub`.
+    mutating func inlineTable(_ table: TableContext, _ key: String, schema: ConfigSchema.Section) -> TableContext? {
+        guard let node = table.entries[key] else {
+            return nil
+        }
+        guard case .table(let entries) = node else {
+            self.typeMismatch(table, key, expected: "an inline table", found: node.kindDescription)
+            return nil
+        }
+        let inner = TableContext(
+            section: table.section,
+            path: table.path.isEmpty ? key : "\(table.path).\(key)",
+            schema: schema,
+            entries: entries,
+            parentKey: key
+        )
+        self.checkKeys(inner)
+        return inner
     }
 
     mutating func bool(_ table: TableContext, _ key: String) -> Bool? {
@@ -272,6 +310,8 @@ struct TableContext {
     var path: String
     var schema: ConfigSchema.Section?
     var entries: [String: TOMLNode]
+    /// For an inline table, the key of the enclosing `section` whose value it is ("store_if_json").
+    var parentKey: String? = nil
 }
 
 /// A string value after `${NAME}` expansion, remembering how it was written.

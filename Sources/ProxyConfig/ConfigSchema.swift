@@ -7,9 +7,14 @@ enum ConfigSchema {
         var isArray: Bool
         /// Key and an example value, written as TOML.
         var keys: [(name: String, example: String)]
+        /// The value of a key (`store_if_json = { ... }`), not a section of the file.
+        var isInline = false
 
         var header: String {
-            self.isArray ? "[[\(self.name)]]" : "[\(self.name)]"
+            if self.isInline {
+                return self.name
+            }
+            return self.isArray ? "[[\(self.name)]]" : "[\(self.name)]"
         }
 
         func example(for key: String) -> String? {
@@ -54,6 +59,8 @@ enum ConfigSchema {
             ("ca_file", "\"/etc/ssl/private-ca.pem\""),
             ("connect_timeout", "\"5s\""),
             ("read_timeout", "\"300s\""),
+            ("key_query_params", "[\"key\"]"),
+            ("key_jwt_claim", Self.jwtClaimExample),
         ]
     )
 
@@ -73,7 +80,39 @@ enum ConfigSchema {
             ("stale_if_error", "\"1h\""),
             ("cache", "false"),
             ("cache_body", "true"),
+            ("ignore_body_fields", "[\"/user\", \"/stream\"]"),
+            ("max_keyed_body", "\"1MiB\""),
+            ("store_if_json", "{ pointer = \"/data/task_status\", in = [\"succeed\", \"failed\"] }"),
+            ("hit_drop_headers", "[\"character-cost\", \"request-id\"]"),
+            ("finish_on_client_abort", "false"),
+            ("key_query_params", "[\"key\"]"),
+            ("key_jwt_claim", Self.jwtClaimExample),
+            ("cost_header", "\"character-cost\""),
         ]
+    )
+
+    static let jwtClaimExample = "{ header = \"Authorization\", claim = \"iss\" }"
+
+    /// The inline table of `store_if_json`.
+    static let storeIfJSON = Section(
+        name: "store_if_json",
+        isArray: false,
+        keys: [
+            ("pointer", "\"/data/task_status\""),
+            ("in", "[\"succeed\", \"failed\"]"),
+        ],
+        isInline: true
+    )
+
+    /// The inline table of `key_jwt_claim`.
+    static let jwtClaim = Section(
+        name: "key_jwt_claim",
+        isArray: false,
+        keys: [
+            ("header", "\"Authorization\""),
+            ("claim", "\"iss\""),
+        ],
+        isInline: true
     )
 
     static let purge = Section(

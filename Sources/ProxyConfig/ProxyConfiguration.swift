@@ -7,7 +7,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var rules: [RuleSettings]
     public var purges: [PurgeSettings]
     /// One line for the startup log, free of secrets, e.g.
-    /// "3 upstreams (elevenlabs, gemini, backend), 4 rules, 1 purge rule; listen 0.0.0.0:8080, admin 127.0.0.1:9090".
+    /// "3 upstreams (elevenlabs, gemini, backend), 4 rules (1 keyed on the request body), 1 purge rule;
+    /// listen 0.0.0.0:8080, admin 127.0.0.1:9090".
     public var summary: String
 
     public init(
@@ -28,6 +29,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
             ?? Self.makeSummary(
                 upstreamNames: upstreams.map(\.name),
                 ruleCount: rules.count,
+                bodyKeyedRuleCount: rules.filter(\.cacheBody).count,
                 purgeCount: purges.count,
                 listen: server.listen.description,
                 admin: server.adminListen?.description
@@ -37,6 +39,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
     static func makeSummary(
         upstreamNames: [String],
         ruleCount: Int,
+        bodyKeyedRuleCount: Int = 0,
         purgeCount: Int,
         listen: String,
         admin: String?
@@ -48,7 +51,11 @@ public struct ProxyConfiguration: Sendable, Equatable {
         if !upstreamNames.isEmpty {
             text += " (\(upstreamNames.joined(separator: ", ")))"
         }
-        text += ", \(count(ruleCount, "rule")), \(count(purgeCount, "purge rule")); listen \(listen)"
+        text += ", \(count(ruleCount, "rule"))"
+        if bodyKeyedRuleCount > 0 {
+            text += " (\(bodyKeyedRuleCount) keyed on the request body)"
+        }
+        text += ", \(count(purgeCount, "purge rule")); listen \(listen)"
         if let admin {
             text += ", admin \(admin)"
         }

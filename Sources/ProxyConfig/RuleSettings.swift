@@ -1,5 +1,8 @@
 /// One `[[rule]]`: how requests matching `match` are cached. The first matching rule wins.
 public struct RuleSettings: Sendable, Equatable {
+    /// `max_keyed_body` when not set: 1 MiB.
+    public static let defaultMaxKeyedBody = 1 << 20
+
     /// Unique, `[a-z0-9_-]+`; used in logs and metric labels.
     public var name: String
     /// "METHOD /path" on the client-facing path (upstream prefix included).
@@ -25,6 +28,25 @@ public struct RuleSettings: Sendable, Equatable {
     /// Key the cache on the canonical request body (design.md §4 `cache_body`), for POST routes
     /// such as text-to-speech.
     public var cacheBody: Bool
+    /// JSON Pointers of request-body members left out of the key (e.g. "/user", "/stream"); "" is the
+    /// whole body. Only with `cacheBody`.
+    public var ignoreBodyFields: [String]
+    /// Largest request body that is keyed and cached; larger ones pass through. Only with `cacheBody`.
+    public var maxKeyedBody: Int
+    /// Store a response only when its JSON body meets this condition; nil = no such condition.
+    public var storeIfJSON: JSONCondition?
+    /// Lower-cased response headers removed from hits (per-call values such as "character-cost").
+    public var hitDropHeaders: [String]
+    /// Keep reading the upstream's response (and store it) when the client disconnects first.
+    /// Defaults to `cacheBody`: a body-keyed generation is billed, and the client's retry becomes a hit.
+    public var finishOnClientAbort: Bool
+    /// Query parameters carrying credentials (e.g. "key"): hashed into the key and removed from the
+    /// stored URL. Replaces the upstream's `keyQueryParams` when set.
+    public var keyQueryParams: [String]?
+    /// Partition by a claim of a JWT; replaces the upstream's `keyJWTClaim` when set.
+    public var keyJWTClaim: JWTClaimKey?
+    /// Lower-cased response header whose integer value is summed as the cost saved on hits.
+    public var costHeader: String?
     /// Line of the rule's `[[rule]]` header, for logs.
     public var line: Int
 
@@ -41,6 +63,14 @@ public struct RuleSettings: Sendable, Equatable {
         staleIfError: Duration? = nil,
         cache: Bool = true,
         cacheBody: Bool = false,
+        ignoreBodyFields: [String] = [],
+        maxKeyedBody: Int = RuleSettings.defaultMaxKeyedBody,
+        storeIfJSON: JSONCondition? = nil,
+        hitDropHeaders: [String] = [],
+        finishOnClientAbort: Bool? = nil,
+        keyQueryParams: [String]? = nil,
+        keyJWTClaim: JWTClaimKey? = nil,
+        costHeader: String? = nil,
         line: Int = 0
     ) {
         self.name = name
@@ -55,6 +85,14 @@ public struct RuleSettings: Sendable, Equatable {
         self.staleIfError = staleIfError
         self.cache = cache
         self.cacheBody = cacheBody
+        self.ignoreBodyFields = ignoreBodyFields
+        self.maxKeyedBody = maxKeyedBody
+        self.storeIfJSON = storeIfJSON
+        self.hitDropHeaders = hitDropHeaders
+        self.finishOnClientAbort = finishOnClientAbort ?? cacheBody
+        self.keyQueryParams = keyQueryParams
+        self.keyJWTClaim = keyJWTClaim
+        self.costHeader = costHeader
         self.line = line
     }
 }

@@ -8,6 +8,11 @@ public struct UpstreamSettings: Sendable, Equatable {
     public var url: UpstreamURL
     /// Lower-cased request headers whose (hashed) values partition the cache, e.g. "xi-api-key".
     public var keyHeaders: [String]
+    /// Query parameters carrying credentials (e.g. Gemini's "key"): hashed into the cache key and
+    /// removed from the stored URL.
+    public var keyQueryParams: [String]
+    /// Partition by one claim of a JWT sent in a header, e.g. Kling's "iss"; nil = none.
+    public var keyJWTClaim: JWTClaimKey?
     /// Extra CA bundle (PEM) to trust for this https upstream; an existing, readable file.
     public var caFile: String?
     public var connectTimeout: Duration
@@ -20,7 +25,9 @@ public struct UpstreamSettings: Sendable, Equatable {
         keyHeaders: [String] = [],
         caFile: String? = nil,
         connectTimeout: Duration = .seconds(5),
-        readTimeout: Duration = .seconds(300)
+        readTimeout: Duration = .seconds(300),
+        keyQueryParams: [String] = [],
+        keyJWTClaim: JWTClaimKey? = nil
     ) {
         self.name = name
         self.prefix = prefix
@@ -29,5 +36,7 @@ public struct UpstreamSettings: Sendable, Equatable {
         self.caFile = caFile
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
+        self.keyQueryParams = keyQueryParams
+        self.keyJWTClaim = keyJWTClaim
     }
 }

@@ -72,14 +72,20 @@ struct AdminAPI: Sendable {
         let hits = counters.hits.load(ordering: .relaxed)
         let misses = counters.misses.load(ordering: .relaxed)
         let ratio = hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses)
+        let rules = self.server.proxy.tally.snapshot.sorted { $0.key < $1.key }.map { name, savings in
+            "\"\(ErrorResponse.escape(name))\":{\"calls_avoided\":\(savings.callsAvoided),"
+                + "\"bytes_from_cache\":\(savings.bytesFromCache),\"cost_saved\":\(savings.costSaved)}"
+        }.joined(separator: ",")
         return """
             {"requests":\(counters.requests.load(ordering: .relaxed)),"hits":\(hits),"forwarded":\(misses),\
             "hit_ratio":\(ratio),"stored":\(counters.stored.load(ordering: .relaxed)),\
             "upstream_errors":\(counters.upstreamErrors.load(ordering: .relaxed)),\
             "invalidated":\(counters.invalidations.load(ordering: .relaxed)),\
             "bytes_from_cache":\(counters.bytesFromCache.load(ordering: .relaxed)),\
+            "coalesced":\(counters.coalesced.load(ordering: .relaxed)),\
             "memory":{"entries":\(statistics.entries),"bytes":\(statistics.bytes),\
-            "budget":\(self.server.store.budget),"evictions":\(statistics.evictions)}}
+            "budget":\(self.server.store.budget),"evictions":\(statistics.evictions)},\
+            "rules":{\(rules)}}
             """
     }
 

@@ -14,6 +14,7 @@ final class ProxyContext: Sendable {
     let counters = ProxyCounters()
     let refresher: BackgroundRefresher
     let coalescer = Coalescer()
+    let tally = RuleTally()
     private let tableBox: NIOLockedValueBox<RoutingTable>
 
     init(table: RoutingTable, store: MemoryStore<LRUPolicy>, hasher: CredentialHasher, clock: WallClock, logger: Logger) {

@@ -147,6 +147,9 @@ extension ProxyHandler {
             self.proxy.counters.bytesFromCache.wrappingAdd(entry.bodyLength, ordering: .relaxed)
         }
         self.proxy.counters.hits.wrappingAdd(1, ordering: .relaxed)
+        if !entry.rule.isEmpty {
+            self.proxy.tally.recordHit(rule: entry.rule, bytes: isHead ? 0 : entry.bodyLength, cost: entry.savedCost)
+        }
         self.writeEnd()
     }
 

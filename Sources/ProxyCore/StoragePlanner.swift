@@ -116,7 +116,9 @@ enum StoragePlanner {
             info: info,
             tags: entry.tags,
             rule: entry.rule,
-            evictAt: self.evictAt(info: info, defaults: plan.staleDefaults, now: now)
+            evictAt: self.evictAt(info: info, defaults: plan.staleDefaults, now: now),
+            omittedOnHits: entry.omittedOnHits,
+            savedCost: entry.savedCost
         )
     }
 }

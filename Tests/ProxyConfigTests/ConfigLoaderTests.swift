@@ -229,6 +229,28 @@ struct ConfigLoaderTests {
         #expect(config.purges.count == 2)
         let voices = try #require(config.rules.first(where: { $0.name == "elevenlabs-voice" }))
         #expect(voices.match.matches(method: "GET", path: "/elevenlabs/v1/voices/abc123"))
+        let upstreams = Dictionary(uniqueKeysWithValues: config.upstreams.map { ($0.name, $0) })
+        #expect(upstreams["gemini"]?.keyQueryParams == ["key"])
+        #expect(upstreams["kling"]?.keyJWTClaim == JWTClaimKey(header: "authorization", claim: "iss"))
+        #expect(upstreams["kling"]?.keyHeaders == [])
+        #expect(upstreams["backend"]?.keyHeaders == ["xi-api-key"])
+        let rules = Dictionary(uniqueKeysWithValues: config.rules.map { ($0.name, $0) })
+        let hitDrops = [
+            "character-cost", "request-id", "history-item-id", "current-concurrent-requests",
+            "maximum-concurrent-requests", "tts-latency-ms",
+        ]
+        for name in ["elevenlabs-tts", "elevenlabs-tts-stream"] {
+            let tts = try #require(rules[name])
+            #expect(tts.cacheBody && tts.ttl == .seconds(30 * 86400) && tts.costHeader == "character-cost")
+            #expect(tts.hitDropHeaders == hitDrops && tts.finishOnClientAbort)
+        }
+        #expect(rules["elevenlabs-tts-stream"]?.match.matches(method: "POST", path: "/elevenlabs/v1/text-to-speech/v/stream") == true)
+        let gemini = try #require(rules["gemini-generate"])
+        #expect(gemini.cacheBody && gemini.ttl == .seconds(7 * 86400) && gemini.ignoreBodyFields == [])
+        #expect(gemini.match.matches(method: "POST", path: "/gemini/v1beta/models/gemini-2.0-flash:generateContent"))
+        let kling = try #require(rules["kling-image-task"])
+        #expect(kling.storeIfJSON == JSONCondition(pointer: "/data/task_status", values: ["succeed", "failed"]))
+        #expect(kling.ttl == .seconds(86400) && !kling.cacheBody)
         let triggers = config.purges.flatMap(\.on)
         for (method, path) in [
             ("POST", "/api/v1/tts/clone/create"), ("PUT", "/api/v1/tts/clone/v1"), ("DELETE", "/api/v1/tts/clone/v1"),
@@ -238,7 +260,8 @@ struct ConfigLoaderTests {
             #expect(triggers.contains(where: { $0.matches(method: method, path: path) }), "\(method) \(path)")
         }
         #expect(
-            config.summary == "4 upstreams (elevenlabs, gemini, kling, backend), 7 rules, 2 purge rules; "
+            config.summary == "4 upstreams (elevenlabs, gemini, kling, backend), 10 rules (3 keyed on the request "
+                + "body), 2 purge rules; "
                 + "listen 0.0.0.0:8080, admin 127.0.0.1:9090"
         )
     }

@@ -1,0 +1,147 @@
+// MARK: - AI generation caching: body keys, credential keys, store conditions
+
+extension ConfigDecoder {
+    /// The keys of a `[[rule]]` for body-keyed caching and its credential and cost keys.
+    /// `matchIsValid`: `settings.match` holds the rule's own pattern, not a placeholder.
+    mutating func decodeBodyKeying(_ table: TableContext, matchIsValid: Bool, into settings: inout RuleSettings) {
+        if settings.cacheBody, matchIsValid, settings.match.method != "POST",
+            settings.match.method != "PUT"
+        {
+            let what = settings.match.method.map { "\($0) requests" } ?? "any method"
+            self.report(
+                table,
+                "cache_body",
+                "is true, but the rule matches \(what).",
+                fix: "cache_body applies to POST and PUT rules."
+            )
+        }
+        if let fields = self.stringArray(table, "ignore_body_fields") {
+            settings.ignoreBodyFields = fields.compactMap {
+                self.parse(table, "ignore_body_fields", $0, Self.jsonPointer)
+            }
+        }
+        settings.maxKeyedBody = self.size(table, "max_keyed_body") ?? settings.maxKeyedBody
+        for key in ["ignore_body_fields", "max_keyed_body"] where table.entries[key] != nil && !settings.cacheBody {
+            self.report(
+                table,
+                key,
+                "is set, but the rule does not key on the request body.",
+                fix: "add cache_body = true, or remove \(key)."
+            )
+        }
+        settings.storeIfJSON = self.jsonCondition(table, "store_if_json")
+        settings.hitDropHeaders = self.headerNames(table, "hit_drop_headers") ?? []
+        settings.finishOnClientAbort = self.bool(table, "finish_on_client_abort") ?? settings.cacheBody
+        settings.keyQueryParams = self.queryParamNames(table, "key_query_params")
+        settings.keyJWTClaim = self.jwtClaimKey(table, "key_jwt_claim")
+        settings.costHeader = self.headerName(table, "cost_header")
+    }
+
+    /// `{ pointer = "/data/task_status", in = ["succeed", "failed"] }`.
+    mutating func jsonCondition(_ table: TableContext, _ key: String) -> JSONCondition? {
+        guard let inner = self.inlineTable(table, key, schema: ConfigSchema.storeIfJSON) else {
+            return nil
+        }
+        let problemCount = self.problems.count
+        let pointer = self.requiredString(inner, "pointer").flatMap {
+            self.parse(inner, "pointer", $0, Self.jsonPointer)
+        }
+        var values: [String]?
+        if inner.entries["in"] == nil {
+            self.report(
+                inner,
+                nil,
+                "missing required key in.",
+                fix: "add in = [\"succeed\", \"failed\"], the values that make a response worth storing."
+            )
+        } else if let strings = self.stringArray(inner, "in") {
+            if strings.isEmpty {
+                self.report(
+                    inner,
+                    "in",
+                    "is empty, so no response would be stored.",
+                    fix: "list the values that make a response worth storing, e.g. in = [\"succeed\", \"failed\"]."
+                )
+            } else {
+                values = strings.map(\.value)
+            }
+        }
+        guard let pointer, let values, self.problems.count == problemCount else {
+            return nil
+        }
+        return JSONCondition(pointer: pointer, values: values)
+    }
+
+    /// `{ header = "Authorization", claim = "iss" }`, the header lower-cased.
+    mutating func jwtClaimKey(_ table: TableContext, _ key: String) -> JWTClaimKey? {
+        guard let inner = self.inlineTable(table, key, schema: ConfigSchema.jwtClaim) else {
+            return nil
+        }
+        let problemCount = self.problems.count
+        if inner.entries["header"] == nil {
+            _ = self.requiredString(inner, "header")
+        }
+        let header = self.headerName(inner, "header")
+        var claim: String?
+        if let written = self.requiredString(inner, "claim") {
+            if written.value.isEmpty || written.value.contains(where: \.isWhitespace) {
+                self.reportInvalid(
+                    inner,
+                    "claim",
+                    written,
+                    reason: "is not a claim name",
+                    fix: "name a claim of the token's payload, e.g. \"iss\"."
+                )
+            } else {
+                claim = written.value
+            }
+        }
+        guard let header, let claim, self.problems.count == problemCount else {
+            return nil
+        }
+        return JWTClaimKey(header: header, claim: claim)
+    }
+
+    /// Names of query parameters, as written (they are case-sensitive).
+    mutating func queryParamNames(_ table: TableContext, _ key: String) -> [String]? {
+        guard let names = self.stringArray(table, key) else {
+            return nil
+        }
+        for name in names
+        where name.value.isEmpty || name.value.contains(where: { $0.isWhitespace || "&=?#".contains($0) }) {
+            let fix: String
+            if let equals = name.value.firstIndex(of: "="), equals != name.value.startIndex {
+                fix = "write the parameter's name only, e.g. \"\(name.value[..<equals])\"."
+            } else {
+                fix = "write the parameter's name only, e.g. \"key\"."
+            }
+            self.reportInvalid(table, key, name, reason: "is not a query parameter name", fix: fix)
+            return nil
+        }
+        return names.map(\.value)
+    }
+
+    /// An RFC 6901 JSON Pointer: "" or "/a/b", where "~" is only written as "~0" or "~1".
+    static func jsonPointer(_ text: String) throws(ValueError) -> String {
+        guard text.isEmpty || text.hasPrefix("/") else {
+            let dotted = text.hasPrefix("$.") ? String(text.dropFirst(2)) : text
+            let slashed = dotted.split(separator: ".", omittingEmptySubsequences: false).joined(separator: "/")
+            throw ValueError(
+                reason: "is not a JSON Pointer",
+                fix: "start it with \"/\", e.g. \"/\(slashed)\"; \"\" is the whole body."
+            )
+        }
+        var rest = Substring(text)
+        while let tilde = rest.firstIndex(of: "~") {
+            let next = rest.index(after: tilde)
+            guard next < rest.endIndex, rest[next] == "0" || rest[next] == "1" else {
+                throw ValueError(
+                    reason: "has a \"~\" that is not \"~0\" or \"~1\"",
+                    fix: "write \"~0\" for \"~\" and \"~1\" for \"/\" inside a member name."
+                )
+            }
+            rest = rest[rest.index(after: next)...]
+        }
+        return text
+    }
+}

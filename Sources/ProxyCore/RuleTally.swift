@@ -1,0 +1,24 @@
+import NIOConcurrencyHelpers
+
+/// What each rule saved: upstream calls avoided, bytes served from the cache, upstream cost avoided.
+/// Counted on hits of entries stored by a named rule (never keyed by path, so the set stays bounded).
+final class RuleTally: Sendable {
+    struct Savings: Sendable, Equatable {
+        var callsAvoided = 0
+        var bytesFromCache = 0
+        var costSaved = 0
+    }
+
+    private let savings = NIOLockedValueBox<[String: Savings]>([:])
+
+    func recordHit(rule: String, bytes: Int, cost: Int) {
+        guard !rule.isEmpty else { return }
+        self.savings.withLockedValue { all in
+            all[rule, default: Savings()].callsAvoided += 1
+            all[rule, default: Savings()].bytesFromCache += bytes
+            all[rule, default: Savings()].costSaved += cost
+        }
+    }
+
+    var snapshot: [String: Savings] { self.savings.withLockedValue { $0 } }
+}
