@@ -28,6 +28,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "HTTPCaching"),
+        .target(name: "BodyKeying", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "CacheStore",
             dependencies: [
@@ -48,6 +49,7 @@ let package = Package(
             name: "ProxyCore",
             dependencies: [
                 "HTTPCaching",
+                "BodyKeying",
                 "CacheStore",
                 "ProxyConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -84,6 +86,7 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .testTarget(name: "HTTPCachingTests", dependencies: ["HTTPCaching"]),
+        .testTarget(name: "BodyKeyingTests", dependencies: ["BodyKeying"]),
         .testTarget(name: "CacheStoreTests", dependencies: ["CacheStore"]),
         .testTarget(name: "ProxyConfigTests", dependencies: ["ProxyConfig"]),
         .testTarget(

@@ -12,10 +12,25 @@ public struct EntityTag: Sendable, Hashable, CustomStringConvertible {
     /// Parses one entity-tag (surrounding whitespace allowed); `nil` when malformed.
     public init?(_ value: String) {
         var scanner = Substring(FieldParsing.trimOWS(value))
-        guard let tag = Self.scan(&scanner), scanner.isEmpty else {
+        if let tag = Self.scan(&scanner), scanner.isEmpty {
+            self = tag
+            return
+        }
+        // Leniency: an unquoted tag (`ETag: abcdef`, seen in the wild) is taken as a strong tag.
+        guard let tag = Self.unquoted(FieldParsing.trimOWS(value)) else {
             return nil
         }
         self = tag
+    }
+
+    /// A bare token with no quotes, spaces or commas, as a strong tag (see Leniencies).
+    private static func unquoted(_ text: Substring) -> EntityTag? {
+        guard !text.isEmpty, !text.hasPrefix("W/"),
+            text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x22 && $0.value != 0x2C && $0.value != 0x7F })
+        else {
+            return nil
+        }
+        return EntityTag(opaqueTag: String(text))
     }
 
     public var description: String {
@@ -54,10 +69,17 @@ public struct EntityTag: Sendable, Hashable, CustomStringConvertible {
             if scanner.isEmpty {
                 break
             }
-            guard let tag = Self.scan(&scanner) else {
-                return nil
+            if let tag = Self.scan(&scanner) {
+                tags.append(tag)
+            } else {
+                // Leniency: an unquoted element up to the next comma.
+                let end = scanner.firstIndex(of: ",") ?? scanner.endIndex
+                guard let tag = Self.unquoted(FieldParsing.trimOWS(scanner[..<end])) else {
+                    return nil
+                }
+                tags.append(tag)
+                scanner = scanner[end...]
             }
-            tags.append(tag)
             Self.skip(&scanner, while: FieldParsing.isOWS)
             guard scanner.isEmpty || scanner.first == "," else {
                 return nil

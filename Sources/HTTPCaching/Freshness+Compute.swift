@@ -78,10 +78,13 @@ extension Freshness {
         return (0, .none)
     }
 
-    /// RFC 9111 §5.1: Age is delta-seconds; invalid elements are ignored, the largest valid one
-    /// is used (see Leniencies).
+    /// RFC 9111 §5.1: Age is delta-seconds. Of several values (one line `0, 7200` or several lines) the first
+    /// is used; parameters after `;` are ignored; an invalid first value means no Age (see Leniencies).
     static func ageValue(_ lines: [String]) -> Double {
-        let values = FieldParsing.listElements(lines).compactMap { FieldParsing.deltaSeconds($0) }
-        return Double(values.max() ?? 0)
+        guard let first = FieldParsing.listElements(lines).first else {
+            return 0
+        }
+        let value = first.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return Double(FieldParsing.deltaSeconds(FieldParsing.trimOWS(value)) ?? 0)
     }
 }

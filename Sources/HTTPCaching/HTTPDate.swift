@@ -7,17 +7,22 @@ public enum HTTPDate: Sendable {
     /// Parses the IMF-fixdate, obsolete RFC 850 and asctime forms; `nil` when invalid.
     public static func parse(_ value: String) -> Double? {
         let parts = value.split(whereSeparator: FieldParsing.isOWS)
+        // RFC 9110 §5.6.7: IMF-fixdate and RFC 850 dates separate their parts with exactly one space;
+        // only asctime pads a one-digit day with a second space.
+        let singleSpaced = FieldParsing.trimOWS(value).split(separator: " ", omittingEmptySubsequences: false).count
         switch parts.count {
         case 6:  // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
-            guard parts[0].hasSuffix(","), Self.shortDayNames.contains(parts[0].dropLast().lowercased()),
-                parts[5] == "GMT", parts[3].count == 4
+            guard singleSpaced == 6, parts[0].hasSuffix(","),
+                Self.shortDayNames.contains(parts[0].dropLast().lowercased()),
+                parts[5].uppercased() == "GMT", parts[3].count == 4
             else {
                 return nil
             }
             return Self.seconds(day: parts[1], month: parts[2], year: parts[3], time: parts[4])
         case 4:  // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"
-            guard parts[0].hasSuffix(","), Self.longDayNames.contains(parts[0].dropLast().lowercased()),
-                parts[3] == "GMT"
+            guard singleSpaced == 4, parts[0].hasSuffix(","),
+                Self.longDayNames.contains(parts[0].dropLast().lowercased()),
+                parts[3].uppercased() == "GMT"
             else {
                 return nil
             }

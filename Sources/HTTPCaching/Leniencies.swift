@@ -21,12 +21,16 @@
 ///
 /// Dates and numbers:
 /// - `HTTPDate` accepts the three RFC 9110 §5.6.7 forms, month and weekday names in any case,
-///   repeated spaces, and does not check that the weekday agrees with the date. Only `GMT`.
+///   no repeated spaces in IMF-fixdate and RFC 850 forms (asctime pads a one-digit day), and does not
+///   check that the weekday agrees with the date. `GMT` in any case.
 ///   Two-digit RFC 850 years: 70–99 → 19xx, 00–69 → 20xx.
 /// - An invalid `Expires` (or `Expires: 0`) means "already expired" (RFC 9111 §5.3); several
 ///   `Expires` lines with different values are treated as invalid.
-/// - `Age`: each list element is parsed as delta-seconds; invalid ones (negative, fractional,
-///   non-numeric) are ignored; of several valid values the largest (oldest) is used.
+/// - `Age`: the first list element (of one line or several) is used, parameters after `;` dropped; an
+///   invalid first value (negative, fractional, non-numeric) counts as no `Age`.
+/// - Entity tags: an unquoted tag (`ETag: abcdef`) is read as a strong tag.
+/// - 401, 403, 429 and 5xx are stored only with the upstream's own explicit freshness (or a rule listing the
+///   status), never on a rule's ttl or a heuristic.
 /// - `Date`: the first line is used; an invalid one counts as absent (response time used).
 ///
 /// Decisions:

@@ -52,7 +52,12 @@ public enum Storability: Sendable {
         }
         let hasExpires = responseHeaders.hasField("expires")
         let hasExplicitFreshness = response.hasExplicitFreshness || hasExpires
-        if let reason = Self.checkStatus(status, explicit: hasExplicitFreshness || response.isPublic, policy: policy) {
+        if let reason = Self.checkStatus(
+            status,
+            explicit: hasExplicitFreshness || response.isPublic,
+            explicitFreshness: hasExplicitFreshness && !policy.ttlOverride,
+            policy: policy
+        ) {
             return reason
         }
         // RFC 9111 §3: explicit freshness, a validator (it can be revalidated), public, or a rule ttl.
@@ -65,15 +70,22 @@ public enum Storability: Sendable {
 
     /// RFC 9111 §3: a heuristically cacheable status, or explicit freshness / public; a rule's
     /// `cache_status_codes` replaces all of this.
-    private static func checkStatus(_ status: Int, explicit: Bool, policy: StoragePolicy) -> NotStorableReason? {
+    private static func checkStatus(
+        _ status: Int,
+        explicit: Bool,
+        explicitFreshness: Bool,
+        policy: StoragePolicy
+    ) -> NotStorableReason? {
         if let allowed = policy.cacheableStatusCodes {
             guard allowed.contains(status) else {
                 return StatusCodes.isErrorNeverStoredByDefault(status) ? .errorStatus : .status
             }
             return nil
         }
+        // 401, 403, 429 and 5xx: never on the strength of a rule's ttl or a heuristic; only when the upstream
+        // itself gives explicit freshness (RFC 9111 §3 allows it), or a rule lists the status.
         if StatusCodes.isErrorNeverStoredByDefault(status) {
-            return .errorStatus
+            return explicitFreshness ? nil : .errorStatus
         }
         if StatusCodes.heuristicallyCacheable.contains(status) || explicit {
             return nil

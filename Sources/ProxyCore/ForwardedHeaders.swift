@@ -41,6 +41,11 @@ enum ForwardedHeaders {
         "\(version.major).\(version.minor) \(self.viaToken)"
     }
 
+    /// The method as it goes on the wire: NIO names `M-SEARCH` `MSEARCH`, which an upstream would reject.
+    static func wireMethod(_ method: HTTPMethod) -> HTTPMethod {
+        method == .MSEARCH ? .RAW(value: "M-SEARCH") : method
+    }
+
     static func isSafe(_ method: HTTPMethod) -> Bool {
         switch method {
         case .GET, .HEAD, .OPTIONS, .TRACE: return true

@@ -36,7 +36,7 @@ extension ProxyHandler {
         do {
             request = try HTTPClient.Request(
                 url: upstream.url(forClientTarget: head.uri),
-                method: head.method,
+                method: ForwardedHeaders.wireMethod(head.method),
                 headers: headers,
                 body: body
             )

@@ -20,7 +20,9 @@ final class UpstreamRuntime: Sendable {
             read: .init(settings.readTimeout)
         )
         // Never retry a request or a refused connection: a dead upstream is answered with 502 at once.
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        // Idle upstream connections are closed after 4 s: below the 5 s keep-alive timeout of uvicorn and Node,
+        // so Reprise does not send a request on a connection the upstream is closing at that moment.
+        configuration.connectionPool = .init(idleTimeout: .seconds(4), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
         configuration.connectionPool.retryConnectionEstablishment = false
         if settings.url.isTLS {
             var tls = TLSConfiguration.makeClientConfiguration()

@@ -99,9 +99,15 @@ let freshnessCases: [FreshnessCase] = [
         response: ["Cache-Control: max-age=60", "Age: 999999999999999"], lifetime: 60, source: .maxAge,
         initialAge: 2_147_483_648),
     .init(
-        id: "age-repeated-largest", spec: "Leniencies",
+        id: "age-repeated-first-line", spec: "RFC 9111 §5.1",
         response: ["Cache-Control: max-age=60", "Age: 5", "Age: 40, x"], lifetime: 60, source: .maxAge,
-        initialAge: 40),
+        initialAge: 5),
+    .init(
+        id: "age-list-first-element", spec: "RFC 9111 §5.1",
+        response: ["Cache-Control: max-age=60", "Age: 0, 7200"], lifetime: 60, source: .maxAge, initialAge: 0),
+    .init(
+        id: "age-parameter-dropped", spec: "Leniencies",
+        response: ["Cache-Control: max-age=60", "Age: 30;foo=bar"], lifetime: 60, source: .maxAge, initialAge: 30),
     .init(
         id: "date-invalid-ignored", spec: "RFC 9110 §6.6.1",
         response: ["Cache-Control: max-age=60", "Date: yesterday"],

@@ -15,6 +15,9 @@ let dateCases: [DateCase] = [
     .init(id: "date-rfc850", spec: "RFC 9110 §5.6.7", input: "Sunday, 06-Nov-94 08:49:37 GMT", expected: 784_111_777),
     .init(id: "date-asctime", spec: "RFC 9110 §5.6.7", input: "Sun Nov  6 08:49:37 1994", expected: 784_111_777),
     .init(id: "date-epoch", spec: "RFC 9110 §5.6.7", input: "Thu, 01 Jan 1970 00:00:00 GMT", expected: 0),
+    .init(id: "date-double-spaces-invalid", spec: "RFC 9110 §5.6.7", input: "Sun, 06  Nov  1994 08:49:37 GMT", expected: nil),
+    .init(id: "date-rfc850-double-space-invalid", spec: "RFC 9110 §5.6.7", input: "Sunday,  06-Nov-94 08:49:37 GMT", expected: nil),
+    .init(id: "date-gmt-any-case", spec: "Leniencies", input: "Sun, 06 Nov 1994 08:49:37 gMT", expected: 784_111_777),
     .init(id: "date-leap-day", spec: "RFC 9110 §5.6.7", input: "Tue, 29 Feb 2000 12:00:00 GMT", expected: 951_825_600),
     .init(
         id: "date-lower-case-names", spec: "Leniencies", input: "sun, 06 nov 1994 08:49:37 GMT", expected: 784_111_777),

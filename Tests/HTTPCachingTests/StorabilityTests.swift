@@ -82,16 +82,23 @@ let storabilityCases: [StorabilityCase] = [
         expected: nil),
     .init(id: "store-307-public", spec: "RFC 9111 §3", status: 307, response: ["Cache-Control: public"], expected: nil),
     .init(
-        id: "store-500-max-age-refused", spec: "Reprise default", status: 500,
-        response: ["Cache-Control: max-age=60"], expected: .errorStatus),
+        id: "store-500-upstream-max-age-stored", spec: "RFC 9111 §3", status: 500,
+        response: ["Cache-Control: max-age=60"], expected: nil),
+    .init(
+        id: "store-500-rule-ttl-refused", spec: "Reprise default", status: 500, response: [],
+        policy: StoragePolicy(ruleTTL: 60), expected: .errorStatus),
+    .init(
+        id: "store-500-ttl-override-refused", spec: "Reprise default", status: 500,
+        response: ["Cache-Control: max-age=60"], policy: StoragePolicy(ruleTTL: 60, ttlOverride: true),
+        expected: .errorStatus),
     .init(
         id: "store-503-refused", spec: "Reprise default", status: 503, response: ["Cache-Control: public"],
         expected: .errorStatus),
     .init(
-        id: "store-401-refused", spec: "Reprise default", status: 401, response: ["Cache-Control: max-age=60"],
-        expected: .errorStatus),
+        id: "store-401-upstream-max-age-stored", spec: "RFC 9111 §3", status: 401,
+        response: ["Cache-Control: max-age=60"], expected: nil),
     .init(
-        id: "store-429-refused", spec: "Reprise default", status: 429, response: ["Cache-Control: max-age=60"],
+        id: "store-429-no-freshness-refused", spec: "Reprise default", status: 429, response: ["ETag: \"x\""],
         expected: .errorStatus),
     .init(
         id: "store-rule-lists-500", spec: "config cache_status_codes", status: 500, response: [],

@@ -244,7 +244,8 @@ struct ConfigLoaderTests {
             #expect(tts.cacheBody && tts.ttl == .seconds(30 * 86400) && tts.costHeader == "character-cost")
             #expect(tts.hitDropHeaders == hitDrops && tts.finishOnClientAbort)
         }
-        #expect(rules["elevenlabs-tts-stream"]?.match.matches(method: "POST", path: "/elevenlabs/v1/text-to-speech/v/stream") == true)
+        let streamPath = "/elevenlabs/v1/text-to-speech/v/stream"
+        #expect(rules["elevenlabs-tts-stream"]?.match.matches(method: "POST", path: streamPath) == true)
         let gemini = try #require(rules["gemini-generate"])
         #expect(gemini.cacheBody && gemini.ttl == .seconds(7 * 86400) && gemini.ignoreBodyFields == [])
         #expect(gemini.match.matches(method: "POST", path: "/gemini/v1beta/models/gemini-2.0-flash:generateContent"))

@@ -95,11 +95,23 @@ import Testing
             ttl = "60s"
             """
         try await withHarness(config) { h in
-            let path = "/test/cache?status=\(status)&cc=\(q("max-age=60"))"
+            // The upstream sends no freshness: the rule's ttl never makes an error storable.
+            let path = "/test/cache?status=\(status)"
             let first = try await h.get(path)
             #expect(first.status == status)
             #expect(!first.cacheStatus.contains("stored"))
+            #expect(first.cacheStatus.contains("detail=error-status"))
             #expect(!(try await h.get(path)).isHit)
+        }
+    }
+
+    @Test func anErrorWithTheUpstreamsOwnFreshnessIsStoredPerRFC9111() async throws {
+        try await withHarness { h in
+            let path = "/test/cache?status=503&cc=\(q("max-age=60"))"
+            _ = try await h.get(path)
+            let second = try await h.get(path)
+            #expect(second.status == 503)
+            #expect(second.isHit)
         }
     }
 
