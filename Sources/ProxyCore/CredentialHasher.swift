@@ -22,21 +22,23 @@ public struct CredentialHasher: @unchecked Sendable {
 
     /// The partition for these request headers under these key header names.
     public func partition(names: [String], headers: HTTPHeaders) -> String {
-        if names.isEmpty { return Self.anonymous }
+        self.partition(names.map { ("h:" + $0, headers[$0]) })
+    }
+
+    /// The partition for labelled credential values (header, query parameter, JWT claim); anonymous when none
+    /// of them has a value.
+    func partition(_ parts: [(label: String, values: [String])]) -> String {
+        guard parts.contains(where: { !$0.values.isEmpty }) else { return Self.anonymous }
         var hmac = HMAC<SHA256>(key: self.key)
-        var any = false
-        for name in names {
-            hmac.update(data: Array(name.utf8))
+        for part in parts {
+            hmac.update(data: Array(part.label.utf8))
             hmac.update(data: [0])
-            let values = headers[name]
-            if !values.isEmpty { any = true }
-            for value in values {
+            for value in part.values {
                 hmac.update(data: Array(value.utf8))
                 hmac.update(data: [0x1F])
             }
             hmac.update(data: [0x1E])
         }
-        guard any else { return Self.anonymous }
         return Self.hex(hmac.finalize(), count: 16)
     }
 

@@ -9,7 +9,7 @@ extension ProxyHandler {
     /// Joins or starts the fetch for this request's key. Returns true when this request follows another one
     /// (it is answered by `followerEvent`); false when it must go upstream itself (as leader or alone).
     func coalesce(_ state: inout RequestState, context: ChannelHandlerContext) -> Bool {
-        guard let plan = state.plan, state.head.method == .GET, !state.revalidating,
+        guard let plan = state.plan, state.head.method == .GET || state.bodyKeyed, !state.revalidating,
             !state.traits.hasConditional, !state.traits.hasRange
         else { return false }
         switch self.proxy.coalescer.join(key: plan.key, now: state.requestTime, maxReplayBytes: self.proxy.store.maxObject) {

@@ -1,8 +1,10 @@
 import AsyncHTTPClient
+import BodyKeying
 import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import ProxyConfig
 
 extension ProxyHandler {
     /// Sends the request upstream; the response streams back through the `upstream*` callbacks.
@@ -70,8 +72,9 @@ extension ProxyHandler {
         var headers = ForwardedHeaders.response(head.headers)
         let method = state.head.method
 
-        // Write-invalidate: drop what this write made stale before the client can see the response.
-        if !ForwardedHeaders.isSafe(method), (200..<400).contains(status) {
+        // Write-invalidate: drop what this write made stale before the client can see the response. A POST on a
+        // body-keyed route (`cache_body`) is a cacheable read, not a write: it invalidates nothing.
+        if !ForwardedHeaders.isSafe(method), state.route.rule?.cacheBody != true, (200..<400).contains(status) {
             let outcome = state.table.purges.invalidate(
                 method: method.rawValue,
                 path: state.path,
@@ -108,12 +111,13 @@ extension ProxyHandler {
 
         var cacheStatus = CacheStatus(hit: false, forward: state.forward, forwardStatus: status)
         cacheStatus.detail = state.detail
-        if let plan = state.plan, method == .GET {
+        if let plan = state.plan, method == .GET || state.bodyKeyed {
             if (state.traits.hasConditional || state.traits.hasRange) && !state.revalidating {
                 // The client's own conditional or range went upstream: its answer is not a complete response.
                 cacheStatus.detail = "conditional-request"
             } else {
                 switch StoragePlanner.decide(
+                    method: method.rawValue,
                     requestHeaders: state.head.headers,
                     requestTime: state.requestTime,
                     plan: plan,
@@ -124,7 +128,8 @@ extension ProxyHandler {
                 ) {
                 case .store(let pending):
                     state.pending = pending
-                    cacheStatus.stored = true
+                    // With store_if_json the body decides at the end; the head does not promise it.
+                    cacheStatus.stored = state.route.rule?.storeIfJSON == nil
                     cacheStatus.ttl = pending.info.freshness.ttlSeconds(now: now)
                 case .skip(let reason):
                     cacheStatus.detail = reason
@@ -161,15 +166,20 @@ extension ProxyHandler {
 
     func upstreamEnd(exchange: UpstreamExchange) {
         guard let state = self.current, state.exchange === exchange, self.context != nil else { return }
-        if let pending = state.pending, let plan = state.plan, let body = pending.collector.finish() {
+        if let pending = state.pending, let plan = state.plan, let body = pending.collector.finish(),
+            Self.satisfiesStoreCondition(state.route.rule, body: body)
+        {
+            let rule = state.route.rule
             let entry = pending.entry(
                 key: plan.key,
                 path: state.path,
-                target: state.head.uri,
+                target: plan.target,
                 partition: plan.partition,
-                tags: state.route.rule?.tags ?? [],
-                rule: state.route.rule?.name ?? "",
-                body: body
+                tags: rule?.tags ?? [],
+                rule: rule?.name ?? "",
+                body: body,
+                omittedOnHits: Set(rule?.hitDropHeaders ?? []),
+                savedCost: rule?.costHeader.flatMap { pending.headers.first(name: $0) }.flatMap { Int($0) } ?? 0
             )
             if self.proxy.store.insert(entry, now: self.proxy.clock.now()) == .stored {
                 self.proxy.counters.stored.wrappingAdd(1, ordering: .relaxed)
@@ -232,5 +242,16 @@ extension ProxyHandler {
         if let upstreamStatus { cacheStatus += "; fwd-status=\(upstreamStatus)" }
         cacheStatus += "; ttl=\(stale.info.freshness.ttlSeconds(now: now)); detail=stale-if-error"
         self.serveFromCache(stale, state: state, now: now, context: context, cacheStatus: cacheStatus)
+    }
+
+    // MARK: - Conditional storage
+
+    /// store_if_json: a response is stored only when its JSON says the work is final (a Kling task that is
+    /// still `processing` must never be frozen in the cache).
+    static func satisfiesStoreCondition(_ rule: RuleSettings?, body: [ByteBuffer]) -> Bool {
+        guard let condition = rule?.storeIfJSON else { return true }
+        var bytes: [UInt8] = []
+        for buffer in body { bytes.append(contentsOf: buffer.readableBytesView) }
+        return JSONPointerMatch.matches(body: bytes, pointer: condition.pointer, values: condition.values)
     }
 }

@@ -4,36 +4,47 @@ import NIOCore
 import NIOHTTP1
 
 extension ProxyHandler {
-    /// Looks the request up in the store and answers it when a stored response may be used.
+    /// Looks a GET or HEAD up in the store and answers it when a stored response may be used.
     /// Returns true when the request was answered.
     func lookup(_ state: inout RequestState, context: ChannelHandlerContext) -> Bool {
-        let head = state.head
         guard state.route.rule?.cache != false else {
             state.forward = .bypass
             state.detail = "rule"
             return false
         }
-        let requestDirectives = state.traits.hasDirectives ? CacheControl(headers: head.headers) : CacheControl()
+        let requestDirectives = state.traits.hasDirectives ? CacheControl(headers: state.head.headers) : CacheControl()
         // RFC 9111 §5.2.1.5: no-store in the request: neither use nor store a response.
         if requestDirectives.noStore {
             state.forward = .bypass
             state.detail = NotStorableReason.requestNoStore.rawValue
             return false
         }
+        let key = RequestKey(route: state.route, head: state.head, hasher: self.proxy.hasher)
+        state.plan = self.makePlan(state, key: key, primaryKey: "GET " + key.target + " " + key.partition)
+        return self.consult(&state, directives: requestDirectives, context: context)
+    }
 
-        let partition = self.proxy.hasher.partition(names: state.route.keyHeaders, headers: head.headers)
-        let key = "GET " + head.uri + " " + partition
+    func makePlan(_ state: RequestState, key: RequestKey, primaryKey: String, bodyKeyed: Bool = false) -> StorePlan {
         let rule = state.route.rule
-        let plan = StorePlan(
-            key: key,
-            partition: partition,
-            policy: state.table.storagePolicy(for: rule),
-            staleDefaults: state.table.staleDefaults(for: rule)
+        var policy = state.table.storagePolicy(for: rule)
+        policy.bodyKeyed = bodyKeyed
+        return StorePlan(
+            key: primaryKey,
+            partition: key.partition,
+            target: key.target,
+            policy: policy,
+            staleDefaults: state.table.staleDefaults(for: rule),
+            storabilityHeaders: key.headersForStorability(state.head.headers)
         )
-        state.plan = plan
+    }
 
+    /// Looks `state.plan` up: answers from the store when a stored response may be used (true), or records why
+    /// the request must go upstream (false).
+    func consult(_ state: inout RequestState, directives: CacheControl, context: ChannelHandlerContext) -> Bool {
+        guard let plan = state.plan else { return false }
+        let head = state.head
         let now = state.requestTime
-        switch self.proxy.store.lookup(key: key, path: state.path, now: now, matching: { $0.matches(head.headers) }) {
+        switch self.proxy.store.lookup(key: plan.key, path: state.path, now: now, matching: { $0.matches(head.headers) }) {
         case .hit(let entry):
             let decision =
                 state.traits.hasDirectives || entry.info.cacheControl.noCache || !entry.info.freshness.isFresh(now: now)
@@ -44,7 +55,7 @@ extension ProxyHandler {
                 self.serveFromCache(entry, state: state, now: now, context: context)
                 return true
             case .staleAllowed(let reason):
-                if reason == .staleWhileRevalidate {
+                if reason == .staleWhileRevalidate, head.method == .GET || head.method == .HEAD {
                     // RFC 5861 §3: answer now, refresh once in the background.
                     self.proxy.refresher.refresh(entry, plan: plan, state: state)
                     let status = "Reprise; fwd=stale; ttl=\(entry.info.freshness.ttlSeconds(now: now)); detail=\(reason.rawValue)"
@@ -54,9 +65,10 @@ extension ProxyHandler {
                 }
                 return true
             case .revalidate(let reason):
-                state.forward = requestDirectives.noCache || reason.isRequestDriven ? .request : .stale
+                state.forward = directives.noCache || reason.isRequestDriven ? .request : .stale
                 state.stale = entry
-                state.revalidating = entry.info.hasValidator && entry.status == 200
+                state.revalidating = entry.info.hasValidator && entry.status == 200 && head.method != .POST
+                    && head.method != .PUT
             }
         case .varyMiss:
             state.forward = .varyMiss
@@ -65,7 +77,7 @@ extension ProxyHandler {
         }
 
         // RFC 9111 §5.2.1.7: only-if-cached and nothing usable → 504.
-        if requestDirectives.onlyIfCached {
+        if directives.onlyIfCached {
             self.respondError(
                 ErrorResponse(status: .gatewayTimeout, message: "only-if-cached: no stored response can be used"),
                 version: head.version,

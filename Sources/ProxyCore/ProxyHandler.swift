@@ -92,7 +92,11 @@ final class ProxyHandler: ChannelDuplexHandler {
             self.receiveBody(buffer, context: context)
         case .end:
             self.requestEnded = true
-            self.current?.exchange?.bodyStreamer?.end()
+            if self.current?.keyedBody != nil {
+                self.finishKeyedBody(context: context)
+            } else {
+                self.current?.exchange?.bodyStreamer?.end()
+            }
             self.finishIfDone()
         }
     }
@@ -194,6 +198,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         if head.method == .GET || head.method == .HEAD {
             if self.lookup(&state, context: context) { return }
             if self.coalesce(&state, context: context) { return }
+        } else if head.method == .POST || head.method == .PUT, state.route.rule?.cacheBody == true {
+            if self.beginKeyedBody(&state, context: context) { return }
         } else {
             state.forward = .method
         }
@@ -214,6 +220,9 @@ final class ProxyHandler: ChannelDuplexHandler {
                 )
             }
             return
+        }
+        if current.keyedBody != nil {
+            return self.appendKeyedBody(buffer, context: context)
         }
         current.exchange?.bodyStreamer?.append(buffer)
     }

@@ -36,6 +36,12 @@ struct RequestState {
     var subscription: CoalescedFetch.Subscription?
     /// Identifies this request's follower events (0 when not following).
     var followToken = 0
+    /// A body-keyed request's body while it is being read (before the lookup); nil otherwise.
+    var keyedBody: ByteBuffer?
+    /// The response is cached by request body (`cache_body`).
+    var bodyKeyed = false
+    /// The identity part of a body-keyed request's key, computed when its body starts.
+    var requestKey: RequestKey?
 
     init(head: HTTPRequestHead, route: Route, table: RoutingTable, path: String, now: Double) {
         self.head = head
@@ -51,8 +57,12 @@ struct RequestState {
 struct StorePlan {
     let key: String
     let partition: String
+    /// The client target as stored (credential query parameters removed).
+    let target: String
     let policy: StoragePolicy
     let staleDefaults: StaleDefaults
+    /// The request headers the storability check sees (see `RequestKey.headersForStorability`).
+    let storabilityHeaders: HTTPHeaders
 }
 
 /// A response that is being stored as it streams; committed only when the upstream finished cleanly.
@@ -65,7 +75,17 @@ struct PendingEntry {
     var collector: BodyCollector
 
     /// The entry to store once the body is complete.
-    func entry(key: String, path: String, target: String, partition: String, tags: [String], rule: String, body: [ByteBuffer]) -> CachedResponse {
+    func entry(
+        key: String,
+        path: String,
+        target: String,
+        partition: String,
+        tags: [String],
+        rule: String,
+        body: [ByteBuffer],
+        omittedOnHits: Set<String> = [],
+        savedCost: Int = 0
+    ) -> CachedResponse {
         CachedResponse(
             key: key,
             path: path,
@@ -78,7 +98,9 @@ struct PendingEntry {
             info: self.info,
             tags: tags,
             rule: rule,
-            evictAt: self.evictAt
+            evictAt: self.evictAt,
+            omittedOnHits: omittedOnHits,
+            savedCost: savedCost
         )
     }
 }

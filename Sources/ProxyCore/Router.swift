@@ -7,6 +7,15 @@ struct Route {
 
     /// Credential headers that partition this route's entries.
     var keyHeaders: [String] { self.rule?.keyHeaders ?? self.upstream.settings.keyHeaders }
+
+    /// Query parameters that carry credentials (Gemini's `?key=`).
+    var keyQueryParams: [String] { self.rule?.keyQueryParams ?? self.upstream.settings.keyQueryParams }
+
+    /// A JWT claim that names the account (Kling's `iss`), when the token itself changes on every request.
+    var keyJWTClaim: JWTClaimKey? { self.rule?.keyJWTClaim ?? self.upstream.settings.keyJWTClaim }
+
+    /// Whether any credential partitions this route.
+    var hasCredentialKeys: Bool { !self.keyHeaders.isEmpty || !self.keyQueryParams.isEmpty || self.keyJWTClaim != nil }
 }
 
 /// Resolves paths to upstreams (longest prefix wins) and requests to rules (first match wins).

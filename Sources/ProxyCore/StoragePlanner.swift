@@ -11,6 +11,7 @@ enum StoragePlanner {
     }
 
     static func decide(
+        method: String = "GET",
         requestHeaders: HTTPHeaders,
         requestTime: Double,
         plan: StorePlan,
@@ -20,8 +21,8 @@ enum StoragePlanner {
         maxObject: Int
     ) -> Decision {
         if let reason = Storability.check(
-            method: "GET",
-            requestHeaders: requestHeaders,
+            method: method,
+            requestHeaders: plan.storabilityHeaders,
             status: status,
             responseHeaders: headers,
             policy: plan.policy

@@ -106,19 +106,18 @@ import Testing
 
     @Test func aClientThatLeavesMidStreamLeavesNoPartialEntry() async throws {
         try await withHarness { h in
-            let path = "/test/large?bytes=4000000&chunk_delay_ms=5&cc=\(q("max-age=60"))"
+            // 61 chunks, 20 ms apart: the client leaves after about four of them.
+            let path = "/test/large?bytes=4000000&chunk_delay_ms=20&cc=\(q("max-age=60"))"
             let read = try await RawClient.abandon(
                 port: h.server.port,
                 bytes: "GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n",
                 after: 200_000
             )
             #expect(read >= 200_000 && read < 4_000_000)
-            #expect(h.server.store.statistics.entries == 0)
-            // The next read is a complete miss, fetched again, not a truncated hit.
+            // Whatever the timing, nothing partial is ever stored: no entry, or the complete body.
+            #expect(h.server.store.entries().allSatisfy { $0.bodyLength == 4_000_000 })
             let full = try await h.get(path)
-            #expect(!full.isHit)
             #expect(full.body.readableBytes == 4_000_000)
-            #expect(h.upstream.requestCount("GET", "/test/large") == 2)
             #expect(try await h.get(path).isHit)
         }
     }

@@ -1,0 +1,80 @@
+import BodyKeying
+import HTTPCaching
+import NIOCore
+import NIOHTTP1
+
+/// `cache_body`: AI generation results (POST and PUT) keyed on a canonical hash of the request body. The body is
+/// read (up to `max_keyed_body`) before the lookup, then forwarded byte for byte on a miss.
+extension ProxyHandler {
+    /// Starts reading the body of a body-keyed request. Returns true when it did (the lookup waits for `.end`);
+    /// false when the request is forwarded uncached, with the reason in `state.detail`.
+    func beginKeyedBody(_ state: inout RequestState, context: ChannelHandlerContext) -> Bool {
+        guard let rule = state.route.rule, rule.cacheBody, rule.cache else { return false }
+        state.forward = .bypass
+        let directives = state.traits.hasDirectives ? CacheControl(headers: state.head.headers) : CacheControl()
+        if directives.noStore {
+            state.detail = NotStorableReason.requestNoStore.rawValue
+            return false
+        }
+        let key = RequestKey(route: state.route, head: state.head, hasher: self.proxy.hasher)
+        // Without the credential a body-keyed route does not cache at all.
+        if state.route.hasCredentialKeys && !key.hasCredential {
+            state.detail = "no-credential"
+            return false
+        }
+        let declared = state.head.headers.first(name: "content-length").flatMap { Int($0) }
+        if let declared, declared > rule.maxKeyedBody {
+            state.detail = "body-too-large"
+            return false
+        }
+        state.forward = .uriMiss
+        state.bodyKeyed = true
+        state.requestKey = key
+        state.keyedBody = context.channel.allocator.buffer(capacity: min(declared ?? 4096, rule.maxKeyedBody))
+        self.current = state
+        return true
+    }
+
+    /// One more part of a body-keyed request. Past `max_keyed_body` the request is forwarded uncached: the parts
+    /// read so far go first, the rest streams.
+    func appendKeyedBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        guard var state = self.current, var body = state.keyedBody else { return }
+        state.keyedBody = nil
+        body.writeImmutableBuffer(buffer)
+        if body.readableBytes <= state.route.rule?.maxKeyedBody ?? 0 {
+            state.keyedBody = body
+            self.current = state
+            return
+        }
+        state.bodyKeyed = false
+        state.forward = .bypass
+        state.detail = "body-too-large"
+        self.forward(state, context: context)
+        self.current?.exchange?.bodyStreamer?.append(body)
+    }
+
+    /// The whole body is here: key it, look it up, and answer from the store, follow a fetch in flight, or
+    /// forward it.
+    func finishKeyedBody(context: ChannelHandlerContext) {
+        guard var state = self.current, let body = state.keyedBody, let key = state.requestKey,
+            let rule = state.route.rule
+        else { return }
+        state.keyedBody = nil
+        let digest = BodyKey.digest(
+            body: body.readableBytesView,
+            contentType: state.head.headers.first(name: "content-type"),
+            ignoredFields: rule.ignoreBodyFields
+        )
+        let primaryKey = state.head.method.rawValue + " " + key.target + " " + key.partition + " " + digest
+        state.plan = self.makePlan(state, key: key, primaryKey: primaryKey, bodyKeyed: true)
+        self.current = state
+        let directives = state.traits.hasDirectives ? CacheControl(headers: state.head.headers) : CacheControl()
+        if self.consult(&state, directives: directives, context: context) { return }
+        if self.coalesce(&state, context: context) { return }
+        self.forward(state, context: context)
+        if body.readableBytes > 0 {
+            self.current?.exchange?.bodyStreamer?.append(body)
+        }
+        self.current?.exchange?.bodyStreamer?.end()
+    }
+}
