@@ -151,6 +151,10 @@ extension ProxyHandler {
 
     func upstreamBody(_ buffer: ByteBuffer, exchange: UpstreamExchange) -> EventLoopFuture<Void> {
         guard let context = self.context, self.current?.exchange === exchange else {
+            if self.detached[exchange.id] != nil {
+                self.detached[exchange.id]!.pending?.collector.append(buffer)
+                self.detached[exchange.id]!.fetch?.publishBody(buffer)
+            }
             return exchange.eventLoop.makeSucceededVoidFuture()
         }
         if self.current?.pending != nil {
@@ -165,32 +169,42 @@ extension ProxyHandler {
     }
 
     func upstreamEnd(exchange: UpstreamExchange) {
+        if self.finishDetached(exchange: exchange) { return }
         guard let state = self.current, state.exchange === exchange, self.context != nil else { return }
-        if let pending = state.pending, let plan = state.plan, let body = pending.collector.finish(),
-            Self.satisfiesStoreCondition(state.route.rule, body: body)
-        {
-            let rule = state.route.rule
-            let entry = pending.entry(
-                key: plan.key,
-                path: state.path,
-                target: plan.target,
-                partition: plan.partition,
-                tags: rule?.tags ?? [],
-                rule: rule?.name ?? "",
-                body: body,
-                omittedOnHits: Set(rule?.hitDropHeaders ?? []),
-                savedCost: rule?.costHeader.flatMap { pending.headers.first(name: $0) }.flatMap { Int($0) } ?? 0
-            )
-            if self.proxy.store.insert(entry, now: self.proxy.clock.now()) == .stored {
-                self.proxy.counters.stored.wrappingAdd(1, ordering: .relaxed)
-            }
-        }
+        self.commit(state)
         self.current?.pending = nil
         state.fetch?.publishEnd()
         self.writeEnd()
     }
 
+    /// Stores a response whose upstream finished cleanly (when it is storable and its condition holds).
+    func commit(_ state: RequestState) {
+        guard let pending = state.pending, let plan = state.plan, let body = pending.collector.finish(),
+            Self.satisfiesStoreCondition(state.route.rule, body: body)
+        else { return }
+        let rule = state.route.rule
+        let entry = pending.entry(
+            key: plan.key,
+            path: state.path,
+            target: plan.target,
+            partition: plan.partition,
+            tags: rule?.tags ?? [],
+            rule: rule?.name ?? "",
+            body: body,
+            omittedOnHits: Set(rule?.hitDropHeaders ?? []),
+            savedCost: rule?.costHeader.flatMap { pending.headers.first(name: $0) }.flatMap { Int($0) } ?? 0
+        )
+        if self.proxy.store.insert(entry, now: self.proxy.clock.now()) == .stored {
+            self.proxy.counters.stored.wrappingAdd(1, ordering: .relaxed)
+        }
+    }
+
     func upstreamFailed(_ error: Error, exchange: UpstreamExchange) {
+        if let detached = self.detached.removeValue(forKey: exchange.id) {
+            detached.fetch?.publishFailure()
+            exchange.owner = nil
+            return
+        }
         guard let state = self.current, state.exchange === exchange, let context = self.context else { return }
         self.proxy.counters.upstreamErrors.wrappingAdd(1, ordering: .relaxed)
         self.current?.pending = nil

@@ -35,6 +35,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// How the response being written is delimited.
     var framing: BodyFraming = .none
     private var nextExchangeID = 0
+    /// Upstream exchanges that go on after their client left (finish_on_client_abort), by exchange id.
+    var detached: [Int: RequestState] = [:]
 
     // MARK: Pipelining and read backpressure
 
@@ -65,10 +67,26 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard let current = self.current else { return }
         self.current = nil
         if let exchange = current.exchange, !exchange.isFinished {
-            exchange.cancel()
-            current.fetch?.publishFailure()
+            if current.route.rule?.finishOnClientAbort == true, current.pending != nil {
+                // finish_on_client_abort: the generation is paid for; keep fetching so the next client gets a hit.
+                self.detached[exchange.id] = current
+                exchange.owner = self
+            } else {
+                exchange.cancel()
+                current.fetch?.publishFailure()
+            }
         }
         current.subscription?.cancel()
+    }
+
+    /// A detached exchange (its client left) finished: store what it fetched. Returns false when `exchange` is
+    /// not detached.
+    func finishDetached(exchange: UpstreamExchange) -> Bool {
+        guard let state = self.detached.removeValue(forKey: exchange.id) else { return false }
+        self.commit(state)
+        state.fetch?.publishEnd()
+        exchange.owner = nil
+        return true
     }
 
     // MARK: Inbound

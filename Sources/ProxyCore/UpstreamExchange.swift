@@ -16,6 +16,9 @@ final class UpstreamExchange: HTTPClientResponseDelegate, @unchecked Sendable {
     var task: HTTPClient.Task<Void>?
     let bodyStreamer: RequestBodyStreamer?
     private(set) var isFinished = false
+    /// Keeps the handler alive while the exchange finishes without a client (finish_on_client_abort); cleared
+    /// when it ends, which breaks the reference cycle.
+    var owner: ProxyHandler?
 
     init(handler: ProxyHandler, eventLoop: EventLoop, id: Int, streamsBody: Bool) {
         self.handler = handler

@@ -221,6 +221,26 @@ import Testing
         }
     }
 
+    @Test func aGenerationTheClientAbandonedIsFinishedAndStored() async throws {
+        try await withHarness(Self.config) { h in
+            // 2 MiB in 16 KiB chunks, 10 ms apart; the client leaves after about six chunks.
+            let path = Self.ttsPath + "/stream?size=\(2 << 20)&chunk_delay_ms=10"
+            let body = #"{"text":"An abandoned chapter","model_id":"m"}"#
+            let request = "POST \(path) HTTP/1.1\r\nHost: x\r\nxi-api-key: key-A\r\ncontent-type: application/json\r\n"
+                + "content-length: \(body.utf8.count)\r\n\r\n\(body)"
+            let read = try await RawClient.abandon(port: h.server.port, bytes: request, after: 100_000)
+            #expect(read < 2 << 20)
+            // finish_on_client_abort (the default for body-keyed rules): the upstream call completes and is stored.
+            try await waitUntil { h.server.store.statistics.entries == 1 }
+            let next = try await h.request(
+                .POST, path, headers: [("xi-api-key", "key-A"), ("content-type", "application/json")], body: ByteBuffer(string: body)
+            )
+            #expect(next.isHit)
+            #expect(next.body.readableBytes == 2 << 20)
+            #expect(h.upstream.requestCount("POST", "/v1/text-to-speech/\(Self.voice)/stream") == 1)
+        }
+    }
+
     @Test func aKlingTaskIsStoredOnlyOnceItIsFinal() async throws {
         var options = DemoUpstream.Options()
         options.klingPollsUntilDone = 2
