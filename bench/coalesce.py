@@ -2,7 +2,7 @@
 """Coalescing under load: N concurrent misses on one fresh key through Reprise.
 
 Each trial uses a new key on the demo upstream's /test/cache, which answers after `delay_ms` and numbers its
-requests per path+query in `x-request-number`. If Reprise coalesces, every client sees request number 1 and the
+requests in `x-request-number`. If Reprise coalesces, every client of a trial sees the same request number: the
 upstream served the key once. Prints the upstream request count per trial and the latency of all clients.
 
 usage: bench/coalesce.py --port 18081 [--clients 1000] [--trials 3] [--delay-ms 200]
@@ -39,7 +39,8 @@ async def trial(port: int, clients: int, delay_ms: int, timeout: float):
     ok = [r for r in results if not isinstance(r, BaseException)]
     errors = len(results) - len(ok)
     latencies = sorted(r[0] * 1000 for r in ok)
-    upstream = max((r[1] or 0) for r in ok) if ok else 0
+    # The demo upstream numbers requests per path (not per query): distinct numbers = upstream requests.
+    upstream = len({r[1] for r in ok if r[1] is not None})
     statuses = {}
     for r in ok:
         statuses[r[2]] = statuses.get(r[2], 0) + 1
