@@ -11,8 +11,10 @@ struct AdminAPI: Sendable {
 
     struct Reply {
         var status: HTTPResponseStatus
+        /// The body: JSON unless `contentType` says otherwise.
         var json: String
         var extraHeaders: [(String, String)] = []
+        var contentType = "application/json"
     }
 
     func handle(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8]) -> Reply {
@@ -28,6 +30,14 @@ struct AdminAPI: Sendable {
             )
         }
         switch (method, path) {
+        case (.GET, "/"):
+            return self.dashboard()
+        case (.GET, "/metrics"):
+            return self.metrics()
+        case (.GET, "/entries"):
+            return self.entries(query: uri.contains("?") ? String(uri[uri.index(after: uri.firstIndex(of: "?")!)...]) : "")
+        case (.POST, "/reload"):
+            return self.reload()
         case (.GET, "/readyz"):
             return Reply(status: .ok, json: #"{"status":"ready"}"#)
         case (.GET, "/stats"):

@@ -41,9 +41,9 @@ final class AdminHandler: ChannelInboundHandler {
     }
 
     private func write(_ reply: AdminAPI.Reply, head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let buffer = ByteBuffer(string: reply.json + "\n")
+        let buffer = ByteBuffer(string: reply.contentType == "application/json" ? reply.json + "\n" : reply.json)
         var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "content-type", value: reply.contentType)
         headers.add(name: "content-length", value: String(buffer.readableBytes))
         headers.add(name: "cache-control", value: "no-store")
         for (name, value) in reply.extraHeaders { headers.add(name: name, value: value) }

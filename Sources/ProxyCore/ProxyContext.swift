@@ -15,9 +15,19 @@ final class ProxyContext: Sendable {
     let refresher: BackgroundRefresher
     let coalescer = Coalescer()
     let tally = RuleTally()
+    /// Metrics and the access log; empty when both are off (then no record is built).
+    let observers: [RequestObserver]
     private let tableBox: NIOLockedValueBox<RoutingTable>
 
-    init(table: RoutingTable, store: MemoryStore<LRUPolicy>, hasher: CredentialHasher, clock: WallClock, logger: Logger) {
+    init(
+        table: RoutingTable,
+        store: MemoryStore<LRUPolicy>,
+        hasher: CredentialHasher,
+        clock: WallClock,
+        logger: Logger,
+        observers: [RequestObserver] = []
+    ) {
+        self.observers = observers
         self.tableBox = NIOLockedValueBox(table)
         self.store = store
         self.hasher = hasher

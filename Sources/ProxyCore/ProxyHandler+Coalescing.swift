@@ -63,6 +63,10 @@ extension ProxyHandler {
             }
             self.current?.responseStarted = true
             self.proxy.counters.coalesced.wrappingAdd(1, ordering: .relaxed)
+            if self.recording {
+                self.record.outcome = .coalesced
+                self.record.status = status
+            }
             self.writeHead(
                 HTTPResponseHead(version: state.head.version, status: HTTPResponseStatus(statusCode: status), headers: headers),
                 requestMethod: state.head.method

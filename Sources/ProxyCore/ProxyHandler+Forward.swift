@@ -54,6 +54,7 @@ extension ProxyHandler {
         state.exchange = exchange
         self.current = state
         self.proxy.counters.misses.wrappingAdd(1, ordering: .relaxed)
+        if self.recording { self.record.upstreamStart = self.proxy.clock.now() }
         exchange.task = upstream.client.execute(
             request: request,
             delegate: exchange,
@@ -71,6 +72,15 @@ extension ProxyHandler {
         let now = self.proxy.clock.now()
         var headers = ForwardedHeaders.response(head.headers)
         let method = state.head.method
+        if self.recording {
+            self.record.status = status
+            self.record.upstreamSeconds = self.record.upstreamStart.map { max(0, now - $0) }
+            switch state.forward {
+            case .method: self.record.outcome = .pass
+            case .bypass: self.record.outcome = .bypass
+            default: self.record.outcome = .miss
+            }
+        }
 
         // Write-invalidate: drop what this write made stale before the client can see the response. A POST on a
         // body-keyed route (`cache_body`) is a cacheable read, not a write: it invalidates nothing.
@@ -98,7 +108,9 @@ extension ProxyHandler {
                     self.proxy.store.insert(refreshed, now: now)
                     // The 304 has no body; its end is ignored (this exchange is no longer the current one).
                     let cacheStatus = "Reprise; fwd=stale; fwd-status=304; stored; ttl=\(refreshed.info.freshness.ttlSeconds(now: now))"
-                    return self.serveFromCache(refreshed, state: state, now: now, context: context, cacheStatus: cacheStatus)
+                    return self.serveFromCache(
+                        refreshed, state: state, now: now, context: context, cacheStatus: cacheStatus, outcome: .revalidated
+                    )
                 }
                 self.proxy.store.purge(.target(state.head.uri, partition: plan.partition))
             } else if status >= 500, self.canServeStale(stale, state: state, now: now) {
@@ -141,6 +153,7 @@ extension ProxyHandler {
         for name in CachedResponse.fieldsKeptFromClients { headers.remove(name: name) }
         headers.add(name: "via", value: ForwardedHeaders.via(head.version))
         headers.add(name: "cache-status", value: cacheStatus.headerValue)
+        if self.recording { self.record.detail = cacheStatus.detail ?? "" }
         if let clientCacheControl = state.route.rule?.clientCacheControl {
             headers.replaceOrAdd(name: "cache-control", value: clientCacheControl)
         }
@@ -255,7 +268,7 @@ extension ProxyHandler {
         var cacheStatus = "Reprise; fwd=stale"
         if let upstreamStatus { cacheStatus += "; fwd-status=\(upstreamStatus)" }
         cacheStatus += "; ttl=\(stale.info.freshness.ttlSeconds(now: now)); detail=stale-if-error"
-        self.serveFromCache(stale, state: state, now: now, context: context, cacheStatus: cacheStatus)
+        self.serveFromCache(stale, state: state, now: now, context: context, cacheStatus: cacheStatus, outcome: .stale)
     }
 
     // MARK: - Conditional storage

@@ -59,7 +59,7 @@ extension ProxyHandler {
                     // RFC 5861 §3: answer now, refresh once in the background.
                     self.proxy.refresher.refresh(entry, plan: plan, state: state)
                     let status = "Reprise; fwd=stale; ttl=\(entry.info.freshness.ttlSeconds(now: now)); detail=\(reason.rawValue)"
-                    self.serveFromCache(entry, state: state, now: now, context: context, cacheStatus: status)
+                    self.serveFromCache(entry, state: state, now: now, context: context, cacheStatus: status, outcome: .stale)
                 } else {
                     self.serveFromCache(entry, state: state, now: now, context: context)
                 }
@@ -96,9 +96,14 @@ extension ProxyHandler {
         state: RequestState,
         now: Double,
         context: ChannelHandlerContext,
-        cacheStatus: String? = nil
+        cacheStatus: String? = nil,
+        outcome: RequestRecord.Outcome = .hit
     ) {
         let cacheStatus = cacheStatus ?? "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now))"
+        if self.recording {
+            self.record.outcome = outcome
+            self.record.status = entry.status
+        }
         if state.traits.hasConditional {
             switch Conditional.evaluate(
                 method: state.head.method.rawValue,
@@ -157,6 +162,7 @@ extension ProxyHandler {
                 context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
             }
             self.proxy.counters.bytesFromCache.wrappingAdd(entry.bodyLength, ordering: .relaxed)
+            self.record.bytes = entry.bodyLength
         }
         self.proxy.counters.hits.wrappingAdd(1, ordering: .relaxed)
         if !entry.rule.isEmpty {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BodyKeying
 import CacheStore
 import HTTPCaching
 import NIOCore
@@ -35,6 +36,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// How the response being written is delimited.
     var framing: BodyFraming = .none
     private var nextExchangeID = 0
+    /// The record of the request being answered, for metrics and the access log (built only when observed).
+    var record = RequestRecord()
+    /// A record is being built and not yet emitted.
+    var recording = false
     /// Upstream exchanges that go on after their client left (finish_on_client_abort), by exchange id.
     var detached: [Int: RequestState] = [:]
 
@@ -184,6 +189,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.keepAlive = head.isKeepAlive
         self.current = nil
         self.proxy.counters.requests.wrappingAdd(1, ordering: .relaxed)
+        if !self.proxy.observers.isEmpty {
+            self.record = RequestRecord(start: self.proxy.clock.now(), method: head.method.rawValue, target: head.uri)
+            self.recording = true
+        }
 
         // Reprise is never an open proxy: origin-form targets only.
         if head.method == .CONNECT {
@@ -212,6 +221,13 @@ final class ProxyHandler: ChannelDuplexHandler {
             return self.respondError(.noRoute, version: head.version)
         }
         var state = RequestState(head: head, route: route, table: table, path: path, now: self.proxy.clock.now())
+        if self.recording {
+            self.record.rule = route.rule?.name ?? ""
+            self.record.upstream = route.upstream.settings.name
+            if !route.keyQueryParams.isEmpty {
+                self.record.target = QueryCredentials.split(target: head.uri, names: route.keyQueryParams).target
+            }
+        }
 
         if head.method == .GET || head.method == .HEAD {
             if self.lookup(&state, context: context) { return }
@@ -274,6 +290,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             return nil
         case .chunked:
             guard buffer.readableBytes > 0 else { return nil }
+            self.record.bytes += buffer.readableBytes
             context.write(
                 self.wrapOutboundOut(.byteBuffer(ResponseWire.chunkHeader(size: buffer.readableBytes, allocator: context.channel.allocator))),
                 promise: nil
@@ -284,6 +301,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             if flush { context.flush() }
             return promise.futureResult
         case .contentLength, .closeDelimited:
+            self.record.bytes += buffer.readableBytes
             let promise = context.eventLoop.makePromise(of: Void.self)
             context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
             if flush { context.flush() }
@@ -306,7 +324,16 @@ final class ProxyHandler: ChannelDuplexHandler {
             }
         }
         self.framing = .none
+        self.emitRecord()
         self.finishIfDone()
+    }
+
+    /// Hands the finished request's record to the observers (metrics, access log), once.
+    func emitRecord() {
+        guard self.recording else { return }
+        self.recording = false
+        self.record.totalSeconds = max(0, self.proxy.clock.now() - self.record.start)
+        for observer in self.proxy.observers { observer.observe(self.record) }
     }
 
     /// Writes a generated error response (never stored) and ends the exchange.
@@ -317,6 +344,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         if error.close { self.keepAlive = false }
         let (head, body) = error.head(version: version, cacheStatus: cacheStatus)
         let method = self.current?.head.method ?? .GET
+        self.record.outcome = .error
+        self.record.status = Int(error.status.code)
         self.current = nil
         self.writeHead(head, requestMethod: method == .HEAD ? .HEAD : .GET)
         _ = self.writeBody(body, flush: false)
@@ -326,6 +355,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// Cuts the connection: the response cannot be completed honestly.
     func abortConnection() {
         self.responseEnded = true
+        self.emitRecord()
         self.abandonCurrent()
         self.queued.removeAll()
         self.context?.close(promise: nil)

@@ -1,0 +1,52 @@
+/// What one finished request did: the single input of metrics and the access log. Every string field is a
+/// configured name or a word from a fixed set (never a raw path with credentials, never a header value), except
+/// `target`, which has the route's credential query parameters removed.
+struct RequestRecord: Sendable {
+    /// When the request head arrived (epoch seconds).
+    var start: Double = 0
+    var method: String = ""
+    /// Path and query, credential query parameters removed.
+    var target: String = ""
+    /// Rule name, or "" when no rule matched.
+    var rule: String = ""
+    /// Upstream name, or "" when no upstream matched.
+    var upstream: String = ""
+    var status: Int = 0
+    /// How the cache answered: see `Outcome`.
+    var outcome: Outcome = .error
+    /// Why the response was not stored or not used, when there is a reason (a `Cache-Status` detail token).
+    var detail: String = ""
+    /// Seconds from sending upstream to the upstream's response head; nil when nothing went upstream.
+    var upstreamSeconds: Double?
+    /// Seconds from the request head to the end of the response.
+    var totalSeconds: Double = 0
+    /// Body bytes written to the client.
+    var bytes: Int = 0
+    /// When the request was sent upstream (epoch seconds), for `upstreamSeconds`.
+    var upstreamStart: Double?
+
+    enum Outcome: String, Sendable, CaseIterable {
+        /// Answered from the store (fresh, or a stale response the client accepted).
+        case hit
+        /// Answered from the store after the upstream confirmed it (304).
+        case revalidated
+        /// A stale response served by stale-while-revalidate or stale-if-error.
+        case stale
+        /// Answered from another request's upstream fetch (coalescing).
+        case coalesced
+        /// Fetched upstream on a miss (stored or not).
+        case miss
+        /// Forwarded without consulting the cache (rule, request no-store, body too large, no credential).
+        case bypass
+        /// An unsafe method (a write), forwarded untouched.
+        case pass
+        /// Reprise answered with an error of its own (400, 404, 413, 431, 502, 504, ...).
+        case error
+    }
+}
+
+/// Receives one record per finished request, on the connection's event loop: implementations must be cheap and
+/// thread-safe, and must not block.
+protocol RequestObserver: Sendable {
+    func observe(_ record: RequestRecord)
+}
