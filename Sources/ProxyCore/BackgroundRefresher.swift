@@ -39,10 +39,13 @@ final class BackgroundRefresher: Sendable {
             requestHeaders: state.head.headers,
             requestTime: self.clock.now(),
             tags: state.route.rule?.tags ?? [],
-            rule: state.route.rule?.name ?? ""
+            rule: state.route.rule?.name ?? "",
+            omittedOnHits: Set(state.route.rule?.hitDropHeaders ?? []),
+            costHeader: state.route.rule?.costHeader
         )
         do {
-            let request = try HTTPClient.Request(url: upstream.url(forClientTarget: entry.target), method: .GET, headers: headers)
+            // The client's own target: the stored one has its credential query parameters removed.
+            let request = try HTTPClient.Request(url: upstream.url(forClientTarget: state.head.uri), method: .GET, headers: headers)
             _ = upstream.client.execute(request: request, delegate: delegate, eventLoop: .indifferent)
         } catch {
             self.finished(entry.key)
@@ -75,6 +78,8 @@ private final class RefreshDelegate: HTTPClientResponseDelegate, @unchecked Send
     private let requestTime: Double
     private let tags: [String]
     private let rule: String
+    private let omittedOnHits: Set<String>
+    private let costHeader: String?
     private var pending: PendingEntry?
     private var notModified: HTTPHeaders?
 
@@ -85,8 +90,12 @@ private final class RefreshDelegate: HTTPClientResponseDelegate, @unchecked Send
         requestHeaders: HTTPHeaders,
         requestTime: Double,
         tags: [String],
-        rule: String
+        rule: String,
+        omittedOnHits: Set<String>,
+        costHeader: String?
     ) {
+        self.omittedOnHits = omittedOnHits
+        self.costHeader = costHeader
         self.refresher = refresher
         self.entry = entry
         self.plan = plan
@@ -143,7 +152,9 @@ private final class RefreshDelegate: HTTPClientResponseDelegate, @unchecked Send
                     partition: self.entry.partition,
                     tags: self.tags,
                     rule: self.rule,
-                    body: body
+                    body: body,
+                    omittedOnHits: self.omittedOnHits,
+                    savedCost: self.costHeader.flatMap { pending.headers.first(name: $0) }.flatMap { Int($0) } ?? 0
                 )
             )
         }
