@@ -1,6 +1,20 @@
+import ProxyConfig
+
 extension AdminAPI {
-    /// POST /reload. Being written: the operations issue.
+    /// POST /reload: re-reads proxy.conf. A bad file is rejected with every problem (line, key, fix) and the
+    /// running configuration keeps serving.
     func reload() -> Reply {
-        Reply(status: .notImplemented, json: #"{"error":"reload over the admin API is not built yet"}"#)
+        do {
+            let configuration = try self.server.reloadFromFile()
+            return Reply(status: .ok, json: "{\"reloaded\":true,\"summary\":\"\(ErrorResponse.escape(configuration.summary))\"}")
+        } catch let error as ConfigError {
+            self.server.logger.error("reload rejected; the previous configuration keeps serving", metadata: ["errors": "\(error.description)"])
+            return Reply(
+                status: .unprocessableEntity,
+                json: "{\"reloaded\":false,\"error\":\"\(ErrorResponse.escape(error.description))\"}"
+            )
+        } catch {
+            return Reply(status: .internalServerError, json: "{\"reloaded\":false,\"error\":\"\(ErrorResponse.escape("\(error)"))\"}")
+        }
     }
 }

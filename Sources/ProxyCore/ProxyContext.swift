@@ -59,6 +59,8 @@ final class ProxyCounters: Sendable {
     let upstreamErrors = Atomic<Int>(0)
     let invalidations = Atomic<Int>(0)
     let bytesFromCache = Atomic<Int>(0)
+    /// Requests whose response has not ended yet (graceful shutdown waits for them).
+    let inFlight = Atomic<Int>(0)
     /// Requests answered from another request's upstream fetch (request coalescing).
     let coalesced = Atomic<Int>(0)
 

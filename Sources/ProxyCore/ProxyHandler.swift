@@ -40,6 +40,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     var record = RequestRecord()
     /// A record is being built and not yet emitted.
     var recording = false
+    /// This connection's request counts in `inFlight` (until its response ends or the connection goes).
+    private var countedInFlight = false
     /// Upstream exchanges that go on after their client left (finish_on_client_abort), by exchange id.
     var detached: [Int: RequestState] = [:]
 
@@ -132,6 +134,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         // The client left: stop the upstream request; a partial response is never stored.
         self.abandonCurrent()
+        self.setInFlight(false)
         self.queued.removeAll()
         context.fireChannelInactive()
     }
@@ -189,6 +192,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.keepAlive = head.isKeepAlive
         self.current = nil
         self.proxy.counters.requests.wrappingAdd(1, ordering: .relaxed)
+        self.setInFlight(true)
         if !self.proxy.observers.isEmpty {
             self.record = RequestRecord(start: self.proxy.clock.now(), method: head.method.rawValue, target: head.uri)
             self.recording = true
@@ -328,8 +332,15 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.finishIfDone()
     }
 
+    private func setInFlight(_ inFlight: Bool) {
+        guard inFlight != self.countedInFlight else { return }
+        self.countedInFlight = inFlight
+        self.proxy.counters.inFlight.wrappingAdd(inFlight ? 1 : -1, ordering: .relaxed)
+    }
+
     /// Hands the finished request's record to the observers (metrics, access log), once.
     func emitRecord() {
+        self.setInFlight(false)
         guard self.recording else { return }
         self.recording = false
         self.record.totalSeconds = max(0, self.proxy.clock.now() - self.record.start)

@@ -13,21 +13,29 @@ public final class ProxyServer: Sendable {
     let logger: Logger
     private let state = NIOLockedValueBox(ListenerState())
 
+    /// Open client connections, closed at the end of a graceful shutdown.
+    private let connections = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
+    /// The file the configuration came from, for `POST /reload`; nil when built in code.
+    public let configPath: String?
+
     private struct ListenerState {
         var channels: [Channel] = []
         var port: Int?
         var adminPort: Int?
         var configuration: ProxyConfiguration?
+        var accepting = false
     }
 
     public init(
         configuration: ProxyConfiguration,
         clock: WallClock = .system,
         logger: Logger = Logger(label: "reprise"),
-        threads: Int = System.coreCount
+        threads: Int = System.coreCount,
+        configPath: String? = nil
     ) throws {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         self.logger = logger
+        self.configPath = configPath
         let table = try RoutingTable(configuration: configuration, group: self.group)
         let secret = configuration.cache.keySecret.map { Array($0.utf8) } ?? CredentialHasher.randomSecret()
         self.proxy = ProxyContext(
@@ -72,6 +80,7 @@ public final class ProxyServer: Sendable {
                 ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits))
             )
             try channel.pipeline.syncOperations.addHandler(ProxyHandler(proxy: proxy, limits: limits))
+            self.track(channel)
         }
         .bind(host: server.listen.host, port: server.listen.port).get()
         var channels = [main]
@@ -91,6 +100,7 @@ public final class ProxyServer: Sendable {
             $0.channels = channels
             $0.port = port
             $0.adminPort = adminPort
+            $0.accepting = true
         }
         self.logger.info(
             "reprise listening",
@@ -110,24 +120,73 @@ public final class ProxyServer: Sendable {
             }
     }
 
-    /// Applies a new configuration to new requests; the cache and open connections survive. Listener addresses
-    /// and cache sizes are read at start only.
-    public func reload(_ configuration: ProxyConfiguration) async throws {
+    /// Applies a new configuration to new requests; the cache and open connections survive. Listener addresses,
+    /// cache sizes and `key_secret` are read at start only (a change to them is logged and ignored).
+    public func reload(_ configuration: ProxyConfiguration) throws {
         let table = try RoutingTable(configuration: configuration, group: self.group)
         let old = self.proxy.swapTable(table)
+        let previous = old.configuration
+        if previous.server != configuration.server || previous.cache.memory != configuration.cache.memory
+            || previous.cache.maxObject != configuration.cache.maxObject || previous.cache.keySecret != configuration.cache.keySecret
+        {
+            self.logger.warning("[server], memory, max_object and key_secret apply at the next start, not on reload")
+        }
         self.logger.info("configuration reloaded", metadata: ["summary": "\(configuration.summary)"])
         // Requests that started on the old table may still be streaming; let its clients drain.
+        let grace = configuration.server.shutdownTimeout
         Task {
-            try? await Task.sleep(for: .seconds(Int64(configuration.server.shutdownTimeout.components.seconds) + 1))
+            try? await Task.sleep(for: grace + .seconds(1))
             await old.shutdown()
         }
     }
 
-    /// Stops accepting, closes the listeners and the upstream clients, and stops the event loops.
-    public func shutdown() async throws {
+    /// Re-reads the file the server was started from. On a bad file the old configuration keeps serving and the
+    /// error (every problem with line, key and fix) is returned.
+    public func reloadFromFile() throws -> ProxyConfiguration {
+        guard let path = self.configPath else {
+            throw ReloadError(description: "this proxy was not started from a file")
+        }
+        let configuration = try ConfigLoader.load(path: path)
+        try self.reload(configuration)
+        return configuration
+    }
+
+    /// Whether the listener still accepts connections.
+    public var isAccepting: Bool { self.state.withLockedValue { $0.accepting } }
+
+    /// Requests being answered now.
+    public var inFlight: Int { self.proxy.counters.inFlight.load(ordering: .relaxed) }
+
+    /// Graceful shutdown: stops accepting, lets requests in flight finish (up to `timeout`, default the config's
+    /// `shutdown_timeout`), closes the connections and the upstream clients, and stops the event loops.
+    public func shutdown(timeout: Duration? = nil) async throws {
+        let timeout = timeout ?? self.proxy.table.configuration.server.shutdownTimeout
         let channels = self.state.withLockedValue { $0.channels }
         for channel in channels { try? await channel.close() }
+        self.state.withLockedValue { $0.accepting = false }
+        let deadline = ContinuousClock.now + timeout
+        while self.inFlight > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if self.inFlight > 0 {
+            self.logger.warning("shutdown timeout: closing connections with requests in flight", metadata: ["in_flight": "\(self.inFlight)"])
+        }
+        let open = self.connections.withLockedValue { Array($0.values) }
+        for channel in open { try? await channel.close() }
         await self.proxy.table.shutdown()
         try await self.group.shutdownGracefully()
     }
+
+    private func track(_ channel: Channel) {
+        let id = ObjectIdentifier(channel)
+        self.connections.withLockedValue { $0[id] = channel }
+        channel.closeFuture.whenComplete { _ in
+            _ = self.connections.withLockedValue { $0.removeValue(forKey: id) }
+        }
+    }
+}
+
+/// A reload that could not even start (no file to read).
+public struct ReloadError: Error, CustomStringConvertible {
+    public var description: String
 }

@@ -32,24 +32,23 @@ struct RunCommand: AsyncParsableCommand {
         let threads =
             self.threads ?? ProcessInfo.processInfo.environment["REPRISE_THREADS"].flatMap { Int($0) }
             ?? ProcessInfo.processInfo.activeProcessorCount
-        let server = try ProxyServer(configuration: configuration, logger: logger, threads: threads)
+        let server = try ProxyServer(configuration: configuration, logger: logger, threads: threads, configPath: self.config)
         try await server.start()
         print("reprise: \(configuration.summary); listening on port \(server.port)")
 
-        let path = self.config
         let signals = SignalWatcher()
         for await signal in signals.stream {
             switch signal {
             case SIGHUP:
                 do {
-                    try await server.reload(try ConfigLoader.load(path: path))
+                    _ = try server.reloadFromFile()
                 } catch let error as ConfigError {
                     logger.error("reload rejected; the previous configuration keeps serving", metadata: ["errors": "\(error.description)"])
                 } catch {
                     logger.error("reload failed; the previous configuration keeps serving", metadata: ["error": "\(error)"])
                 }
             default:
-                logger.info("shutting down")
+                logger.info("shutting down: no new connections; requests in flight may finish")
                 signals.finish()
             }
         }
