@@ -8,6 +8,8 @@ extension ConfigDecoder {
         let serverTable = self.table(rootTable, ConfigSchema.server)
         let server = self.decodeServer(serverTable)
         let cache = self.decodeCache(self.table(rootTable, ConfigSchema.cache))
+        let log = self.decodeLog(self.table(rootTable, ConfigSchema.log))
+        let metrics = self.decodeMetrics(self.table(rootTable, ConfigSchema.metrics))
         let upstreams = self.decodeUpstreams(self.entries(rootTable, ConfigSchema.upstream))
         let rules = self.decodeRules(self.entries(rootTable, ConfigSchema.rule))
         let purges = self.decodePurges(self.entries(rootTable, ConfigSchema.purge))
@@ -30,6 +32,8 @@ extension ConfigDecoder {
             upstreams: upstreams.map(\.settings),
             rules: rules.map(\.settings),
             purges: purges.map(\.settings),
+            log: log,
+            metrics: metrics,
             summary: summary
         )
     }
@@ -63,7 +67,8 @@ extension ConfigDecoder {
             if let suggestion = Suggestion.closest(to: key, in: names) {
                 fix = "did you mean \(ConfigSchema.section(named: suggestion)!.header)?"
             } else {
-                fix = "remove it; proxy.conf has [server], [cache], [[upstream]], [[rule]] and [[purge]]."
+                let headers = ConfigSchema.sections.map(\.header)
+                fix = "remove it; proxy.conf has \(headers.dropLast().joined(separator: ", ")) and \(headers.last!)."
             }
             self.append(
                 ConfigProblem(file: self.file, line: line, key: "", message: "unknown section \(header).", fix: fix)

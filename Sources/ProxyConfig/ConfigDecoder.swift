@@ -1,6 +1,6 @@
 /// Walks a parsed proxy.conf, collecting every problem instead of stopping at the first.
 ///
-/// Section decoding lives in `ConfigDecoder+Server.swift`, `+Upstreams`, `+Rules`, `+Purges`;
+/// Section decoding lives in `ConfigDecoder+Server.swift`, `+Log`, `+Upstreams`, `+Rules`, `+Purges`;
 /// checks across sections in `+CrossChecks`. This file holds the typed accessors they share.
 struct ConfigDecoder {
     let file: String

@@ -48,6 +48,23 @@ enum ConfigSchema {
         ]
     )
 
+    static let log = Section(
+        name: "log",
+        isArray: false,
+        keys: [
+            ("access", "\"stdout\""),
+            ("format", "\"json\""),
+        ]
+    )
+
+    static let metrics = Section(
+        name: "metrics",
+        isArray: false,
+        keys: [
+            ("enabled", "true"),
+        ]
+    )
+
     static let upstream = Section(
         name: "upstream",
         isArray: true,
@@ -128,7 +145,7 @@ enum ConfigSchema {
         ]
     )
 
-    static let sections = [Self.server, Self.cache, Self.upstream, Self.rule, Self.purge]
+    static let sections = [Self.server, Self.cache, Self.log, Self.metrics, Self.upstream, Self.rule, Self.purge]
 
     static func section(named name: String) -> Section? {
         Self.sections.first(where: { $0.name == name })

@@ -6,6 +6,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// In file order; the first matching rule wins.
     public var rules: [RuleSettings]
     public var purges: [PurgeSettings]
+    public var log: LogSettings
+    public var metrics: MetricsSettings
     /// One line for the startup log, free of secrets, e.g.
     /// "3 upstreams (elevenlabs, gemini, backend), 4 rules (1 keyed on the request body), 1 purge rule;
     /// listen 0.0.0.0:8080, admin 127.0.0.1:9090".
@@ -17,6 +19,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
         upstreams: [UpstreamSettings],
         rules: [RuleSettings] = [],
         purges: [PurgeSettings] = [],
+        log: LogSettings = LogSettings(),
+        metrics: MetricsSettings = MetricsSettings(),
         summary: String? = nil
     ) {
         self.server = server
@@ -24,6 +28,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.upstreams = upstreams
         self.rules = rules
         self.purges = purges
+        self.log = log
+        self.metrics = metrics
         self.summary =
             summary
             ?? Self.makeSummary(

@@ -8,6 +8,9 @@ import NIOHTTP1
 struct AdminAPI: Sendable {
     let server: ProxyServer
     let token: String
+    /// The last purges, shown in `/stats` and on the dashboard. Admin purges are recorded here; pass the proxy's
+    /// log to have write-invalidation and `[[purge]]` rules appear too.
+    var purgeLog = PurgeLog()
 
     struct Reply {
         var status: HTTPResponseStatus
@@ -22,6 +25,10 @@ struct AdminAPI: Sendable {
         if method == .GET, path == "/healthz" {
             return Reply(status: .ok, json: #"{"status":"ok"}"#)
         }
+        // The dashboard page holds no data (it asks for the token and sends it to /stats itself).
+        if method == .GET, path == "/" {
+            return self.dashboard()
+        }
         guard self.isAuthorized(headers) else {
             return Reply(
                 status: .unauthorized,
@@ -30,8 +37,6 @@ struct AdminAPI: Sendable {
             )
         }
         switch (method, path) {
-        case (.GET, "/"):
-            return self.dashboard()
         case (.GET, "/metrics"):
             return self.metrics()
         case (.GET, "/entries"):
@@ -46,6 +51,8 @@ struct AdminAPI: Sendable {
             return self.purge(body: body)
         case (.PURGE, _), (.RAW(value: "PURGE"), _):
             let dropped = self.server.store.purge(.target(uri, partition: nil))
+            let now = self.server.proxy.clock.now()
+            self.purgeLog.record(cause: "PURGE " + Self.redactedQuery(uri), dropped: dropped, now: now)
             return Reply(status: .ok, json: "{\"purged\":\(dropped)}")
         default:
             return Reply(status: .notFound, json: #"{"error":"no such admin endpoint"}"#)
@@ -73,6 +80,15 @@ struct AdminAPI: Sendable {
         for url in urls { dropped += store.purge(.target(Self.target(of: url), partition: nil)) }
         for tag in tags { dropped += store.purge(.tag(tag, partition: nil)) }
         for prefix in prefixes { dropped += store.purge(.prefix(prefix, partition: nil)) }
+        let named = [
+            ("urls", urls.map { Self.redactedQuery(Self.target(of: $0)) }),
+            ("tags", tags),
+            ("prefixes", prefixes.map(Self.redactedQuery)),
+        ]
+        let cause = named.filter { !$0.1.isEmpty }
+            .map { "\($0.0): \($0.1.joined(separator: ", "))" }
+            .joined(separator: "; ")
+        self.purgeLog.record(cause: "POST /purge " + cause, dropped: dropped, now: self.server.proxy.clock.now())
         return Reply(status: .ok, json: "{\"purged\":\(dropped)}")
     }
 
@@ -86,6 +102,9 @@ struct AdminAPI: Sendable {
             "\"\(ErrorResponse.escape(name))\":{\"calls_avoided\":\(savings.callsAvoided),"
                 + "\"bytes_from_cache\":\(savings.bytesFromCache),\"cost_saved\":\(savings.costSaved)}"
         }.joined(separator: ",")
+        let purges = self.purgeLog.recent.map { record in
+            "{\"time\":\(record.time),\"cause\":\"\(ErrorResponse.escape(record.cause))\",\"dropped\":\(record.dropped)}"
+        }.joined(separator: ",")
         return """
             {"requests":\(counters.requests.load(ordering: .relaxed)),"hits":\(hits),"forwarded":\(misses),\
             "hit_ratio":\(ratio),"stored":\(counters.stored.load(ordering: .relaxed)),\
@@ -95,7 +114,7 @@ struct AdminAPI: Sendable {
             "coalesced":\(counters.coalesced.load(ordering: .relaxed)),\
             "memory":{"entries":\(statistics.entries),"bytes":\(statistics.bytes),\
             "budget":\(self.server.store.budget),"evictions":\(statistics.evictions)},\
-            "rules":{\(rules)}}
+            "rules":{\(rules)},"recent_purges":[\(purges)]}
             """
     }
 
@@ -107,6 +126,12 @@ struct AdminAPI: Sendable {
         let rest = url[scheme.upperBound...]
         guard let slash = rest.firstIndex(of: "/") else { return "/" }
         return String(rest[slash...])
+    }
+
+    /// "/path?q" → "/path?…": a query may carry a credential (`key_query_params`), so logs keep only the path.
+    static func redactedQuery(_ target: String) -> String {
+        let path = target.pathWithoutQuery
+        return path.count == target.count ? target : path + "?…"
     }
 
     /// Constant-time comparison of the bearer token.

@@ -15,6 +15,8 @@ final class ProxyContext: Sendable {
     let refresher: BackgroundRefresher
     let coalescer = Coalescer()
     let tally = RuleTally()
+    /// The last purges and their causes, for the dashboard.
+    let purgeLog = PurgeLog()
     /// Metrics and the access log; empty when both are off (then no record is built).
     let observers: [RequestObserver]
     private let tableBox: NIOLockedValueBox<RoutingTable>

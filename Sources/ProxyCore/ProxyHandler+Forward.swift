@@ -97,6 +97,7 @@ extension ProxyHandler {
                 hasher: self.proxy.hasher
             )
             self.proxy.counters.invalidations.wrappingAdd(outcome.dropped, ordering: .relaxed)
+            self.recordPurges(outcome)
         }
 
         if let stale = state.stale, let plan = state.plan {
@@ -280,5 +281,21 @@ extension ProxyHandler {
         var bytes: [UInt8] = []
         for buffer in body { bytes.append(contentsOf: buffer.readableBytesView) }
         return JSONPointerMatch.matches(body: bytes, pointer: condition.pointer, values: condition.values)
+    }
+
+    // MARK: - Purge accounting
+
+    /// Counts a write-invalidate in the metrics and the dashboard's purge history.
+    func recordPurges(_ outcome: PurgeEngine.Outcome) {
+        let metrics = self.proxy.observers.lazy.compactMap { $0 as? MetricsObserver }.first
+        let now = self.proxy.clock.now()
+        if outcome.droppedByRFC > 0 {
+            metrics?.recordPurge(rule: "", source: "rfc9111", dropped: outcome.droppedByRFC)
+            self.proxy.purgeLog.record(cause: "RFC 9111 §4.4 invalidation", dropped: outcome.droppedByRFC, now: now)
+        }
+        for (name, dropped) in outcome.rules {
+            metrics?.recordPurge(rule: name, source: "write", dropped: dropped)
+            self.proxy.purgeLog.record(cause: "purge rule " + name, dropped: dropped, now: now)
+        }
     }
 }

@@ -38,12 +38,16 @@ public final class ProxyServer: Sendable {
         self.configPath = configPath
         let table = try RoutingTable(configuration: configuration, group: self.group)
         let secret = configuration.cache.keySecret.map { Array($0.utf8) } ?? CredentialHasher.randomSecret()
+        var observers: [RequestObserver] = []
+        if configuration.metrics.enabled { observers.append(MetricsObserver()) }
+        if configuration.log.access != .off { observers.append(try AccessLogObserver(settings: configuration.log)) }
         self.proxy = ProxyContext(
             table: table,
             store: MemoryStore<LRUPolicy>(budget: configuration.cache.memory, maxObject: configuration.cache.maxObject),
             hasher: CredentialHasher(secret: secret),
             clock: clock,
-            logger: logger
+            logger: logger,
+            observers: observers
         )
         self.state.withLockedValue { $0.configuration = configuration }
     }

@@ -21,8 +21,12 @@ struct PurgeEngine: Sendable {
     }
 
     struct Outcome {
+        /// Entries dropped in all.
         var dropped = 0
-        var rules: [String] = []
+        /// Of those, dropped by RFC 9111 §4.4 (target URI, Location, Content-Location).
+        var droppedByRFC = 0
+        /// The `[[purge]]` rules that matched, with the entries each dropped.
+        var rules: [(name: String, dropped: Int)] = []
     }
 
     /// RFC 9111 §4.4 targets plus every matching `[[purge]]` rule. `status` must already be a non-error.
@@ -51,11 +55,12 @@ struct PurgeEngine: Sendable {
         for (index, invalidated) in targets.enumerated() {
             // The first target is the client's own; the others are in the upstream's URL space.
             let clientTarget = index == 0 ? invalidated : (upstream.clientPath(forUpstreamPath: invalidated) ?? invalidated)
-            outcome.dropped += store.purge(.target(clientTarget, partition: nil))
+            outcome.droppedByRFC += store.purge(.target(clientTarget, partition: nil))
         }
+        outcome.dropped = outcome.droppedByRFC
 
         for purge in self.purges where purge.on.contains(where: { $0.matches(method: method, path: path) }) {
-            outcome.rules.append(purge.name)
+            let before = outcome.dropped
             let partitions: [String?] =
                 purge.scope == .all
                 ? [nil]
@@ -67,6 +72,7 @@ struct PurgeEngine: Sendable {
                     outcome.dropped += store.purge(.pathMatching({ pattern.matches(path: $0) }, partition: partition))
                 }
             }
+            outcome.rules.append((purge.name, outcome.dropped - before))
         }
         return outcome
     }

@@ -1,0 +1,189 @@
+import CacheStore
+import Prometheus
+
+// MARK: - Scrape
+
+extension MetricsObserver {
+    /// The Prometheus text exposition (format 0.0.4), after copying in what is read at scrape time: the L1 store's
+    /// statistics and budget, and the per-rule savings of `RuleTally`.
+    ///
+    /// The store's evictions and the tally's savings are cumulative totals kept elsewhere; they are exposed as
+    /// counters that each scrape advances by the growth since the previous scrape, so `rate()` works on them.
+    func exposition(store: StoreReading, savings: [String: RuleTally.Savings]) -> String {
+        self.scrape.withLockedValue { state in
+            state.entries.set(to: Double(store.entries))
+            state.bytes.set(to: Double(store.bytes))
+            state.budget.set(to: Double(store.budget))
+            state.evictions.publish(store.evictions)
+            for (rule, saved) in savings {
+                state.publish(rule: rule, saved)
+            }
+            return self.registry.emitToString()
+        }
+    }
+
+    /// What a scrape reads from a cache tier.
+    struct StoreReading: Sendable, Equatable {
+        var entries: Int
+        var bytes: Int
+        var budget: Int
+        /// Cumulative since the store was made.
+        var evictions: Int
+
+        init(entries: Int, bytes: Int, budget: Int, evictions: Int) {
+            self.entries = entries
+            self.bytes = bytes
+            self.budget = budget
+            self.evictions = evictions
+        }
+
+        init(_ store: MemoryStore<LRUPolicy>) {
+            let statistics = store.statistics
+            self.init(
+                entries: statistics.entries,
+                bytes: statistics.bytes,
+                budget: store.budget,
+                evictions: statistics.evictions
+            )
+        }
+    }
+}
+
+extension MetricsObserver {
+    /// The series written at scrape time, and what each mirrored counter last published.
+    struct ScrapeState: Sendable {
+        let registry: PrometheusCollectorRegistry
+        let entries: Gauge
+        let bytes: Gauge
+        let budget: Gauge
+        var evictions: MirroredCounter
+        var rules: [String: RuleMirrors] = [:]
+
+        struct RuleMirrors: Sendable {
+            var callsAvoided: MirroredCounter
+            var bytesFromCache: MirroredCounter
+            var costSaved: MirroredCounter
+        }
+
+        init(registry: PrometheusCollectorRegistry) {
+            let tier = [("tier", "l1")]
+            self.registry = registry
+            self.entries = registry.makeGauge(descriptor: Family.cacheEntries, labels: tier)
+            self.bytes = registry.makeGauge(descriptor: Family.cacheBytes, labels: tier)
+            self.budget = registry.makeGauge(descriptor: Family.cacheBudget, labels: tier)
+            self.evictions = MirroredCounter(registry.makeCounter(descriptor: Family.evictions, labels: tier))
+        }
+
+        /// Rule names come from the configuration (the tally never records an unnamed rule), so this set is bounded.
+        mutating func publish(rule: String, _ saved: RuleTally.Savings) {
+            var mirrors = self.rules[rule] ?? self.makeMirrors(rule: rule)
+            mirrors.callsAvoided.publish(saved.callsAvoided)
+            mirrors.bytesFromCache.publish(saved.bytesFromCache)
+            mirrors.costSaved.publish(saved.costSaved)
+            self.rules[rule] = mirrors
+        }
+
+        private func makeMirrors(rule: String) -> RuleMirrors {
+            let labels = [("rule", MetricsObserver.name(rule))]
+            func mirror(_ family: MetricNameDescriptor) -> MirroredCounter {
+                MirroredCounter(self.registry.makeCounter(descriptor: family, labels: labels))
+            }
+            return RuleMirrors(
+                callsAvoided: mirror(Family.callsAvoided),
+                bytesFromCache: mirror(Family.ruleBytes),
+                costSaved: mirror(Family.costSaved)
+            )
+        }
+    }
+
+    /// A Prometheus counter that follows a cumulative total kept elsewhere.
+    struct MirroredCounter: Sendable {
+        let counter: Counter
+        private(set) var published = 0
+
+        init(_ counter: Counter) {
+            self.counter = counter
+        }
+
+        mutating func publish(_ total: Int) {
+            if total >= self.published {
+                self.counter.increment(by: Int64(total - self.published))
+            } else {
+                // The source restarted from zero: so does the counter (Prometheus reads this as a counter reset).
+                self.counter.reset()
+                self.counter.increment(by: Int64(max(0, total)))
+            }
+            self.published = max(0, total)
+        }
+    }
+}
+
+// MARK: - Families
+
+/// Every metric family: name, unit and help text in one place.
+extension MetricsObserver {
+    enum Family {
+        static var requests: MetricNameDescriptor {
+            Self.make("requests", "total", "Finished requests by rule, upstream, cache outcome and status class.")
+        }
+        static var hits: MetricNameDescriptor {
+            Self.make("cache_hits", "total", "Requests answered from the cache (fresh, or after a 304 revalidation).")
+        }
+        static var misses: MetricNameDescriptor {
+            Self.make("cache_misses", "total", "Cache lookups that went upstream.")
+        }
+        static var staleServed: MetricNameDescriptor {
+            Self.make("stale_served", "total", "Stale responses served by stale-while-revalidate or stale-if-error.")
+        }
+        static var coalesced: MetricNameDescriptor {
+            Self.make("coalesced", "total", "Requests answered from another request's upstream fetch.")
+        }
+        static var bypass: MetricNameDescriptor {
+            Self.make("bypass", "total", "Requests forwarded without consulting the cache, by reason.")
+        }
+        static var bytes: MetricNameDescriptor {
+            Self.make("bytes", "total", "Response body bytes written to clients, by where they came from.")
+        }
+        static var callsAvoided: MetricNameDescriptor {
+            Self.make("upstream_calls_avoided", "total", "Upstream calls avoided by cache hits (copied at scrape).")
+        }
+        static var ruleBytes: MetricNameDescriptor {
+            Self.make("bytes_from_cache", "total", "Body bytes served from the cache per rule (copied at scrape).")
+        }
+        static var costSaved: MetricNameDescriptor {
+            Self.make("cost_saved", "total", "Configured upstream cost avoided by cache hits (copied at scrape).")
+        }
+        static var cacheEntries: MetricNameDescriptor {
+            Self.make("cache_entries", "", "Entries in the cache tier.")
+        }
+        static var cacheBytes: MetricNameDescriptor {
+            Self.make("cache_bytes", "", "Bytes held by the cache tier.")
+        }
+        static var cacheBudget: MetricNameDescriptor {
+            Self.make("cache_budget_bytes", "", "Byte budget of the cache tier.")
+        }
+        static var evictions: MetricNameDescriptor {
+            Self.make("evictions", "total", "Entries evicted from the cache tier to stay within its budget.")
+        }
+        static var purges: MetricNameDescriptor {
+            Self.make("purges", "total", "Purge operations by purge rule and source (write, rfc9111, admin).")
+        }
+        static var purgedEntries: MetricNameDescriptor {
+            Self.make("purged_entries", "total", "Cache entries dropped by purges.")
+        }
+        static var upstreamDuration: MetricNameDescriptor {
+            Self.make("upstream_duration", "seconds", "Seconds from sending a request upstream to its response head.")
+        }
+        static var redisUp: MetricNameDescriptor {
+            Self.make(
+            "redis_up",
+            "",
+            "1 when the Redis tier answers; always 0 for now: Redis is not configured (fleet mode is not built yet)."
+        )
+        }
+
+        private static func make(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "reprise", metricName: name, unitName: unit, helpText: help)
+        }
+    }
+}

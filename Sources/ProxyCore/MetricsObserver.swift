@@ -1,0 +1,186 @@
+import HTTPCaching
+import NIOConcurrencyHelpers
+import Prometheus
+
+/// Prometheus metrics for one proxy: counts every finished request (`observe`) and purge (`recordPurge`), and
+/// renders the text exposition for `GET /metrics` (`exposition`, in `MetricsObserver+Exposition.swift`).
+///
+/// Each proxy owns its registry; the global `MetricsSystem` is never bootstrapped, so several proxies (tests) can
+/// live in one process. Every label value is a configured name (rule, upstream) or a word from a fixed set
+/// (outcome, status class, reason, purge source, tier), so the number of series stays bounded.
+final class MetricsObserver: RequestObserver {
+    /// Rendered by `exposition`.
+    let registry: PrometheusCollectorRegistry
+    /// Series created on first use, so that the hot path does one dictionary lookup under one lock.
+    private let series = NIOLockedValueBox(SeriesCache())
+    /// Serializes scrapes: the counters mirrored from cumulative snapshots are advanced by deltas under it.
+    let scrape: NIOLockedValueBox<ScrapeState>
+
+    init() {
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        self.scrape = NIOLockedValueBox(ScrapeState(registry: registry))
+        // Fleet mode (a shared Redis tier) is not built yet: the series exists so that dashboards can be built.
+        registry.makeGauge(descriptor: Family.redisUp).set(to: 0)
+    }
+
+    // MARK: - Hot path
+
+    /// Called on the connection's event loop for every finished request: one locked lookup, then atomic adds.
+    func observe(_ record: RequestRecord) {
+        let key = RequestSeriesKey(record)
+        let wantsDuration = record.upstreamSeconds != nil
+        let series = self.series.withLockedValue { cache -> RequestSeries in
+            if let found = cache.requests[key], found.upstreamDuration != nil || !wantsDuration {
+                return found
+            }
+            // First use of this label set, or its first record that went upstream.
+            var series = cache.requests[key] ?? self.makeSeries(key)
+            if wantsDuration {
+                series.upstreamDuration = self.registry.makeValueHistogram(
+                    descriptor: Family.upstreamDuration,
+                    labels: [("upstream", Self.name(key.upstream))],
+                    buckets: Self.upstreamDurationBuckets
+                )
+            }
+            cache.requests[key] = series
+            return series
+        }
+        series.requests.increment()
+        series.outcome?.increment()
+        if record.bytes > 0 { series.bytes?.increment(by: Int64(record.bytes)) }
+        if let seconds = record.upstreamSeconds { series.upstreamDuration?.record(max(0, seconds)) }
+    }
+
+    /// Counts one purge. `source` is "write" (a `[[purge]]` rule fired by a write), "rfc9111" (the RFC 9111 §4.4
+    /// invalidation of a write's targets) or "admin" (the admin API); anything else is counted as "other".
+    /// `rule` is the `[[purge]]` rule name, or "" when none applies.
+    func recordPurge(rule: String, source: String, dropped: Int) {
+        let key = PurgeSeriesKey(rule: rule, source: Self.purgeSources.contains(source) ? source : "other")
+        let series = self.series.withLockedValue { cache -> PurgeSeries in
+            if let found = cache.purges[key] { return found }
+            let labels = [("rule", Self.name(key.rule)), ("source", key.source)]
+            let made = PurgeSeries(
+                purges: self.registry.makeCounter(descriptor: Family.purges, labels: labels),
+                dropped: self.registry.makeCounter(descriptor: Family.purgedEntries, labels: labels)
+            )
+            cache.purges[key] = made
+            return made
+        }
+        series.purges.increment()
+        if dropped > 0 { series.dropped.increment(by: Int64(dropped)) }
+    }
+
+    // MARK: - Series
+
+    /// Creates (or finds, for the shared per-rule counters) the series of one label set; called once per key.
+    private func makeSeries(_ key: RequestSeriesKey) -> RequestSeries {
+        let rule = [("rule", Self.name(key.rule))]
+        let outcome: Counter?
+        switch key.outcome {
+        case .hit, .revalidated: outcome = self.registry.makeCounter(descriptor: Family.hits, labels: rule)
+        case .miss: outcome = self.registry.makeCounter(descriptor: Family.misses, labels: rule)
+        case .stale: outcome = self.registry.makeCounter(descriptor: Family.staleServed, labels: rule)
+        case .coalesced: outcome = self.registry.makeCounter(descriptor: Family.coalesced, labels: rule)
+        case .bypass:
+            outcome = self.registry.makeCounter(descriptor: Family.bypass, labels: rule + [("reason", key.reason)])
+        case .pass, .error: outcome = nil
+        }
+        let source: String?
+        switch key.outcome {
+        case .hit, .revalidated, .stale: source = "cache"
+        case .miss, .coalesced, .bypass, .pass: source = "upstream"
+        // Reprise's own error bodies come from neither.
+        case .error: source = nil
+        }
+        return RequestSeries(
+            requests: self.registry.makeCounter(
+                descriptor: Family.requests,
+                labels: rule + [
+                    ("upstream", Self.name(key.upstream)),
+                    ("cache", key.outcome.rawValue),
+                    ("status_class", Self.statusClasses[key.statusClass]),
+                ]
+            ),
+            outcome: outcome,
+            bytes: source.map { self.registry.makeCounter(descriptor: Family.bytes, labels: [("source", $0)]) },
+            upstreamDuration: nil
+        )
+    }
+
+    /// A configured name as a label value: "" (no rule or upstream matched) becomes "-".
+    static func name(_ configured: String) -> String {
+        configured.isEmpty ? "-" : configured
+    }
+}
+
+// MARK: - Label sets
+
+extension MetricsObserver {
+    /// Index 0 is "other" (no status was sent, or one outside 100...599).
+    static let statusClasses = ["other", "1xx", "2xx", "3xx", "4xx", "5xx"]
+
+    /// `Cache-Status` detail tokens that may become a bypass `reason`; any other detail is "other", and an empty
+    /// one "-", so that a detail can never widen the label set.
+    static let bypassReasons: Set<String> = Set(NotStorableReason.allCases.map(\.rawValue)).union([
+        // Set by the request path before forwarding (ProxyHandler+Lookup, +KeyedBody, +Coalescing).
+        "rule", "no-credential", "body-too-large", "hit-for-pass", "conditional-request", "only-if-cached",
+        "upstream-error",
+        // CoalescedFetch.ReleaseReason raw values.
+        "not-storable", "vary-mismatch", "leader-failed", "timeout", "too-large",
+    ])
+
+    static let purgeSources: Set<String> = ["write", "rfc9111", "admin"]
+
+    /// Upstream response-head latency buckets, 5 ms to a minute (seconds).
+    static let upstreamDurationBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+}
+
+/// The label set of one request, built from the record without building any string.
+struct RequestSeriesKey: Hashable, Sendable {
+    var rule: String
+    var upstream: String
+    var outcome: RequestRecord.Outcome
+    /// An index into `MetricsObserver.statusClasses`.
+    var statusClass: Int
+    /// The bypass reason label; "" for every other outcome.
+    var reason: String
+
+    init(_ record: RequestRecord) {
+        self.rule = record.rule
+        self.upstream = record.upstream
+        self.outcome = record.outcome
+        self.statusClass = (100...599).contains(record.status) ? record.status / 100 : 0
+        if record.outcome == .bypass {
+            let allowed = MetricsObserver.bypassReasons.contains(record.detail)
+            self.reason = record.detail.isEmpty ? "-" : allowed ? record.detail : "other"
+        } else {
+            self.reason = ""
+        }
+    }
+}
+
+struct RequestSeries: Sendable {
+    let requests: Counter
+    /// The per-rule hit, miss, stale, coalesced or bypass counter; nil for pass and error.
+    let outcome: Counter?
+    /// `reprise_bytes_total{source}`; nil for Reprise's own errors.
+    let bytes: Counter?
+    /// Created once a record of this label set has gone upstream.
+    var upstreamDuration: ValueHistogram?
+}
+
+struct PurgeSeriesKey: Hashable, Sendable {
+    var rule: String
+    var source: String
+}
+
+struct PurgeSeries: Sendable {
+    let purges: Counter
+    let dropped: Counter
+}
+
+struct SeriesCache: Sendable {
+    var requests: [RequestSeriesKey: RequestSeries] = [:]
+    var purges: [PurgeSeriesKey: PurgeSeries] = [:]
+}
