@@ -52,7 +52,8 @@ fi
 work="$(mktemp -d)"
 pids=()
 cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    # Newest first: the traffic loop stops before the proxy it talks to.
+    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     rm -rf "$work"
 }
@@ -131,6 +132,17 @@ curl -fsS -o /dev/null -X POST -H "authorization: Bearer $token" \
     --data '{"tags":["cache"]}' "http://127.0.0.1:$admin_port/purge"
 curl -fsS -o /dev/null -X PURGE -H "authorization: Bearer $token" "http://127.0.0.1:$admin_port/test/echo?i=12"
 echo "stats: $(curl -fsS -H "authorization: Bearer $token" "http://127.0.0.1:$admin_port/stats")"
+
+# Light traffic while the browser polls, so that the per-interval line has points too (mostly hits).
+(
+    n=100
+    while true; do
+        for i in $(seq 1 8); do get "/test/echo?i=$i" 2>/dev/null || true; done
+        n=$((n + 1)); get "/test/echo?i=$n" 2>/dev/null || true
+        sleep 0.2
+    done
+) &
+pids+=($!)
 
 page="http://127.0.0.1:$admin_port/?token=$token"
 browse() {

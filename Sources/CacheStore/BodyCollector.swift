@@ -31,8 +31,18 @@ public struct BodyCollector: Sendable {
     }
 
     /// The body to store, or nil when it outgrew the limit.
-    public func finish(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> [ByteBuffer]? {
+    /// With `keepingParts` (a streamed response whose replay keeps its chunk boundaries, e.g. server-sent
+    /// events), small bodies are copied part by part into buffers of their own instead of into one.
+    public func finish(allocator: ByteBufferAllocator = ByteBufferAllocator(), keepingParts: Bool = false) -> [ByteBuffer]? {
         guard self.isWithinLimit else { return nil }
+        if keepingParts {
+            guard self.byteCount <= Self.compactionThreshold else { return self.parts }
+            return self.parts.map { part in
+                var copy = allocator.buffer(capacity: part.readableBytes)
+                copy.writeImmutableBuffer(part)
+                return copy
+            }
+        }
         if self.byteCount <= Self.compactionThreshold {
             var compact = allocator.buffer(capacity: self.byteCount)
             for part in self.parts { compact.writeImmutableBuffer(part) }

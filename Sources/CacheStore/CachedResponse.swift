@@ -36,6 +36,8 @@ public final class CachedResponse: Sendable {
     public let cacheControl: [String]
     /// Fields the route keeps out of hits (usage headers that describe the original generation).
     public let omittedOnHits: Set<String>
+    /// The upstream streamed it without a length (chunked): replays keep that framing and its chunk boundaries.
+    public let chunked: Bool
     /// What this response cost upstream (e.g. ElevenLabs `character-cost`): every hit saves it again.
     public let savedCost: Int
 
@@ -53,8 +55,10 @@ public final class CachedResponse: Sendable {
         rule: String,
         evictAt: Double,
         omittedOnHits: Set<String> = [],
-        savedCost: Int = 0
+        savedCost: Int = 0,
+        chunked: Bool = false
     ) {
+        self.chunked = chunked
         self.key = key
         self.path = path
         self.target = target

@@ -77,7 +77,8 @@ struct EntriesQuery: Equatable {
         var seen: Set<String> = []
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Self.percentDecoded(parts[0]), let value = Self.percentDecoded(parts.count > 1 ? parts[1] : "")
+            guard let name = Self.percentDecoded(parts[0]),
+                let value = Self.percentDecoded(parts.count > 1 ? parts[1] : "")
             else {
                 return .failure(Problem(message: "bad percent-encoding in '\(pair.prefix(40))'"))
             }
@@ -91,15 +92,15 @@ struct EntriesQuery: Equatable {
                 parsed.tag = value.isEmpty ? nil : value
             case "limit":
                 guard let limit = Int(value), (1...Self.maxLimit).contains(limit) else {
-                    return .failure(
-                        Problem(message: "limit must be a whole number from 1 to \(Self.maxLimit), got '\(value.prefix(20))'")
-                    )
+                    let message = "limit must be a whole number from 1 to \(Self.maxLimit), got '\(value.prefix(20))'"
+                    return .failure(Problem(message: message))
                 }
                 parsed.limit = limit
             case "cursor":
                 guard !value.isEmpty else { continue }
                 guard let after = Self.decodeCursor(value) else {
-                    return .failure(Problem(message: "cursor is not one this endpoint gave out; start again without it"))
+                    let message = "cursor is not one this endpoint gave out; start again without it"
+                    return .failure(Problem(message: message))
                 }
                 parsed.after = after
             default:
@@ -200,7 +201,8 @@ private struct ListedEntry {
 
     func json(now: Double) -> String {
         let tags = self.entry.tags.map { "\"\(ErrorResponse.escape($0))\"" }.joined(separator: ",")
-        return "{\"key\":\"\(ErrorResponse.escape(self.key))\",\"target\":\"\(ErrorResponse.escape(self.entry.target))\","
+        return "{\"key\":\"\(ErrorResponse.escape(self.key))\","
+            + "\"target\":\"\(ErrorResponse.escape(self.entry.target))\","
             + "\"partition\":\"\(ErrorResponse.escape(self.partition))\",\"status\":\(self.entry.status),"
             + "\"bytes\":\(self.entry.bodyLength),\"rule\":\"\(ErrorResponse.escape(self.entry.rule))\","
             + "\"tags\":[\(tags)],\"ttl\":\(self.entry.info.freshness.ttlSeconds(now: now))}"

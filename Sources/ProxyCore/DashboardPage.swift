@@ -97,13 +97,15 @@ enum DashboardPage {
         <header><h1>Reprise</h1><span id="status">connecting…</span></header>
         <form id="login" class="hidden">
         <h2>Admin token</h2>
-        <p id="login-message">The dashboard reads <code>/stats</code> with the admin token. It is kept for this tab only.</p>
+        <p id="login-message">The dashboard reads <code>/stats</code> with the admin token. \
+        It is kept for this tab only.</p>
         <input id="token" type="password" autocomplete="off" placeholder="admin_token" required>
         <button type="submit">Show dashboard</button>
         </form>
         <main id="dashboard" class="hidden">
         <div class="cards">
-        <section class="card"><div class="value" id="c-ratio">–</div><div class="label">hit ratio (all time)</div></section>
+        <section class="card"><div class="value" id="c-ratio">–</div>\
+        <div class="label">hit ratio (all time)</div></section>
         <section class="card"><div class="value" id="c-requests">–</div><div class="label">requests</div></section>
         <section class="card"><div class="value" id="c-hits">–</div><div class="label">hits</div></section>
         <section class="card"><div class="value" id="c-forwarded">–</div><div class="label">forwarded</div></section>

@@ -193,7 +193,7 @@ extension ProxyHandler {
 
     /// Stores a response whose upstream finished cleanly (when it is storable and its condition holds).
     func commit(_ state: RequestState) {
-        guard let pending = state.pending, let plan = state.plan, let body = pending.collector.finish(),
+        guard let pending = state.pending, let plan = state.plan, let body = pending.collector.finish(keepingParts: !pending.headers.contains(name: "content-length")),
             Self.satisfiesStoreCondition(state.route.rule, body: body)
         else { return }
         let rule = state.route.rule

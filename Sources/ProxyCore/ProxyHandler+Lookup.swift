@@ -147,17 +147,25 @@ extension ProxyHandler {
         }
         head.writeImmutableBuffer(entry.wireHeaders)
         self.writeCacheFields(entry, state: state, now: now, cacheStatus: cacheStatus, into: &head)
-        // A stored response always has a length: stored bodies are complete (RFC 9112 §6.3).
-        if !entry.headers.contains(name: "content-length") && !isHead {
+        // A streamed (chunked) response is replayed with the same framing and chunk boundaries; to an HTTP/1.0
+        // client, and when the upstream gave a length, with `Content-Length` (stored bodies are complete).
+        let replayChunked = entry.chunked && !isHead && state.head.version == .http1_1
+        if replayChunked {
+            head.writeStaticString("transfer-encoding: chunked\r\n")
+        } else if !entry.headers.contains(name: "content-length") && !isHead {
             head.writeString("content-length: \(entry.bodyLength)\r\n")
         }
         if !self.keepAlive { head.writeStaticString("connection: close\r\n") }
         head.writeStaticString("\r\n")
 
         self.current = nil
-        self.framing = .none
+        self.framing = replayChunked ? .chunked : .none
         context.write(self.wrapOutboundOut(.byteBuffer(head)), promise: nil)
-        if !isHead {
+        if replayChunked {
+            for buffer in entry.body { _ = self.writeBody(buffer, flush: false) }
+            self.record.bytes = entry.bodyLength
+            self.proxy.counters.bytesFromCache.wrappingAdd(entry.bodyLength, ordering: .relaxed)
+        } else if !isHead {
             for buffer in entry.body {
                 context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
             }

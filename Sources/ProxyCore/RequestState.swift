@@ -86,7 +86,8 @@ struct PendingEntry {
         omittedOnHits: Set<String> = [],
         savedCost: Int = 0
     ) -> CachedResponse {
-        CachedResponse(
+        let chunked = !self.headers.contains(name: "content-length")
+        return CachedResponse(
             key: key,
             path: path,
             target: target,
@@ -100,7 +101,8 @@ struct PendingEntry {
             rule: rule,
             evictAt: self.evictAt,
             omittedOnHits: omittedOnHits,
-            savedCost: savedCost
+            savedCost: savedCost,
+            chunked: chunked
         )
     }
 }

@@ -119,7 +119,8 @@ enum StoragePlanner {
             rule: entry.rule,
             evictAt: self.evictAt(info: info, defaults: plan.staleDefaults, now: now),
             omittedOnHits: entry.omittedOnHits,
-            savedCost: entry.savedCost
+            savedCost: entry.savedCost,
+            chunked: entry.chunked
         )
     }
 }

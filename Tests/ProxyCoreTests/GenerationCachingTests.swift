@@ -105,6 +105,29 @@ import Testing
         }
     }
 
+    @Test func concurrentIdenticalGenerationsMakeOneUpstreamCall() async throws {
+        try await withHarness(Self.config) { h in
+            let path = Self.ttsPath + "?delay_ms=300"
+            let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
+                for index in 0..<6 {
+                    // Same prompt, keys in a different order each time.
+                    let body = index.isMultiple(of: 2)
+                        ? #"{"text":"Twice told","model_id":"m"}"# : #"{"model_id":"m","text":"Twice told"}"#
+                    group.addTask {
+                        try await h.request(
+                            .POST, path, headers: [("xi-api-key", "key-A"), ("content-type", "application/json")],
+                            body: ByteBuffer(string: body)
+                        )
+                    }
+                }
+                return try await group.reduce(into: [Reply]()) { $0.append($1) }
+            }
+            #expect(Set(replies.map(\.status)) == [200])
+            #expect(Set(replies.map(\.body)).count == 1)
+            #expect(h.upstream.requestCount("POST", "/v1/text-to-speech/\(Self.voice)") == 1)
+        }
+    }
+
     @Test func twoAPIKeysMakeTwoGenerations() async throws {
         try await withHarness(Self.config) { h in
             let body = #"{"text":"Hello","model_id":"m"}"#
@@ -205,6 +228,15 @@ import Testing
             #expect(replay.isHit)
             #expect(replay.body == first.body)
             #expect(h.upstream.requestCount("POST", "/v1beta/models/gemini-2.5-flash:streamGenerateContent") == 1)
+            // The same framing: chunked, one chunk per event as the upstream flushed them.
+            let raw = try await RawClient.exchange(
+                port: h.server.port,
+                bytes: "POST \(path) HTTP/1.1\r\nHost: x\r\nx-goog-api-key: gk-1\r\ncontent-type: application/json\r\n"
+                    + "content-length: \(body.utf8.count)\r\nconnection: close\r\n\r\n\(body)"
+            )
+            #expect(raw.text.lowercased().contains("transfer-encoding: chunked"))
+            #expect(raw.text.contains("; hit"))
+            #expect(raw.text.components(separatedBy: "\r\ndata: ").count >= 4)
         }
     }
 
@@ -230,6 +262,8 @@ import Testing
                 + "content-length: \(body.utf8.count)\r\n\r\n\(body)"
             let read = try await RawClient.abandon(port: h.server.port, bytes: request, after: 100_000)
             #expect(read < 2 << 20)
+            // The first bytes reached the client while the upstream was still generating: nothing is stored yet.
+            #expect(h.server.store.statistics.entries == 0)
             // finish_on_client_abort (the default for body-keyed rules): the upstream call completes and is stored.
             try await waitUntil { h.server.store.statistics.entries == 1 }
             let next = try await h.request(
