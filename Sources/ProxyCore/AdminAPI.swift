@@ -10,7 +10,6 @@ struct AdminAPI: Sendable {
     let token: String
     /// The last purges, shown in `/stats` and on the dashboard. Admin purges are recorded here; pass the proxy's
     /// log to have write-invalidation and `[[purge]]` rules appear too.
-    var purgeLog = PurgeLog()
 
     struct Reply {
         var status: HTTPResponseStatus
@@ -52,7 +51,8 @@ struct AdminAPI: Sendable {
         case (.PURGE, _), (.RAW(value: "PURGE"), _):
             let dropped = self.server.store.purge(.target(uri, partition: nil))
             let now = self.server.proxy.clock.now()
-            self.purgeLog.record(cause: "PURGE " + Self.redactedQuery(uri), dropped: dropped, now: now)
+            self.server.proxy.purgeLog.record(cause: "PURGE " + Self.redactedQuery(uri), dropped: dropped, now: now)
+            self.server.metricsObserver?.recordPurge(rule: "", source: "admin", dropped: dropped)
             return Reply(status: .ok, json: "{\"purged\":\(dropped)}")
         default:
             return Reply(status: .notFound, json: #"{"error":"no such admin endpoint"}"#)
@@ -88,7 +88,8 @@ struct AdminAPI: Sendable {
         let cause = named.filter { !$0.1.isEmpty }
             .map { "\($0.0): \($0.1.joined(separator: ", "))" }
             .joined(separator: "; ")
-        self.purgeLog.record(cause: "POST /purge " + cause, dropped: dropped, now: self.server.proxy.clock.now())
+        self.server.proxy.purgeLog.record(cause: "POST /purge " + cause, dropped: dropped, now: self.server.proxy.clock.now())
+        self.server.metricsObserver?.recordPurge(rule: "", source: "admin", dropped: dropped)
         return Reply(status: .ok, json: "{\"purged\":\(dropped)}")
     }
 
@@ -102,7 +103,7 @@ struct AdminAPI: Sendable {
             "\"\(ErrorResponse.escape(name))\":{\"calls_avoided\":\(savings.callsAvoided),"
                 + "\"bytes_from_cache\":\(savings.bytesFromCache),\"cost_saved\":\(savings.costSaved)}"
         }.joined(separator: ",")
-        let purges = self.purgeLog.recent.map { record in
+        let purges = self.server.proxy.purgeLog.recent.map { record in
             "{\"time\":\(record.time),\"cause\":\"\(ErrorResponse.escape(record.cause))\",\"dropped\":\(record.dropped)}"
         }.joined(separator: ",")
         return """

@@ -175,7 +175,10 @@ extension ProxyHandler {
             self.current!.pending!.collector.append(buffer)
         }
         self.current?.fetch?.publishBody(buffer)
-        let written = self.writeBody(buffer, flush: true)
+        // Flushed once per event-loop tick, not per part: the response end that often arrives in the same read is
+        // handled (and the entry stored) before the client can see the last byte and ask again.
+        let written = self.writeBody(buffer, flush: false)
+        self.scheduleFlush(context: context)
         // Backpressure only when the client is slow. Waiting on every write would leave AsyncHTTPClient without
         // demand when the response end arrives, and it then closes the pooled upstream connection.
         guard let written, !context.channel.isWritable else { return exchange.eventLoop.makeSucceededVoidFuture() }
@@ -295,7 +298,7 @@ extension ProxyHandler {
         }
         for (name, dropped) in outcome.rules {
             metrics?.recordPurge(rule: name, source: "write", dropped: dropped)
-            self.proxy.purgeLog.record(cause: "purge rule " + name, dropped: dropped, now: now)
+            if dropped > 0 { self.proxy.purgeLog.record(cause: "purge rule " + name, dropped: dropped, now: now) }
         }
     }
 }

@@ -36,6 +36,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// How the response being written is delimited.
     var framing: BodyFraming = .none
     private var nextExchangeID = 0
+    private var flushScheduled = false
     /// The record of the request being answered, for metrics and the access log (built only when observed).
     var record = RequestRecord()
     /// A record is being built and not yet emitted.
@@ -387,6 +388,16 @@ final class ProxyHandler: ChannelDuplexHandler {
         if self.queued.isEmpty && self.pausedForPipeline {
             self.pausedForPipeline = false
             self.resumeReadingIfPossible()
+        }
+    }
+
+    /// Flushes at the end of the current event-loop tick (one flush for all the parts written meanwhile).
+    func scheduleFlush(context: ChannelHandlerContext) {
+        guard !self.flushScheduled else { return }
+        self.flushScheduled = true
+        context.eventLoop.execute {
+            self.flushScheduled = false
+            self.context?.flush()
         }
     }
 
