@@ -14,7 +14,7 @@ cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; r
 trap cleanup EXIT
 
 taskset -c 0 "$BIN" upstream --listen 127.0.0.1:18480 >"$WORK/upstream.log" 2>&1 & PIDS+=($!)
-write_conf() {  # $1 file, $2 on|off
+write_conf() {  # $1 file, $2 off|metrics|on (metrics and access log)
   cat > "$1" <<CONF
 [server]
 listen = "127.0.0.1:18481"
@@ -22,7 +22,7 @@ listen = "127.0.0.1:18481"
 memory = "256MiB"
 max_object = "8MiB"
 [metrics]
-enabled = $( [ "$2" = on ] && echo true || echo false )
+enabled = $( [ "$2" = off ] && echo false || echo true )
 [log]
 access = "$( [ "$2" = on ] && echo "$WORK/access.log" || echo off )"
 format = "json"
@@ -32,7 +32,7 @@ prefix = "/"
 url = "http://127.0.0.1:18480"
 CONF
 }
-run() {  # $1 on|off → prints req/s
+run() {  # $1 off|metrics|on → prints req/s
   write_conf "$WORK/$1.conf" "$1"
   REPRISE_THREADS=1 taskset -c 0 "$BIN" --config "$WORK/$1.conf" >"$WORK/reprise-$1.log" 2>&1 &
   local pid=$!
@@ -41,10 +41,11 @@ run() {  # $1 on|off → prints req/s
   taskset -c 1 wrk -t1 -c32 -d"${DURATION}s" http://127.0.0.1:18481/bench/1024 | awk '/Requests\/sec/ {print $2}'
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
-echo "| round | metrics+log off (req/s) | metrics+log on (req/s) | on/off |"
-echo "|------:|------------------------:|-----------------------:|-------:|"
+echo "| round | both off (req/s) | metrics on (req/s) | metrics + access log (req/s) | metrics/off | both/off |"
+echo "|------:|-----------------:|-------------------:|-----------------------------:|------------:|---------:|"
 for round in 1 2 3; do
-  off=$(run off); on=$(run on)
-  printf '| %s | %s | %s | %.1f%% |\n' "$round" "$off" "$on" "$(echo "$on $off" | awk '{print $1 / $2 * 100}')"
+  off=$(run off); metrics=$(run metrics); on=$(run on)
+  printf '| %s | %s | %s | %s | %.1f%% | %.1f%% |\n' "$round" "$off" "$metrics" "$on" \
+    "$(echo "$metrics $off" | awk '{print $1 / $2 * 100}')" "$(echo "$on $off" | awk '{print $1 / $2 * 100}')"
 done
 echo "access log lines written in the last 'on' run: $(wc -l < "$WORK/access.log" 2>/dev/null || echo 0)"

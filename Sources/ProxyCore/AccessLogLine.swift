@@ -16,12 +16,11 @@ struct AccessLogLine: Sendable {
     }
 
     func text(for record: RequestRecord) -> String {
-        let fields = Self.fields(of: record)
         switch self.format {
         case .json:
-            return Self.json(fields)
+            return Self.fastJSON(record)
         case .logfmt:
-            return Self.logfmt(fields)
+            return Self.logfmt(Self.fields(of: record))
         }
     }
 

@@ -255,13 +255,13 @@ import Testing
 
     @Test func aGenerationTheClientAbandonedIsFinishedAndStored() async throws {
         try await withHarness(Self.config) { h in
-            // 2 MiB in 16 KiB chunks, 10 ms apart; the client leaves after about six chunks.
-            let path = Self.ttsPath + "/stream?size=\(2 << 20)&chunk_delay_ms=10"
+            // 14 MiB in 16 KiB chunks, 1 ms apart (about a second upstream); the client leaves after ~100 KB.
+            let path = Self.ttsPath + "/stream?size=\(14 << 20)&chunk_delay_ms=1"
             let body = #"{"text":"An abandoned chapter","model_id":"m"}"#
             let request = "POST \(path) HTTP/1.1\r\nHost: x\r\nxi-api-key: key-A\r\ncontent-type: application/json\r\n"
                 + "content-length: \(body.utf8.count)\r\n\r\n\(body)"
             let read = try await RawClient.abandon(port: h.server.port, bytes: request, after: 100_000)
-            #expect(read < 2 << 20)
+            #expect(read < 14 << 20)
             // The first bytes reached the client while the upstream was still generating: nothing is stored yet.
             #expect(h.server.store.statistics.entries == 0)
             // finish_on_client_abort (the default for body-keyed rules): the upstream call completes and is stored.
@@ -270,7 +270,7 @@ import Testing
                 .POST, path, headers: [("xi-api-key", "key-A"), ("content-type", "application/json")], body: ByteBuffer(string: body)
             )
             #expect(next.isHit)
-            #expect(next.body.readableBytes == 2 << 20)
+            #expect(next.body.readableBytes == 14 << 20)
             #expect(h.upstream.requestCount("POST", "/v1/text-to-speech/\(Self.voice)/stream") == 1)
         }
     }
