@@ -223,6 +223,8 @@ final class ProxyHandler: ChannelDuplexHandler {
         let method = head.method.rawValue
         let path = head.uri.pathWithoutQuery
         guard let route = table.router.route(method: method, path: path) else {
+            // No route, so no list of credential parameters: the access log gets the path without its query.
+            self.record.target = path
             return self.respondError(.noRoute, version: head.version)
         }
         var state = RequestState(head: head, route: route, table: table, path: path, now: self.proxy.clock.now())
