@@ -103,6 +103,20 @@ import Testing
         }
     }
 
+    @Test func aRangeOfALargerObjectIsRightToo() async throws {
+        try await withHarness { h in
+            let path = "/test/large?bytes=100000&cc=\(q("max-age=60"))"
+            let full = try await h.get(path)
+            let hit = try await h.get(path)
+            #expect(hit.isHit)
+            #expect(hit.body == full.body)
+            let reply = try await h.get(path, headers: [("range", "bytes=50000-50099")])
+            #expect(reply.status == 206)
+            let bytes = reply.body.getBytes(at: reply.body.readerIndex, length: 100) ?? []
+            #expect(bytes == (50000..<50100).map { UInt8($0 % 251) })
+        }
+    }
+
     @Test func severalRangesAreMultipartAndAnUnsatisfiableRangeIs416() async throws {
         try await withHarness { h in
             let path = "/test/large?bytes=1000&cc=\(q("max-age=60"))"
