@@ -6,7 +6,8 @@ import Testing
 @Suite struct CoalescingFlowTests {
     @Test func aHundredConcurrentMissesMakeOneUpstreamRequest() async throws {
         try await withHarness { h in
-            let path = "/test/cache?cc=\(q("max-age=60"))&size=4096&delay_ms=300"
+            // The upstream takes a second: the hundred requests arrive while the first one is in flight.
+            let path = "/test/cache?cc=\(q("max-age=60"))&size=4096&delay_ms=1000"
             let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
                 for _ in 0..<100 { group.addTask { try await h.get(path) } }
                 return try await group.reduce(into: [Reply]()) { $0.append($1) }
