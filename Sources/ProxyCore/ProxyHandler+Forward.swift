@@ -88,8 +88,9 @@ extension ProxyHandler {
             let outcome = state.table.purges.invalidate(
                 method: method.rawValue,
                 path: state.path,
-                target: state.head.uri,
-                requestHeaders: state.head.headers,
+                target: state.route.keyQueryParams.isEmpty
+                    ? state.head.uri : QueryCredentials.split(target: state.head.uri, names: state.route.keyQueryParams).target,
+                request: state.head,
                 responseHeaders: headers,
                 status: status,
                 upstream: state.route.upstream,

@@ -6,18 +6,26 @@ import ProxyConfig
 /// Write-invalidate: what a successful unsafe request makes stale, dropped before its response head leaves.
 struct PurgeEngine: Sendable {
     let purges: [PurgeSettings]
-    /// Every distinct list of credential headers in the config: a writer's partition is computed under each.
-    let keyHeaderSets: [[String]]
+    /// Every distinct credential shape in the config: a writer's partition is computed under each, so that a
+    /// writer-scoped purge reaches the writer's entries whichever way the route keys them.
+    let shapes: [CredentialShape]
 
     init(configuration: ProxyConfiguration) {
         self.purges = configuration.purges
-        var sets: [[String]] = []
-        for names in configuration.upstreams.map(\.keyHeaders) + configuration.rules.compactMap(\.keyHeaders)
-        where !sets.contains(names) {
-            sets.append(names)
+        var shapes: [CredentialShape] = [CredentialShape(headers: [], queryParams: [], jwt: nil)]
+        for upstream in configuration.upstreams {
+            let base = CredentialShape(headers: upstream.keyHeaders, queryParams: upstream.keyQueryParams, jwt: upstream.keyJWTClaim)
+            if !shapes.contains(base) { shapes.append(base) }
+            for rule in configuration.rules {
+                let shape = CredentialShape(
+                    headers: rule.keyHeaders ?? base.headers,
+                    queryParams: rule.keyQueryParams ?? base.queryParams,
+                    jwt: rule.keyJWTClaim ?? base.jwt
+                )
+                if !shapes.contains(shape) { shapes.append(shape) }
+            }
         }
-        if !sets.contains([]) { sets.append([]) }
-        self.keyHeaderSets = sets
+        self.shapes = shapes
     }
 
     struct Outcome {
@@ -34,7 +42,7 @@ struct PurgeEngine: Sendable {
         method: String,
         path: String,
         target: String,
-        requestHeaders: HTTPHeaders,
+        request: HTTPRequestHead,
         responseHeaders: HTTPHeaders,
         status: Int,
         upstream: UpstreamRuntime,
@@ -43,7 +51,7 @@ struct PurgeEngine: Sendable {
     ) -> Outcome {
         var outcome = Outcome()
         // RFC 9111 §4.4: the target URI and same-origin Location / Content-Location, in every partition.
-        var authorities = requestHeaders["host"]
+        var authorities = request.headers["host"]
         authorities.append(upstream.settings.url.authority)
         let targets = Invalidation.targets(
             method: method,
@@ -64,7 +72,7 @@ struct PurgeEngine: Sendable {
             let partitions: [String?] =
                 purge.scope == .all
                 ? [nil]
-                : Array(Set(self.keyHeaderSets.map { hasher.partition(names: $0, headers: requestHeaders) }))
+                : Array(Set(self.shapes.map { $0.partition(of: request, hasher: hasher) }))
             for partition in partitions {
                 for tag in purge.tags { outcome.dropped += store.purge(.tag(tag, partition: partition)) }
                 for prefix in purge.prefixes { outcome.dropped += store.purge(.prefix(prefix, partition: partition)) }

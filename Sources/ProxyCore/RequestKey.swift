@@ -15,25 +15,12 @@ struct RequestKey {
     let authorizationPartitioned: Bool
 
     init(route: Route, head: HTTPRequestHead, hasher: CredentialHasher) {
-        var parts: [(label: String, values: [String])] = route.keyHeaders.map { ("h:" + $0, head.headers[$0]) }
-        var target = head.uri
-        if !route.keyQueryParams.isEmpty {
-            let split = QueryCredentials.split(target: head.uri, names: route.keyQueryParams)
-            target = split.target
-            for name in route.keyQueryParams {
-                parts.append(("q:" + name, split.credentials.filter { $0.name == name }.map(\.value)))
-            }
-        }
-        var authorizationPartitioned = route.keyHeaders.contains("authorization")
-        if let jwt = route.keyJWTClaim {
-            let claim = head.headers.first(name: jwt.header).flatMap { JWTClaims.claim(jwt.claim, fromAuthorization: $0) }
-            parts.append(("jwt:" + jwt.header + ":" + jwt.claim, claim.map { [$0] } ?? []))
-            authorizationPartitioned = authorizationPartitioned || jwt.header == "authorization"
-        }
+        let shape = CredentialShape(headers: route.keyHeaders, queryParams: route.keyQueryParams, jwt: route.keyJWTClaim)
+        let (target, parts) = shape.parts(of: head)
         self.target = target
         self.partition = hasher.partition(parts)
         self.hasCredential = parts.contains { !$0.values.isEmpty }
-        self.authorizationPartitioned = authorizationPartitioned
+        self.authorizationPartitioned = shape.headers.contains("authorization") || shape.jwt?.header == "authorization"
     }
 
     /// The request headers the RFC 9111 §3 storability check sees: `Authorization` is left out when it only
@@ -43,5 +30,35 @@ struct RequestKey {
         var filtered = headers
         filtered.remove(name: "authorization")
         return filtered
+    }
+}
+
+/// Which credentials a route keys on. Partitions are computed from it in one place, so that a write's
+/// partition (writer-scoped purges) and a read's are the same for the same credential.
+struct CredentialShape: Equatable, Sendable {
+    var headers: [String]
+    var queryParams: [String]
+    var jwt: JWTClaimKey?
+
+    /// The target without the credential query parameters, and the labelled credential values.
+    func parts(of head: HTTPRequestHead) -> (target: String, parts: [(label: String, values: [String])]) {
+        var parts: [(label: String, values: [String])] = self.headers.map { ("h:" + $0, head.headers[$0]) }
+        var target = head.uri
+        if !self.queryParams.isEmpty {
+            let split = QueryCredentials.split(target: head.uri, names: self.queryParams)
+            target = split.target
+            for name in self.queryParams {
+                parts.append(("q:" + name, split.credentials.filter { $0.name == name }.map(\.value)))
+            }
+        }
+        if let jwt = self.jwt {
+            let claim = head.headers.first(name: jwt.header).flatMap { JWTClaims.claim(jwt.claim, fromAuthorization: $0) }
+            parts.append(("jwt:" + jwt.header + ":" + jwt.claim, claim.map { [$0] } ?? []))
+        }
+        return (target, parts)
+    }
+
+    func partition(of head: HTTPRequestHead, hasher: CredentialHasher) -> String {
+        hasher.partition(self.parts(of: head).parts)
     }
 }

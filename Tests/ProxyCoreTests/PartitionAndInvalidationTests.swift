@@ -154,4 +154,34 @@ import Testing
             #expect(!(try await h.get("/test/echo?id=7")).isHit)
         }
     }
+
+    @Test func writerScopeFollowsQueryCredentialsToo() async throws {
+        let config = """
+            [[upstream]]
+            name = "api"
+            prefix = "/"
+            url = "{UPSTREAM}"
+            key_query_params = ["key"]
+
+            [[rule]]
+            name = "echo"
+            match = "GET /test/echo"
+            ttl = "1h"
+            tags = ["echo"]
+
+            [[purge]]
+            name = "uploads"
+            on = ["POST /test/upload"]
+            tags = ["echo"]
+            """
+        try await withHarness(config) { h in
+            _ = try await h.get("/test/echo?key=A")
+            _ = try await h.get("/test/echo?key=B")
+            #expect(try await h.get("/test/echo?key=A").isHit)
+            let write = try await h.request(.POST, "/test/upload?key=A", body: ByteBuffer(string: "x"))
+            #expect(write.status == 200)
+            #expect(!(try await h.get("/test/echo?key=A")).isHit)
+            #expect(try await h.get("/test/echo?key=B").isHit)
+        }
+    }
 }
