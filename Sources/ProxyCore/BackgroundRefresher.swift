@@ -143,7 +143,7 @@ private final class RefreshDelegate: HTTPClientResponseDelegate, @unchecked Send
             ) {
                 self.refresher.commit(refreshed)
             }
-        } else if let pending = self.pending, let body = pending.collector.finish(keepingParts: !pending.headers.contains(name: "content-length")) {
+        } else if let pending = self.pending, let body = pending.collector.finish(keepingParts: pending.isChunked) {
             self.refresher.commit(
                 pending.entry(
                     key: self.entry.key,

@@ -20,11 +20,6 @@ public struct CredentialHasher: @unchecked Sendable {
         return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     }
 
-    /// The partition for these request headers under these key header names.
-    public func partition(names: [String], headers: HTTPHeaders) -> String {
-        self.partition(names.map { ("h:" + $0, headers[$0]) })
-    }
-
     /// The partition for labelled credential values (header, query parameter, JWT claim); anonymous when none
     /// of them has a value.
     func partition(_ parts: [(label: String, values: [String])]) -> String {

@@ -19,6 +19,8 @@ final class ProxyContext: Sendable {
     let purgeLog = PurgeLog()
     /// Metrics and the access log; empty when both are off (then no record is built).
     let observers: [RequestObserver]
+    /// The Prometheus observer among `observers`, when metrics are on (purges are counted through it).
+    let metrics: MetricsObserver?
     private let tableBox: NIOLockedValueBox<RoutingTable>
 
     init(
@@ -30,6 +32,7 @@ final class ProxyContext: Sendable {
         observers: [RequestObserver] = []
     ) {
         self.observers = observers
+        self.metrics = observers.lazy.compactMap { $0 as? MetricsObserver }.first
         self.tableBox = NIOLockedValueBox(table)
         self.store = store
         self.hasher = hasher

@@ -88,8 +88,7 @@ extension ProxyHandler {
             let outcome = state.table.purges.invalidate(
                 method: method.rawValue,
                 path: state.path,
-                target: state.route.keyQueryParams.isEmpty
-                    ? state.head.uri : QueryCredentials.split(target: state.head.uri, names: state.route.keyQueryParams).target,
+                target: state.route.credentialShape.target(of: state.head.uri),
                 request: state.head,
                 responseHeaders: headers,
                 status: status,
@@ -197,7 +196,7 @@ extension ProxyHandler {
 
     /// Stores a response whose upstream finished cleanly (when it is storable and its condition holds).
     func commit(_ state: RequestState) {
-        guard let pending = state.pending, let plan = state.plan, let body = pending.collector.finish(keepingParts: !pending.headers.contains(name: "content-length")),
+        guard let pending = state.pending, let plan = state.plan, let body = pending.collector.finish(keepingParts: pending.isChunked),
             Self.satisfiesStoreCondition(state.route.rule, body: body)
         else { return }
         let rule = state.route.rule
@@ -291,7 +290,7 @@ extension ProxyHandler {
 
     /// Counts a write-invalidate in the metrics and the dashboard's purge history.
     func recordPurges(_ outcome: PurgeEngine.Outcome) {
-        let metrics = self.proxy.observers.lazy.compactMap { $0 as? MetricsObserver }.first
+        let metrics = self.proxy.metrics
         let now = self.proxy.clock.now()
         if outcome.droppedByRFC > 0 {
             metrics?.recordPurge(rule: "", source: "rfc9111", dropped: outcome.droppedByRFC)

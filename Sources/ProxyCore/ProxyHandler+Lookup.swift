@@ -152,7 +152,7 @@ extension ProxyHandler {
         let replayChunked = entry.chunked && !isHead && state.head.version == .http1_1
         if replayChunked {
             head.writeStaticString("transfer-encoding: chunked\r\n")
-        } else if !entry.headers.contains(name: "content-length") && !isHead {
+        } else if entry.chunked && !isHead {
             head.writeString("content-length: \(entry.bodyLength)\r\n")
         }
         if !self.keepAlive { head.writeStaticString("connection: close\r\n") }

@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import BodyKeying
 import CacheStore
 import HTTPCaching
 import NIOCore
@@ -231,9 +230,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if self.recording {
             self.record.rule = route.rule?.name ?? ""
             self.record.upstream = route.upstream.settings.name
-            if !route.keyQueryParams.isEmpty {
-                self.record.target = QueryCredentials.split(target: head.uri, names: route.keyQueryParams).target
-            }
+            self.record.target = route.credentialShape.target(of: head.uri)
         }
 
         if head.method == .GET || head.method == .HEAD {

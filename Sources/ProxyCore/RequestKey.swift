@@ -15,7 +15,7 @@ struct RequestKey {
     let authorizationPartitioned: Bool
 
     init(route: Route, head: HTTPRequestHead, hasher: CredentialHasher) {
-        let shape = CredentialShape(headers: route.keyHeaders, queryParams: route.keyQueryParams, jwt: route.keyJWTClaim)
+        let shape = route.credentialShape
         let (target, parts) = shape.parts(of: head)
         self.target = target
         self.partition = hasher.partition(parts)
@@ -39,6 +39,11 @@ struct CredentialShape: Equatable, Sendable {
     var headers: [String]
     var queryParams: [String]
     var jwt: JWTClaimKey?
+
+    /// The target without the credential query parameters (what is stored, purged and logged).
+    func target(of uri: String) -> String {
+        self.queryParams.isEmpty ? uri : QueryCredentials.split(target: uri, names: self.queryParams).target
+    }
 
     /// The target without the credential query parameters, and the labelled credential values.
     func parts(of head: HTTPRequestHead) -> (target: String, parts: [(label: String, values: [String])]) {

@@ -74,6 +74,9 @@ struct PendingEntry {
     let evictAt: Double
     var collector: BodyCollector
 
+    /// The upstream sent no length (a stream): the replay keeps chunked framing and the chunk boundaries.
+    var isChunked: Bool { !self.headers.contains(name: "content-length") }
+
     /// The entry to store once the body is complete.
     func entry(
         key: String,
@@ -86,8 +89,7 @@ struct PendingEntry {
         omittedOnHits: Set<String> = [],
         savedCost: Int = 0
     ) -> CachedResponse {
-        let chunked = !self.headers.contains(name: "content-length")
-        return CachedResponse(
+        CachedResponse(
             key: key,
             path: path,
             target: target,
@@ -102,7 +104,7 @@ struct PendingEntry {
             evictAt: self.evictAt,
             omittedOnHits: omittedOnHits,
             savedCost: savedCost,
-            chunked: chunked
+            chunked: self.isChunked
         )
     }
 }

@@ -14,6 +14,11 @@ struct Route {
     /// A JWT claim that names the account (Kling's `iss`), when the token itself changes on every request.
     var keyJWTClaim: JWTClaimKey? { self.rule?.keyJWTClaim ?? self.upstream.settings.keyJWTClaim }
 
+    /// All the credentials this route keys on.
+    var credentialShape: CredentialShape {
+        CredentialShape(headers: self.keyHeaders, queryParams: self.keyQueryParams, jwt: self.keyJWTClaim)
+    }
+
     /// Whether any credential partitions this route.
     var hasCredentialKeys: Bool { !self.keyHeaders.isEmpty || !self.keyQueryParams.isEmpty || self.keyJWTClaim != nil }
 }

@@ -14,9 +14,11 @@ final class RuleTally: Sendable {
     func recordHit(rule: String, bytes: Int, cost: Int) {
         guard !rule.isEmpty else { return }
         self.savings.withLockedValue { all in
-            all[rule, default: Savings()].callsAvoided += 1
-            all[rule, default: Savings()].bytesFromCache += bytes
-            all[rule, default: Savings()].costSaved += cost
+            var savings = all[rule, default: Savings()]
+            savings.callsAvoided += 1
+            savings.bytesFromCache += bytes
+            savings.costSaved += cost
+            all[rule] = savings
         }
     }
 
