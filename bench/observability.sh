@@ -3,15 +3,9 @@
 # (Prometheus metrics + a JSON access log line per request written to a file). One command: bench/observability.sh
 # Loopback only: demo upstream on :18480, Reprise on :18481. Runs alternate off/on three times.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN=${REPRISE_BIN:-$ROOT/.build/release/reprise}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" obs
 DURATION=${DURATION:-8}
-[ -x "$BIN" ] || (cd "$ROOT" && swift build -c release --product reprise)
 command -v wrk >/dev/null || { echo "observability.sh: needs wrk"; exit 1; }
-WORK=$(mktemp -d /tmp/reprise-obs.XXXXXX)
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
 
 taskset -c 0 "$BIN" upstream --listen 127.0.0.1:18480 >"$WORK/upstream.log" 2>&1 & PIDS+=($!)
 write_conf() {  # $1 file, $2 off|metrics|on (metrics and access log)
@@ -36,7 +30,7 @@ run() {  # $1 off|metrics|on → prints req/s
   write_conf "$WORK/$1.conf" "$1"
   REPRISE_THREADS=1 taskset -c 0 "$BIN" --config "$WORK/$1.conf" >"$WORK/reprise-$1.log" 2>&1 &
   local pid=$!
-  for _ in $(seq 1 50); do curl -s -o /dev/null http://127.0.0.1:18481/bench/1024 2>/dev/null && break; sleep 0.1; done
+  wait_for http://127.0.0.1:18481/bench/1024
   for _ in 1 2 3; do curl -s -o /dev/null http://127.0.0.1:18481/bench/1024; done
   taskset -c 1 wrk -t1 -c32 -d"${DURATION}s" http://127.0.0.1:18481/bench/1024 | awk '/Requests\/sec/ {print $2}'
   kill "$pid"; wait "$pid" 2>/dev/null || true

@@ -3,15 +3,9 @@
 # time-to-first-byte overhead of a miss (a fresh generation) through Reprise versus calling the upstream directly.
 # Loopback only: the demo upstream (fake ElevenLabs) on :18280, Reprise on :18281. One command: bench/tts.sh
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN=${REPRISE_BIN:-$ROOT/.build/release/reprise}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" tts
 DURATION=${DURATION:-5}
-[ -x "$BIN" ] || (cd "$ROOT" && swift build -c release --product reprise)
 command -v wrk >/dev/null || { echo "tts.sh: needs wrk (apt-get install wrk)"; exit 1; }
-WORK=$(mktemp -d /tmp/reprise-tts.XXXXXX)
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
 
 cat > "$WORK/reprise.conf" <<CONF
 [server]
@@ -32,7 +26,7 @@ ttl = "30d"
 CONF
 taskset -c 0 "$BIN" upstream --listen 127.0.0.1:18280 >"$WORK/upstream.log" 2>&1 & PIDS+=($!)
 REPRISE_THREADS=1 taskset -c 0 "$BIN" --config "$WORK/reprise.conf" >"$WORK/reprise.log" 2>&1 & PIDS+=($!)
-for _ in $(seq 1 50); do curl -s -o /dev/null http://127.0.0.1:18281/ 2>/dev/null && break; sleep 0.1; done
+wait_for http://127.0.0.1:18281/
 
 VOICE=21m00Tcm4TlvDq8ikWAM
 BODY='{"text":"The fox read the book aloud to the owl.","model_id":"eleven_multilingual_v2"}'
