@@ -10,6 +10,7 @@ extension ConfigDecoder {
         let cache = self.decodeCache(self.table(rootTable, ConfigSchema.cache))
         let log = self.decodeLog(self.table(rootTable, ConfigSchema.log))
         let metrics = self.decodeMetrics(self.table(rootTable, ConfigSchema.metrics))
+        let redis = rootTable.entries["redis"] == nil ? nil : self.decodeRedis(self.table(rootTable, ConfigSchema.redis))
         let upstreams = self.decodeUpstreams(self.entries(rootTable, ConfigSchema.upstream))
         let rules = self.decodeRules(self.entries(rootTable, ConfigSchema.rule))
         let purges = self.decodePurges(self.entries(rootTable, ConfigSchema.purge))
@@ -34,6 +35,7 @@ extension ConfigDecoder {
             purges: purges.map(\.settings),
             log: log,
             metrics: metrics,
+            redis: redis,
             summary: summary
         )
     }

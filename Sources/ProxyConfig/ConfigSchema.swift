@@ -65,6 +65,19 @@ enum ConfigSchema {
         ]
     )
 
+    static let redis = Section(
+        name: "redis",
+        isArray: false,
+        keys: [
+            ("url", "\"redis://127.0.0.1:6379/0\""),
+            ("key_prefix", "\"reprise:\""),
+            ("connect_timeout", "\"500ms\""),
+            ("command_timeout", "\"250ms\""),
+            ("max_object", "\"1MiB\""),
+            ("purge_ack_timeout", "\"250ms\""),
+        ]
+    )
+
     static let upstream = Section(
         name: "upstream",
         isArray: true,
@@ -145,7 +158,7 @@ enum ConfigSchema {
         ]
     )
 
-    static let sections = [Self.server, Self.cache, Self.log, Self.metrics, Self.upstream, Self.rule, Self.purge]
+    static let sections = [Self.server, Self.cache, Self.log, Self.metrics, Self.redis, Self.upstream, Self.rule, Self.purge]
 
     static func section(named name: String) -> Section? {
         Self.sections.first(where: { $0.name == name })

@@ -8,6 +8,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var purges: [PurgeSettings]
     public var log: LogSettings
     public var metrics: MetricsSettings
+    /// Fleet mode (shared L2 and purge fan-out); nil without `[redis]`.
+    public var redis: RedisSettings?
     /// One line for the startup log, free of secrets, e.g.
     /// "3 upstreams (elevenlabs, gemini, backend), 4 rules (1 keyed on the request body), 1 purge rule;
     /// listen 0.0.0.0:8080, admin 127.0.0.1:9090".
@@ -21,6 +23,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         purges: [PurgeSettings] = [],
         log: LogSettings = LogSettings(),
         metrics: MetricsSettings = MetricsSettings(),
+        redis: RedisSettings? = nil,
         summary: String? = nil
     ) {
         self.server = server
@@ -30,6 +33,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.purges = purges
         self.log = log
         self.metrics = metrics
+        self.redis = redis
         self.summary =
             summary
             ?? Self.makeSummary(
