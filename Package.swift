@@ -42,6 +42,15 @@ let package = Package(
             swiftSettings: hotPathSettings
         ),
         .target(
+            name: "RedisCache",
+            dependencies: [
+                "HTTPCaching",
+                "CacheStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "ProxyConfig",
             dependencies: [
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -93,6 +102,7 @@ let package = Package(
         .testTarget(name: "BodyKeyingTests", dependencies: ["BodyKeying"]),
         .testTarget(name: "CacheStoreTests", dependencies: ["CacheStore"]),
         .testTarget(name: "ProxyConfigTests", dependencies: ["ProxyConfig"]),
+        .testTarget(name: "RedisCacheTests", dependencies: ["RedisCache", "CacheStore", "HTTPCaching"]),
         .testTarget(
             name: "ProxyCoreTests",
             dependencies: [

@@ -7,6 +7,11 @@ public struct VaryKey: Sendable, Hashable {
         public var name: String
         /// Normalized request value; `nil` when the request did not have the field.
         public var value: String?
+
+        public init(name: String, value: String?) {
+            self.name = name
+            self.value = value
+        }
     }
 
     /// One entry per distinct field name listed in `Vary`, sorted by name.
@@ -17,6 +22,11 @@ public struct VaryKey: Sendable, Hashable {
 
     private init(entries: [Entry]) {
         self.entries = entries
+    }
+
+    /// A key as stored elsewhere (a shared L2 tier): entries already normalized, sorted by name.
+    public init(storedEntries: [Entry]) {
+        self.entries = storedEntries.sorted { $0.name < $1.name }
     }
 
     /// `nil` for `Vary: *` (RFC 9111 §4.1: it always fails to match).

@@ -1,0 +1,119 @@
+import CacheStore
+import HTTPCaching
+import NIOCore
+import NIOHTTP1
+import Testing
+
+@testable import RedisCache
+
+/// L2 values: what one instance writes, another reads back as the same entry.
+@Suite("EntryCodec")
+struct EntryCodecTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var name: String
+        var entry: CachedResponse
+        var testDescription: String { self.name }
+    }
+
+    static func entry(
+        status: Int = 200,
+        headers: [(String, String)] = [("content-type", "application/json"), ("cache-control", "max-age=60")],
+        body: [String] = ["{\"voices\":[]}"],
+        vary: VaryKey = .empty,
+        tags: [String] = [],
+        chunked: Bool = false,
+        omitted: Set<String> = [],
+        savedCost: Int = 0,
+        source: Freshness.Source = .maxAge
+    ) -> CachedResponse {
+        let headers = HTTPHeaders(headers)
+        let freshness = Freshness(lifetime: 60, source: source, correctedInitialAge: 3.25, responseTime: 1_800_000_000.5)
+        return CachedResponse(
+            key: "GET /elevenlabs/v1/voices 0123abcd",
+            path: "/elevenlabs/v1/voices",
+            target: "/elevenlabs/v1/voices?show_legacy=true",
+            partition: "0123abcd",
+            vary: vary,
+            status: status,
+            headers: headers,
+            body: body.map { ByteBuffer(string: $0) },
+            info: StoredResponseInfo(status: status, responseHeaders: headers, freshness: freshness),
+            tags: tags,
+            rule: "voices",
+            evictAt: 1_800_086_400,
+            omittedOnHits: omitted,
+            savedCost: savedCost,
+            chunked: chunked
+        )
+    }
+
+    static let cases: [Case] = [
+        Case(name: "plain JSON response", entry: entry()),
+        Case(name: "empty body", entry: entry(status: 204, body: [])),
+        Case(name: "binary body with CR LF and NUL", entry: entry(body: ["\u{0}\r\n\u{FF}ID3"])),
+        Case(name: "chunked with chunk boundaries kept", entry: entry(body: ["data: 1\n\n", "data: 2\n\n", "data: [DONE]\n\n"], chunked: true)),
+        Case(
+            name: "vary with a present and an absent field",
+            entry: entry(
+                headers: [("vary", "Accept-Encoding, X-Voice")],
+                vary: VaryKey(storedEntries: [.init(name: "x-voice", value: nil), .init(name: "accept-encoding", value: "gzip")])
+            )
+        ),
+        Case(name: "tags, omitted fields and cost", entry: entry(tags: ["voices", "account"], omitted: ["character-cost", "request-id"], savedCost: 1234)),
+        Case(name: "rule freshness with validators", entry: entry(headers: [("etag", "\"v1\""), ("last-modified", "Tue, 01 Sep 2026 00:00:00 GMT")], source: .rule)),
+        Case(name: "repeated fields keep their order", entry: entry(headers: [("set-cookie", "a=1"), ("x-a", "1"), ("set-cookie", "b=2")])),
+    ]
+
+    @Test(arguments: Self.cases)
+    func roundTrips(_ c: Case) throws {
+        let decoded = try #require(EntryCodec.decode(EntryCodec.encode(c.entry)))
+        let original = c.entry
+        #expect(decoded.key == original.key)
+        #expect(decoded.path == original.path)
+        #expect(decoded.target == original.target)
+        #expect(decoded.partition == original.partition)
+        #expect(decoded.vary == original.vary)
+        #expect(decoded.status == original.status)
+        #expect(Array(decoded.headers.map { "\($0.name): \($0.value)" }) == Array(original.headers.map { "\($0.name): \($0.value)" }))
+        #expect(decoded.body == original.body)
+        #expect(decoded.info == original.info)
+        #expect(decoded.tags == original.tags)
+        #expect(decoded.rule == original.rule)
+        #expect(decoded.evictAt == original.evictAt)
+        #expect(decoded.omittedOnHits == original.omittedOnHits)
+        #expect(decoded.savedCost == original.savedCost)
+        #expect(decoded.chunked == original.chunked)
+        #expect(decoded.wireHeaders == original.wireHeaders)
+        #expect(decoded.statusLine == original.statusLine)
+    }
+
+    struct BadCase: CustomTestStringConvertible, Sendable {
+        var name: String
+        var bytes: ByteBuffer
+        var testDescription: String { self.name }
+    }
+
+    static let badCases: [BadCase] = {
+        let good = EntryCodec.encode(entry())
+        var wrongMagic = good
+        wrongMagic.setInteger(UInt32(0xDEAD_BEEF), at: wrongMagic.readerIndex)
+        var wrongVersion = good
+        wrongVersion.setInteger(UInt8(99), at: wrongVersion.readerIndex + 4)
+        var trailing = good
+        trailing.writeString("x")
+        return [
+            BadCase(name: "empty value", bytes: ByteBuffer()),
+            BadCase(name: "another program's value", bytes: ByteBuffer(string: "hello")),
+            BadCase(name: "wrong magic", bytes: wrongMagic),
+            BadCase(name: "a future version", bytes: wrongVersion),
+            BadCase(name: "truncated in the body", bytes: good.getSlice(at: good.readerIndex, length: good.readableBytes - 3)!),
+            BadCase(name: "truncated in the head", bytes: good.getSlice(at: good.readerIndex, length: 20)!),
+            BadCase(name: "trailing bytes", bytes: trailing),
+        ]
+    }()
+
+    @Test(arguments: Self.badCases)
+    func rejectsWhatIsNotAnEntry(_ bad: BadCase) {
+        #expect(EntryCodec.decode(bad.bytes) == nil)
+    }
+}
