@@ -15,10 +15,12 @@ struct AppBackendAPI {
 
     // MARK: Routes
 
-    /// GET /api/v1/tts/voices
+    /// GET /api/v1/tts/voices (`?delay_ms=` holds the answer back, as a slow backend would, after the list is read).
     func voices(_ request: DemoRequest) -> DemoResponse {
         let voices = self.state.voices.list(key: Self.accountKey(request)).map { $0.json() }
-        return DemoResponse.json(.ok, ["voices": voices], headers: [("server", "uvicorn")])
+        var response = DemoResponse.json(.ok, ["voices": voices], headers: [("server", "uvicorn")])
+        response.headDelay = .milliseconds(Int64(max(0, request.intQuery("delay_ms") ?? 0)))
+        return response
     }
 
     /// POST /api/v1/tts/clone/create (multipart with `name` and `files`, or JSON `{"name": ...}`).

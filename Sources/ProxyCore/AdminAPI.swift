@@ -1,7 +1,9 @@
 import CacheStore
 import Crypto
 import Foundation
+import NIOCore
 import NIOHTTP1
+import RedisCache
 
 /// The admin endpoints, independent of the transport: a request in, a status and a JSON body out.
 /// Served only on `admin_listen`, behind `Authorization: Bearer <admin_token>`.
@@ -17,6 +19,8 @@ struct AdminAPI: Sendable {
         var json: String
         var extraHeaders: [(String, String)] = []
         var contentType = "application/json"
+        /// Set when the answer waits for something (a purge reaching the rest of the fleet); it replaces this reply.
+        var pending: EventLoopFuture<Reply>? = nil
     }
 
     func handle(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8]) -> Reply {
@@ -43,17 +47,20 @@ struct AdminAPI: Sendable {
         case (.POST, "/reload"):
             return self.reload()
         case (.GET, "/readyz"):
-            return Reply(status: .ok, json: #"{"status":"ready"}"#)
+            // Ready without Redis (L1 and upstream serve), but said to be degraded.
+            guard let fleet = self.server.fleet else { return Reply(status: .ok, json: #"{"status":"ready"}"#) }
+            return Reply(status: .ok, json: fleet.isHealthy ? #"{"status":"ready","redis":"ok"}"# : #"{"status":"ready","redis":"degraded"}"#)
         case (.GET, "/stats"):
             return Reply(status: .ok, json: self.stats())
         case (.POST, "/purge"):
             return self.purge(body: body)
         case (.PURGE, _), (.RAW(value: "PURGE"), _):
             let dropped = self.server.store.purge(.target(uri, partition: nil))
+            self.server.proxy.committer.purged()
             let now = self.server.proxy.clock.now()
             self.server.proxy.purgeLog.record(cause: "PURGE " + Self.redactedQuery(uri), dropped: dropped, now: now)
             self.server.metricsObserver?.recordPurge(rule: "", source: "admin", dropped: dropped)
-            return Reply(status: .ok, json: "{\"purged\":\(dropped)}")
+            return self.purgeReply(dropped: dropped, fleet: [FleetPurge(.target(uri))])
         default:
             return Reply(status: .notFound, json: #"{"error":"no such admin endpoint"}"#)
         }
@@ -77,9 +84,20 @@ struct AdminAPI: Sendable {
         }
         let store = self.server.store
         var dropped = 0
-        for url in urls { dropped += store.purge(.target(Self.target(of: url), partition: nil)) }
-        for tag in tags { dropped += store.purge(.tag(tag, partition: nil)) }
-        for prefix in prefixes { dropped += store.purge(.prefix(prefix, partition: nil)) }
+        var fleet: [FleetPurge] = []
+        for url in urls {
+            dropped += store.purge(.target(Self.target(of: url), partition: nil))
+            fleet.append(FleetPurge(.target(Self.target(of: url))))
+        }
+        for tag in tags {
+            dropped += store.purge(.tag(tag, partition: nil))
+            fleet.append(FleetPurge(.tag(tag)))
+        }
+        for prefix in prefixes {
+            dropped += store.purge(.prefix(prefix, partition: nil))
+            fleet.append(FleetPurge(.prefix(prefix)))
+        }
+        self.server.proxy.committer.purged()
         let named = [
             ("urls", urls.map { Self.redactedQuery(Self.target(of: $0)) }),
             ("tags", tags),
@@ -90,7 +108,24 @@ struct AdminAPI: Sendable {
             .joined(separator: "; ")
         self.server.proxy.purgeLog.record(cause: "POST /purge " + cause, dropped: dropped, now: self.server.proxy.clock.now())
         self.server.metricsObserver?.recordPurge(rule: "", source: "admin", dropped: dropped)
-        return Reply(status: .ok, json: "{\"purged\":\(dropped)}")
+        return self.purgeReply(dropped: dropped, fleet: fleet)
+    }
+
+    /// `{"purged": n}`; in fleet mode once L2 and the other instances have dropped it too, with what they did.
+    private func purgeReply(dropped: Int, fleet purges: [FleetPurge]) -> Reply {
+        guard let fleet = self.server.fleet, !purges.isEmpty else {
+            return Reply(status: .ok, json: "{\"purged\":\(dropped)}")
+        }
+        let pending = fleet.invalidate(purges).map { outcome -> Reply in
+            let publish: String
+            switch outcome.publish {
+            case .acknowledged(let peers): publish = "{\"acknowledged\":\(peers)}"
+            case .timedOut(let missing): publish = "{\"timed_out\":\(missing)}"
+            case .notPublished: publish = "{\"not_published\":\"Redis unreachable: replayed on reconnect\"}"
+            }
+            return Reply(status: .ok, json: "{\"purged\":\(dropped),\"purged_l2\":\(outcome.droppedInL2),\"fleet\":\(publish)}")
+        }
+        return Reply(status: .ok, json: "{\"purged\":\(dropped)}", pending: pending)
     }
 
     private func stats() -> String {
@@ -115,7 +150,24 @@ struct AdminAPI: Sendable {
             "coalesced":\(counters.coalesced.load(ordering: .relaxed)),\
             "memory":{"entries":\(statistics.entries),"bytes":\(statistics.bytes),\
             "budget":\(self.server.store.budget),"evictions":\(statistics.evictions)},\
-            "rules":{\(rules)},"recent_purges":[\(purges)]}
+            "rules":{\(rules)},"recent_purges":[\(purges)],"redis":\(self.redisStats())}
+            """
+    }
+
+    /// Fleet mode's state for `/stats`: `null` without `[redis]`.
+    private func redisStats() -> String {
+        guard let fleet = self.server.fleet else { return "null" }
+        let status = fleet.status
+        let c = status.counters
+        let error = status.lastError.map { "\"" + ErrorResponse.escape($0) + "\"" } ?? "null"
+        return """
+            {"state":"\(status.connected && status.subscribed ? "ok" : "degraded")","connected":\(status.connected),\
+            "subscribed":\(status.subscribed),"endpoint":"\(ErrorResponse.escape(status.endpoint))","last_error":\(error),\
+            "instance":"\(fleet.instanceID)","purge_sequence":\(status.sequence.map(String.init) ?? "null"),\
+            "pending_replay":\(status.pendingReplay),"l2_hits":\(c.l2Hits),"l2_misses":\(c.l2Misses),\
+            "l2_writes":\(c.l2Writes),"l2_writes_skipped":\(c.l2WritesSkipped),"purges_published":\(c.purgesPublished),\
+            "purges_received":\(c.purgesReceived),"ack_timeouts":\(c.ackTimeouts),"l1_drops":\(c.localDrops),\
+            "reconnects":\(c.reconnects)}
             """
     }
 

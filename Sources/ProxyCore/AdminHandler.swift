@@ -36,7 +36,12 @@ final class AdminHandler: ChannelInboundHandler {
                 self.tooLarge
                 ? AdminAPI.Reply(status: .payloadTooLarge, json: #"{"error":"admin request body too large"}"#)
                 : self.api.handle(method: head.method, uri: head.uri, headers: head.headers, body: self.body)
-            self.write(reply, head: head, context: context)
+            guard let pending = reply.pending else { return self.write(reply, head: head, context: context) }
+            // The reply waits (a fleet purge); reads are not paused, but an admin client waits for its answer.
+            pending.hop(to: context.eventLoop).whenComplete { result in
+                let final = (try? result.get()) ?? reply
+                self.write(final, head: head, context: context)
+            }
         }
     }
 

@@ -10,15 +10,15 @@ import NIOHTTP1
 /// per key, so that one stale window costs one upstream request however many clients read it meanwhile.
 final class BackgroundRefresher: Sendable {
     private let inFlight = NIOLockedValueBox<Set<String>>([])
-    private let store: MemoryStore<LRUPolicy>
-    private let clock: WallClock
+    private let committer: EntryCommitter
     private let logger: Logger
 
-    init(store: MemoryStore<LRUPolicy>, clock: WallClock, logger: Logger) {
-        self.store = store
-        self.clock = clock
+    init(committer: EntryCommitter, logger: Logger) {
+        self.committer = committer
         self.logger = logger
     }
+
+    private var clock: WallClock { self.committer.clock }
 
     /// Number of refreshes running now.
     var count: Int { self.inFlight.withLockedValue { $0.count } }
@@ -38,6 +38,7 @@ final class BackgroundRefresher: Sendable {
             plan: plan,
             requestHeaders: state.head.headers,
             requestTime: self.clock.now(),
+            mark: self.committer.mark(),
             tags: state.route.rule?.tags ?? [],
             rule: state.route.rule?.name ?? "",
             omittedOnHits: Set(state.route.rule?.hitDropHeaders ?? []),
@@ -56,13 +57,13 @@ final class BackgroundRefresher: Sendable {
         _ = self.inFlight.withLockedValue { $0.remove(key) }
     }
 
-    fileprivate func commit(_ response: CachedResponse) {
-        self.store.insert(response, now: self.clock.now())
+    fileprivate func commit(_ response: CachedResponse, mark: EntryCommitter.FetchMark) {
+        self.committer.commit(response, mark: mark)
     }
 
     fileprivate var now: Double { self.clock.now() }
 
-    fileprivate var maxObject: Int { self.store.maxObject }
+    fileprivate var maxObject: Int { self.committer.store.maxObject }
 }
 
 /// Collects one background response; stores it (200) or refreshes the entry (matching 304) when it ends cleanly.
@@ -76,6 +77,7 @@ private final class RefreshDelegate: HTTPClientResponseDelegate, @unchecked Send
     private let plan: StorePlan
     private let requestHeaders: HTTPHeaders
     private let requestTime: Double
+    private let mark: EntryCommitter.FetchMark
     private let tags: [String]
     private let rule: String
     private let omittedOnHits: Set<String>
@@ -89,6 +91,7 @@ private final class RefreshDelegate: HTTPClientResponseDelegate, @unchecked Send
         plan: StorePlan,
         requestHeaders: HTTPHeaders,
         requestTime: Double,
+        mark: EntryCommitter.FetchMark,
         tags: [String],
         rule: String,
         omittedOnHits: Set<String>,
@@ -101,6 +104,7 @@ private final class RefreshDelegate: HTTPClientResponseDelegate, @unchecked Send
         self.plan = plan
         self.requestHeaders = requestHeaders
         self.requestTime = requestTime
+        self.mark = mark
         self.tags = tags
         self.rule = rule
     }
@@ -141,7 +145,7 @@ private final class RefreshDelegate: HTTPClientResponseDelegate, @unchecked Send
                 now: now,
                 plan: self.plan
             ) {
-                self.refresher.commit(refreshed)
+                self.refresher.commit(refreshed, mark: self.mark)
             }
         } else if let pending = self.pending, let body = pending.collector.finish(keepingParts: pending.isChunked) {
             self.refresher.commit(
@@ -155,7 +159,8 @@ private final class RefreshDelegate: HTTPClientResponseDelegate, @unchecked Send
                     body: body,
                     omittedOnHits: self.omittedOnHits,
                     savedCost: self.costHeader.flatMap { pending.headers.first(name: $0) }.flatMap { Int($0) } ?? 0
-                )
+                ),
+                mark: self.mark
             )
         }
     }

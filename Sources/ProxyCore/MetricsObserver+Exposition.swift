@@ -1,5 +1,6 @@
 import CacheStore
 import Prometheus
+import RedisCache
 
 // MARK: - Scrape
 
@@ -9,8 +10,9 @@ extension MetricsObserver {
     ///
     /// The store's evictions and the tally's savings are cumulative totals kept elsewhere; they are exposed as
     /// counters that each scrape advances by the growth since the previous scrape, so `rate()` works on them.
-    func exposition(store: StoreReading, savings: [String: RuleTally.Savings]) -> String {
+    func exposition(store: StoreReading, savings: [String: RuleTally.Savings], fleet: RedisFleet.Status? = nil) -> String {
         self.scrape.withLockedValue { state in
+            state.publish(fleet: fleet)
             state.entries.set(to: Double(store.entries))
             state.bytes.set(to: Double(store.bytes))
             state.budget.set(to: Double(store.budget))
@@ -58,6 +60,35 @@ extension MetricsObserver {
         let budget: Gauge
         var evictions: MirroredCounter
         var rules: [String: RuleMirrors] = [:]
+        let redisUp: Gauge
+        let redisSubscribed: Gauge
+        var fleet: FleetMirrors
+
+        /// Fleet-mode totals kept by `RedisFleet`, mirrored at scrape time.
+        struct FleetMirrors: Sendable {
+            var l2Hits: MirroredCounter
+            var l2Misses: MirroredCounter
+            var l2Writes: MirroredCounter
+            var l2WritesSkipped: MirroredCounter
+            var published: MirroredCounter
+            var received: MirroredCounter
+            var ackTimeouts: MirroredCounter
+            var localDrops: MirroredCounter
+        }
+
+        mutating func publish(fleet: RedisFleet.Status?) {
+            self.redisUp.set(to: fleet?.connected == true ? 1 : 0)
+            self.redisSubscribed.set(to: fleet?.subscribed == true ? 1 : 0)
+            guard let counters = fleet?.counters else { return }
+            self.fleet.l2Hits.publish(counters.l2Hits)
+            self.fleet.l2Misses.publish(counters.l2Misses)
+            self.fleet.l2Writes.publish(counters.l2Writes)
+            self.fleet.l2WritesSkipped.publish(counters.l2WritesSkipped)
+            self.fleet.published.publish(counters.purgesPublished)
+            self.fleet.received.publish(counters.purgesReceived)
+            self.fleet.ackTimeouts.publish(counters.ackTimeouts)
+            self.fleet.localDrops.publish(counters.localDrops)
+        }
 
         struct RuleMirrors: Sendable {
             var callsAvoided: MirroredCounter
@@ -72,6 +103,21 @@ extension MetricsObserver {
             self.bytes = registry.makeGauge(descriptor: Family.cacheBytes, labels: tier)
             self.budget = registry.makeGauge(descriptor: Family.cacheBudget, labels: tier)
             self.evictions = MirroredCounter(registry.makeCounter(descriptor: Family.evictions, labels: tier))
+            self.redisUp = registry.makeGauge(descriptor: Family.redisUp)
+            self.redisSubscribed = registry.makeGauge(descriptor: Family.redisSubscribed)
+            func mirror(_ family: MetricNameDescriptor, _ labels: [(String, String)]) -> MirroredCounter {
+                MirroredCounter(registry.makeCounter(descriptor: family, labels: labels))
+            }
+            self.fleet = FleetMirrors(
+                l2Hits: mirror(Family.l2Lookups, [("result", "hit")]),
+                l2Misses: mirror(Family.l2Lookups, [("result", "miss")]),
+                l2Writes: mirror(Family.l2Writes, [("result", "stored")]),
+                l2WritesSkipped: mirror(Family.l2Writes, [("result", "skipped")]),
+                published: mirror(Family.fleetPurges, [("direction", "published")]),
+                received: mirror(Family.fleetPurges, [("direction", "received")]),
+                ackTimeouts: mirror(Family.fleetAckTimeouts, []),
+                localDrops: mirror(Family.fleetL1Drops, [])
+            )
         }
 
         /// Rule names come from the configuration (the tally never records an unnamed rule), so this set is bounded.
@@ -175,11 +221,25 @@ extension MetricsObserver {
             Self.make("upstream_duration", "seconds", "Seconds from sending a request upstream to its response head.")
         }
         static var redisUp: MetricNameDescriptor {
-            Self.make(
-            "redis_up",
-            "",
-            "1 when the Redis tier answers; always 0 for now: Redis is not configured (fleet mode is not built yet)."
-        )
+            Self.make("redis_up", "", "1 when the Redis command connection is up (0 without [redis]).")
+        }
+        static var redisSubscribed: MetricNameDescriptor {
+            Self.make("redis_subscribed", "", "1 when the purge subscription is active (0 without [redis]).")
+        }
+        static var l2Lookups: MetricNameDescriptor {
+            Self.make("l2_lookups", "total", "L1 misses looked up in the Redis L2, by result.")
+        }
+        static var l2Writes: MetricNameDescriptor {
+            Self.make("l2_writes", "total", "Responses offered to L2: stored, or skipped (a purge ran during the fetch, or Redis was unreachable).")
+        }
+        static var fleetPurges: MetricNameDescriptor {
+            Self.make("fleet_purges", "total", "Purge messages published to and received from the other instances.")
+        }
+        static var fleetAckTimeouts: MetricNameDescriptor {
+            Self.make("fleet_ack_timeouts", "total", "Published purges that some instance did not confirm within purge_ack_timeout.")
+        }
+        static var fleetL1Drops: MetricNameDescriptor {
+            Self.make("fleet_l1_drops", "total", "Times L1 was dropped because purges may have been missed (Redis reconnects).")
         }
 
         private static func make(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {

@@ -20,8 +20,6 @@ final class MetricsObserver: RequestObserver {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
         self.scrape = NIOLockedValueBox(ScrapeState(registry: registry))
-        // Fleet mode (a shared Redis tier) is not built yet: the series exists so that dashboards can be built.
-        registry.makeGauge(descriptor: Family.redisUp).set(to: 0)
     }
 
     // MARK: - Hot path
@@ -130,7 +128,7 @@ extension MetricsObserver {
         "not-storable", "vary-mismatch", "leader-failed", "timeout", "too-large",
     ])
 
-    static let purgeSources: Set<String> = ["write", "rfc9111", "admin"]
+    static let purgeSources: Set<String> = ["write", "rfc9111", "admin", "fleet", "fleet-resync"]
 
     /// Upstream response-head latency buckets, 5 ms to a minute (seconds).
     static let upstreamDurationBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]

@@ -2,6 +2,7 @@ import CacheStore
 import Logging
 import NIOConcurrencyHelpers
 import ProxyConfig
+import RedisCache
 import Synchronization
 
 /// State shared by every connection of one proxy: the cache, the credential hasher, the clock, counters, and
@@ -13,6 +14,10 @@ final class ProxyContext: Sendable {
     let logger: Logger
     let counters = ProxyCounters()
     let refresher: BackgroundRefresher
+    /// Stores complete responses in L1 (and L2), unless a purge ran during their fetch.
+    let committer: EntryCommitter
+    /// Fleet mode: the Redis L2 and purge fan-out; nil without `[redis]`.
+    let fleet: RedisFleet?
     let coalescer = Coalescer()
     let tally = RuleTally()
     /// The last purges and their causes, for the dashboard.
@@ -29,8 +34,11 @@ final class ProxyContext: Sendable {
         hasher: CredentialHasher,
         clock: WallClock,
         logger: Logger,
-        observers: [RequestObserver] = []
+        observers: [RequestObserver] = [],
+        fleet: RedisFleet? = nil
     ) {
+        self.fleet = fleet
+        self.committer = EntryCommitter(store: store, fleet: fleet, clock: clock)
         self.observers = observers
         self.metrics = observers.lazy.compactMap { $0 as? MetricsObserver }.first
         self.tableBox = NIOLockedValueBox(table)
@@ -38,7 +46,7 @@ final class ProxyContext: Sendable {
         self.hasher = hasher
         self.clock = clock
         self.logger = logger
-        self.refresher = BackgroundRefresher(store: store, clock: clock, logger: logger)
+        self.refresher = BackgroundRefresher(committer: self.committer, logger: logger)
     }
 
     /// The table new requests use.

@@ -52,6 +52,7 @@ extension ProxyHandler {
             state.forward = .bypass
         }
         state.exchange = exchange
+        state.fetchMark = self.proxy.committer.mark()
         self.current = state
         self.proxy.counters.misses.wrappingAdd(1, ordering: .relaxed)
         if self.recording { self.record.upstreamStart = self.proxy.clock.now() }
@@ -66,11 +67,12 @@ extension ProxyHandler {
 
     // MARK: - Upstream callbacks (on this event loop)
 
-    func upstreamHead(_ head: HTTPResponseHead, exchange: UpstreamExchange) {
-        guard var state = self.current, state.exchange === exchange, let context = self.context else { return }
+    /// The upstream's response head. Returns a future when the head must wait (a write's purge is still reaching
+    /// the rest of the fleet); AsyncHTTPClient holds the body until it completes.
+    func upstreamHead(_ head: HTTPResponseHead, exchange: UpstreamExchange) -> EventLoopFuture<Void>? {
+        guard let state = self.current, state.exchange === exchange, self.context != nil else { return nil }
         let status = Int(head.status.code)
         let now = self.proxy.clock.now()
-        var headers = ForwardedHeaders.response(head.headers)
         let method = state.head.method
         if self.recording {
             self.record.status = status
@@ -90,15 +92,35 @@ extension ProxyHandler {
                 path: state.path,
                 target: state.route.credentialShape.target(of: state.head.uri),
                 request: state.head,
-                responseHeaders: headers,
+                responseHeaders: ForwardedHeaders.response(head.headers),
                 status: status,
                 upstream: state.route.upstream,
                 store: self.proxy.store,
                 hasher: self.proxy.hasher
             )
+            self.proxy.committer.purged()
             self.proxy.counters.invalidations.wrappingAdd(outcome.dropped, ordering: .relaxed)
             self.recordPurges(outcome)
+            if let fleet = self.proxy.fleet, !outcome.fleet.isEmpty {
+                // Fleet mode: L2 and every other instance drop it too before this client sees the response.
+                return fleet.invalidate(outcome.fleet).hop(to: exchange.eventLoop).map { result in
+                    if result.publish == .notPublished || result.droppedInL2 > 0 {
+                        self.proxy.logger.debug("fleet purge", metadata: ["l2_dropped": "\(result.droppedInL2)", "publish": "\(result.publish)"])
+                    }
+                    self.upstreamHeadAfterPurge(head, exchange: exchange, now: now)
+                }
+            }
         }
+        self.upstreamHeadAfterPurge(head, exchange: exchange, now: now)
+        return nil
+    }
+
+    /// The rest of the response head: stale handling, the storage decision, and the head to the client.
+    private func upstreamHeadAfterPurge(_ head: HTTPResponseHead, exchange: UpstreamExchange, now: Double) {
+        guard var state = self.current, state.exchange === exchange, let context = self.context else { return }
+        let status = Int(head.status.code)
+        var headers = ForwardedHeaders.response(head.headers)
+        let method = state.head.method
 
         if let stale = state.stale, let plan = state.plan {
             if state.revalidating, status == 304 {
@@ -106,7 +128,7 @@ extension ProxyHandler {
                 if Revalidation.notModifiedMatches(stored: stale.info, notModifiedHeaders: headers),
                     let refreshed = StoragePlanner.refreshed(stale, notModified: headers, requestTime: state.requestTime, now: now, plan: plan)
                 {
-                    self.proxy.store.insert(refreshed, now: now)
+                    self.proxy.committer.commit(refreshed, mark: state.fetchMark ?? self.proxy.committer.mark())
                     // The 304 has no body; its end is ignored (this exchange is no longer the current one).
                     let cacheStatus = "Reprise; fwd=stale; fwd-status=304; stored; ttl=\(refreshed.info.freshness.ttlSeconds(now: now))"
                     return self.serveFromCache(
@@ -211,7 +233,7 @@ extension ProxyHandler {
             omittedOnHits: Set(rule?.hitDropHeaders ?? []),
             savedCost: rule?.costHeader.flatMap { pending.headers.first(name: $0) }.flatMap { Int($0) } ?? 0
         )
-        if self.proxy.store.insert(entry, now: self.proxy.clock.now()) == .stored {
+        if let mark = state.fetchMark, self.proxy.committer.commit(entry, mark: mark) {
             self.proxy.counters.stored.wrappingAdd(1, ordering: .relaxed)
         }
     }

@@ -70,11 +70,7 @@ extension ProxyHandler {
         self.current = state
         let directives = state.traits.hasDirectives ? CacheControl(headers: state.head.headers) : CacheControl()
         if self.consult(&state, directives: directives, context: context) { return }
-        if self.coalesce(&state, context: context) { return }
-        self.forward(state, context: context)
-        if body.readableBytes > 0 {
-            self.current?.exchange?.bodyStreamer?.append(body)
-        }
-        self.current?.exchange?.bodyStreamer?.end()
+        if self.lookupL2(&state, context: context, pendingBody: body) { return }
+        self.continueMiss(&state, context: context, pendingBody: body)
     }
 }

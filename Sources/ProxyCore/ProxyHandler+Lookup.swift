@@ -99,7 +99,11 @@ extension ProxyHandler {
         cacheStatus: String? = nil,
         outcome: RequestRecord.Outcome = .hit
     ) {
-        let cacheStatus = cacheStatus ?? "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now))"
+        let cacheStatus =
+            cacheStatus
+            ?? (state.fromL2
+                ? "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now)); detail=l2"
+                : "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now))")
         if self.recording {
             self.record.outcome = outcome
             self.record.status = entry.status

@@ -235,6 +235,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
         if head.method == .GET || head.method == .HEAD {
             if self.lookup(&state, context: context) { return }
+            if self.lookupL2(&state, context: context, pendingBody: nil) { return }
             if self.coalesce(&state, context: context) { return }
         } else if head.method == .POST || head.method == .PUT, state.route.rule?.cacheBody == true {
             if self.beginKeyedBody(&state, context: context) { return }

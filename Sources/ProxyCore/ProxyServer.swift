@@ -5,6 +5,8 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ProxyConfig
+import RedisCache
+import RedisClient
 
 /// The running proxy: the client listener, the admin listener, the store and the upstream clients.
 public final class ProxyServer: Sendable {
@@ -37,20 +39,54 @@ public final class ProxyServer: Sendable {
         self.logger = logger
         self.configPath = configPath
         let table = try RoutingTable(configuration: configuration, group: self.group)
-        let secret = configuration.cache.keySecret.map { Array($0.utf8) } ?? CredentialHasher.randomSecret()
+        var secret = configuration.cache.keySecret.map { Array($0.utf8) }
+        var fleet: RedisFleet?
+        if let redis = configuration.redis {
+            let started = RedisFleet(options: Self.fleetOptions(redis), eventLoopGroup: self.group, logger: logger)
+            started.start()
+            if secret == nil {
+                // Every instance must compute the same partitions: agree on one secret through Redis (SET NX).
+                secret = try? started.agreeOnSecret(
+                    proposed: CredentialHasher.randomSecret(),
+                    timeout: TimeAmount(redis.connectTimeout) * 2
+                ).wait()
+            }
+            fleet = started
+        }
+        let hasherSecret = secret ?? CredentialHasher.randomSecret()
         var observers: [RequestObserver] = []
         if configuration.metrics.enabled { observers.append(MetricsObserver()) }
         if configuration.log.access != .off { observers.append(try AccessLogObserver(settings: configuration.log)) }
         self.proxy = ProxyContext(
             table: table,
             store: MemoryStore<LRUPolicy>(budget: configuration.cache.memory, maxObject: configuration.cache.maxObject),
-            hasher: CredentialHasher(secret: secret),
+            hasher: CredentialHasher(secret: hasherSecret),
             clock: clock,
             logger: logger,
-            observers: observers
+            observers: observers,
+            fleet: fleet
         )
+        fleet?.setHooks(FleetBridge.hooks(for: self.proxy))
         self.state.withLockedValue { $0.configuration = configuration }
     }
+
+    static func fleetOptions(_ redis: RedisSettings) -> RedisFleet.Options {
+        var connection = RedisConfiguration(host: redis.endpoint.host, port: redis.endpoint.port)
+        connection.username = redis.endpoint.username
+        connection.password = redis.endpoint.password
+        connection.database = redis.endpoint.database
+        connection.connectTimeout = TimeAmount(redis.connectTimeout)
+        connection.commandTimeout = TimeAmount(redis.commandTimeout)
+        return RedisFleet.Options(
+            redis: connection,
+            keyPrefix: redis.keyPrefix,
+            maxObject: redis.maxObject,
+            ackTimeout: TimeAmount(redis.purgeAckTimeout)
+        )
+    }
+
+    /// Fleet mode's state (nil without `[redis]`).
+    public var fleet: RedisFleet? { self.proxy.fleet }
 
     /// The cache (for tests and the admin API).
     public var store: MemoryStore<LRUPolicy> { self.proxy.store }
@@ -132,8 +168,9 @@ public final class ProxyServer: Sendable {
         let previous = old.configuration
         if previous.server != configuration.server || previous.cache.memory != configuration.cache.memory
             || previous.cache.maxObject != configuration.cache.maxObject || previous.cache.keySecret != configuration.cache.keySecret
+            || previous.redis != configuration.redis
         {
-            self.logger.warning("[server], memory, max_object and key_secret apply at the next start, not on reload")
+            self.logger.warning("[server], [redis], memory, max_object and key_secret apply at the next start, not on reload")
         }
         self.logger.info("configuration reloaded", metadata: ["summary": "\(configuration.summary)"])
         // Requests that started on the old table may still be streaming; let its clients drain.
@@ -178,6 +215,7 @@ public final class ProxyServer: Sendable {
         let open = self.connections.withLockedValue { Array($0.values) }
         for channel in open { try? await channel.close() }
         await self.proxy.table.shutdown()
+        if let fleet = self.proxy.fleet { try? await fleet.shutdown().get() }
         try await self.group.shutdownGracefully()
     }
 

@@ -2,6 +2,7 @@ import CacheStore
 import HTTPCaching
 import NIOHTTP1
 import ProxyConfig
+import RedisCache
 
 /// Write-invalidate: what a successful unsafe request makes stale, dropped before its response head leaves.
 struct PurgeEngine: Sendable {
@@ -35,6 +36,8 @@ struct PurgeEngine: Sendable {
         var droppedByRFC = 0
         /// The `[[purge]]` rules that matched, with the entries each dropped.
         var rules: [(name: String, dropped: Int)] = []
+        /// The same purges for the rest of the fleet (L2 and the other instances' L1).
+        var fleet: [FleetPurge] = []
     }
 
     /// RFC 9111 §4.4 targets plus every matching `[[purge]]` rule. `status` must already be a non-error.
@@ -64,6 +67,7 @@ struct PurgeEngine: Sendable {
             // The first target is the client's own; the others are in the upstream's URL space.
             let clientTarget = index == 0 ? invalidated : (upstream.clientPath(forUpstreamPath: invalidated) ?? invalidated)
             outcome.droppedByRFC += store.purge(.target(clientTarget, partition: nil))
+            outcome.fleet.append(FleetPurge(.target(clientTarget)))
         }
         outcome.dropped = outcome.droppedByRFC
 
@@ -74,10 +78,17 @@ struct PurgeEngine: Sendable {
                 ? [nil]
                 : Array(Set(self.shapes.map { $0.partition(of: request, hasher: hasher) }))
             for partition in partitions {
-                for tag in purge.tags { outcome.dropped += store.purge(.tag(tag, partition: partition)) }
-                for prefix in purge.prefixes { outcome.dropped += store.purge(.prefix(prefix, partition: partition)) }
+                for tag in purge.tags {
+                    outcome.dropped += store.purge(.tag(tag, partition: partition))
+                    outcome.fleet.append(FleetPurge(.tag(tag), partition: partition))
+                }
+                for prefix in purge.prefixes {
+                    outcome.dropped += store.purge(.prefix(prefix, partition: partition))
+                    outcome.fleet.append(FleetPurge(.prefix(prefix), partition: partition))
+                }
                 for pattern in purge.paths {
                     outcome.dropped += store.purge(.pathMatching({ pattern.matches(path: $0) }, partition: partition))
+                    outcome.fleet.append(FleetPurge(.pattern(pattern.path), partition: partition))
                 }
             }
             outcome.rules.append((purge.name, outcome.dropped - before))

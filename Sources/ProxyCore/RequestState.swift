@@ -42,6 +42,13 @@ struct RequestState {
     var bodyKeyed = false
     /// The identity part of a body-keyed request's key, computed when its body starts.
     var requestKey: RequestKey?
+    /// Purge epoch and fleet sequence when the upstream fetch began: what it fetched is stored only if no purge
+    /// ran meanwhile.
+    var fetchMark: EntryCommitter.FetchMark?
+    /// Identifies the L2 lookup in flight for this request (0 when none).
+    var l2Token = 0
+    /// The response came from the fleet's L2 (promoted to L1 for this answer).
+    var fromL2 = false
 
     init(head: HTTPRequestHead, route: Route, table: RoutingTable, path: String, now: Double) {
         self.head = head

@@ -37,8 +37,7 @@ final class UpstreamExchange: HTTPClientResponseDelegate, @unchecked Sendable {
     func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
         self.eventLoop.preconditionInEventLoop()
         guard !self.isFinished, let handler = self.handler else { return self.eventLoop.makeSucceededVoidFuture() }
-        handler.upstreamHead(head, exchange: self)
-        return self.eventLoop.makeSucceededVoidFuture()
+        return handler.upstreamHead(head, exchange: self) ?? self.eventLoop.makeSucceededVoidFuture()
     }
 
     func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {

@@ -33,9 +33,9 @@ struct FileErrorMessageTests {
         ),
         BadCase(
             "unknown section without a close match",
-            baseUpstream + "[redis]\nurl = \"redis://127.0.0.1:6379/0\"\n",
-            "proxy.conf:6: unknown section [redis]. Fix: remove it; proxy.conf has [server], [cache], [log], "
-                + "[metrics], [[upstream]], [[rule]] and [[purge]]."
+            baseUpstream + "[memcached]\nurl = \"127.0.0.1:11211\"\n",
+            "proxy.conf:6: unknown section [memcached]. Fix: remove it; proxy.conf has [server], [cache], [log], "
+                + "[metrics], [redis], [[upstream]], [[rule]] and [[purge]]."
         ),
         BadCase(
             "server key at the top of the file",

@@ -167,7 +167,7 @@ import Testing
             #expect(typed.contains(family), "\(sample.name) has no TYPE line")
         }
         #expect(text.contains("# HELP reprise_redis_up "))
-        #expect(text.contains("Redis is not configured"))
+        #expect(text.contains("0 without [redis]"))
     }
 
     @Test func observersInOneProcessDoNotShareSeries() throws {

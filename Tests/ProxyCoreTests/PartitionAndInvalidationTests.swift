@@ -59,6 +59,30 @@ import Testing
         }
     }
 
+    @Test func aReadThatRacedAWriteDoesNotStoreThePreWriteAnswer() async throws {
+        try await withHarness(Self.appConfig) { h in
+            let key = [("xi-api-key", "key-A")]
+            // The voice list is read upstream, then held back while the clone is created and purges.
+            let slow = Task { try await h.get("/api/v1/tts/voices?delay_ms=300", headers: key) }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while h.upstream.requestCount("GET", "/api/v1/tts/voices") == 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            let created = try await h.request(
+                .POST, "/api/v1/tts/clone/create",
+                headers: key + [("content-type", "application/json")],
+                body: ByteBuffer(string: #"{"name":"Racer"}"#)
+            )
+            #expect(created.status == 200)
+            let raced = try await slow.value
+            #expect(raced.status == 200 && !raced.text.contains("Racer"))
+            // Without the purge epoch, the pre-write list fetched before the purge would now be a hit.
+            let next = try await h.get("/api/v1/tts/voices?delay_ms=300", headers: key)
+            #expect(!next.isHit)
+            #expect(next.text.contains("Racer"))
+        }
+    }
+
     @Test func writerScopeLeavesOtherPartitionsAndAllScopeDropsThem() async throws {
         try await withHarness(Self.appConfig) { h in
             _ = try await h.get("/api/v1/tts/voices", headers: [("xi-api-key", "key-A")])

@@ -1,0 +1,205 @@
+import CacheStore
+import NIOConcurrencyHelpers
+import NIOCore
+import RESP
+import RedisClient
+
+/// The shared second tier (L2) in Redis: entries written by any instance, read by every instance.
+///
+/// Consistency with purges rests on the purge sequence number (`<p>seq`): a purge increments it *before* it deletes
+/// anything, and an entry is written only if the sequence is still the one the writing instance knew when its
+/// upstream fetch began (checked atomically in a Lua script). A response fetched before a write can therefore
+/// never land in L2 after that write's purge, whichever instance fetched it.
+public final class L2Store: Sendable {
+    let redis: RedisConnection
+    let keys: RedisKeys
+    /// Larger bodies stay in L1 only.
+    public let maxObject: Int
+
+    public init(redis: RedisConnection, keys: RedisKeys, maxObject: Int) {
+        self.redis = redis
+        self.keys = keys
+        self.maxObject = maxObject
+    }
+
+    // MARK: - Reads
+
+    /// The entry stored under `key`, or nil (absent, unreadable, or Redis unavailable: a miss, never an error).
+    public func get(key: String) -> EventLoopFuture<CachedResponse?> {
+        self.redis.send(.command("GET", self.keys.entry(key))).map { reply -> CachedResponse? in
+            guard let bytes = reply.bytes else { return nil }
+            return EntryCodec.decode(bytes)
+        }.recover { _ in nil }
+    }
+
+    // MARK: - Writes
+
+    public enum PutResult: Sendable, Equatable {
+        case stored
+        /// A purge ran since the fetch began (or the instance's sequence was behind): not written. Carries the
+        /// sequence Redis has now.
+        case purgedMeanwhile(current: Int)
+        case tooLarge
+        /// Redis refused or was unreachable.
+        case failed
+    }
+
+    /// Writes `entry` with a PX expiry of its freshness plus its stale windows (its `evictAt`), and indexes it by
+    /// path and tags, if the purge sequence is still `sequence`.
+    public func put(_ entry: CachedResponse, sequence: Int, now: Double) -> EventLoopFuture<PutResult> {
+        guard entry.bodyLength <= self.maxObject else { return self.redis.eventLoop.makeSucceededFuture(.tooLarge) }
+        let px = Int(((entry.evictAt - now) * 1000).rounded(.up))
+        guard px > 0 else { return self.redis.eventLoop.makeSucceededFuture(.stored) }
+        let member = RedisKeys.member(partition: entry.partition, target: entry.target, key: entry.key)
+        var keys = [self.keys.sequence, self.keys.entry(entry.key), self.keys.paths, self.keys.pathSet(entry.path)]
+        keys += entry.tags.map(self.keys.tagSet)
+        var command: [ByteBuffer] = .command(["EVAL", Self.putScript, String(keys.count)] + keys)
+        command.append(ByteBuffer(string: String(sequence)))
+        command.append(EntryCodec.encode(entry))
+        command += .command(String(px), member, entry.path)
+        return self.redis.send(command).map { reply -> PutResult in
+            guard let fields = reply.array, fields.count == 2, let written = fields[0].int else { return .failed }
+            return written == 1 ? .stored : .purgedMeanwhile(current: fields[1].int ?? 0)
+        }.recover { _ in .failed }
+    }
+
+    /// KEYS: sequence, entry, paths, path set, tag sets… ARGV: expected sequence, value, px, member, path.
+    static let putScript = """
+        local current = redis.call('GET', KEYS[1]) or '0'
+        if current ~= ARGV[1] then return {0, current} end
+        local px = tonumber(ARGV[3])
+        redis.call('SET', KEYS[2], ARGV[2], 'PX', px)
+        redis.call('ZADD', KEYS[3], 0, ARGV[5])
+        for i = 4, #KEYS do redis.call('SADD', KEYS[i], ARGV[4]) end
+        for i = 3, #KEYS do
+          if redis.call('PTTL', KEYS[i]) < px then redis.call('PEXPIRE', KEYS[i], px) end
+        end
+        return {1, current}
+        """
+
+    // MARK: - Purges
+
+    /// The current purge sequence number (0 when Redis has none).
+    public func currentSequence() -> EventLoopFuture<Int> {
+        self.redis.send(.command("GET", self.keys.sequence)).flatMapThrowing { reply in
+            if case .error(let message) = reply { throw L2Error.refused(message) }
+            return reply.int ?? 0
+        }
+    }
+
+    public enum L2Error: Error {
+        case refused(String)
+    }
+
+    /// Increments the purge sequence, then deletes every entry the purges select. Fails only when Redis cannot be
+    /// reached or refuses (the caller keeps the purges and replays them after a reconnect).
+    /// `patternMatches(pattern, path)` evaluates a configured path pattern.
+    public func purge(
+        _ purges: [FleetPurge],
+        patternMatches: @escaping @Sendable (String, String) -> Bool
+    ) -> EventLoopFuture<(sequence: Int, dropped: Int)> {
+        let loop = self.redis.eventLoop
+        return self.redis.send(.command("INCR", self.keys.sequence)).flatMapThrowing { reply -> Int in
+            guard let sequence = reply.int else { throw L2Error.refused(reply.errorMessage ?? "INCR failed") }
+            return sequence
+        }.flatMap { sequence in
+            self.collectMembers(purges, patternMatches: patternMatches).flatMap { matched -> EventLoopFuture<Int> in
+                self.delete(matched, purges: purges)
+            }.map { (sequence, $0) }
+        }.hop(to: loop)
+    }
+
+    /// For each purge, the index members it selects (first round: tag and path sets, path ranges; second round:
+    /// the path sets of the ranges' paths).
+    private func collectMembers(
+        _ purges: [FleetPurge],
+        patternMatches: @escaping @Sendable (String, String) -> Bool
+    ) -> EventLoopFuture<[(purge: FleetPurge, path: String?, members: [String])]> {
+        var first: [[ByteBuffer]] = []
+        for purge in purges {
+            switch purge.selector {
+            case .tag(let tag):
+                first.append(.command("SMEMBERS", self.keys.tagSet(tag)))
+            case .target(let target):
+                first.append(.command("SMEMBERS", self.keys.pathSet(FleetPurge.pathWithoutQuery(target))))
+            case .path(let path):
+                first.append(.command("SMEMBERS", self.keys.pathSet(path)))
+            case .prefix, .pattern, .all:
+                let prefix = purge.pathPrefix ?? ""
+                if prefix.isEmpty {
+                    first.append(.command("ZRANGEBYLEX", self.keys.paths, "-", "+"))
+                } else {
+                    var end = ByteBuffer(string: "[" + prefix)
+                    end.writeInteger(UInt8(0xFF))
+                    first.append([ByteBuffer(string: "ZRANGEBYLEX"), ByteBuffer(string: self.keys.paths), ByteBuffer(string: "[" + prefix), end])
+                }
+            }
+        }
+        guard !first.isEmpty else { return self.redis.eventLoop.makeSucceededFuture([]) }
+        return self.redis.pipeline(first).flatMap { replies in
+            var result: [(purge: FleetPurge, path: String?, members: [String])] = []
+            var second: [(purge: FleetPurge, path: String)] = []
+            for (purge, reply) in zip(purges, replies) {
+                let strings = (reply.array ?? []).compactMap(\.string)
+                switch purge.selector {
+                case .tag:
+                    result.append((purge, nil, strings))
+                case .target(let target):
+                    result.append((purge, FleetPurge.pathWithoutQuery(target), strings))
+                case .path(let path):
+                    result.append((purge, path, strings))
+                case .prefix(let prefix):
+                    second += strings.filter { $0.hasPrefix(prefix) }.map { (purge, $0) }
+                case .pattern(let pattern):
+                    second += strings.filter { patternMatches(pattern, $0) }.map { (purge, $0) }
+                case .all:
+                    second += strings.map { (purge, $0) }
+                }
+            }
+            guard !second.isEmpty else { return self.redis.eventLoop.makeSucceededFuture(result) }
+            return self.redis.pipeline(second.map { .command("SMEMBERS", self.keys.pathSet($0.path)) }).map { replies in
+                for ((purge, path), reply) in zip(second, replies) {
+                    result.append((purge, path, (reply.array ?? []).compactMap(\.string)))
+                }
+                return result
+            }
+        }
+    }
+
+    /// Deletes the selected entries and their index members; returns how many entries existed.
+    private func delete(_ matched: [(purge: FleetPurge, path: String?, members: [String])], purges: [FleetPurge]) -> EventLoopFuture<Int> {
+        var commands: [[ByteBuffer]] = []
+        var entryDeletes = 0
+        var seen = Set<String>()
+        for (purge, path, members) in matched {
+            var removed: [String] = []
+            for member in members {
+                guard let parsed = RedisKeys.parseMember(member) else { continue }
+                if let partition = purge.partition, parsed.partition != partition { continue }
+                if case .target(let target) = purge.selector, parsed.target != target { continue }
+                removed.append(member)
+                if seen.insert(parsed.key).inserted {
+                    commands.append(.command("DEL", self.keys.entry(parsed.key)))
+                    entryDeletes += 1
+                }
+            }
+            if case .tag(let tag) = purge.selector {
+                if purge.partition == nil {
+                    commands.append(.command("DEL", self.keys.tagSet(tag)))
+                } else if !removed.isEmpty {
+                    commands.append(.command(["SREM", self.keys.tagSet(tag)] + removed))
+                }
+            } else if let path, !removed.isEmpty {
+                commands.append(.command(["SREM", self.keys.pathSet(path)] + removed))
+            }
+        }
+        guard !commands.isEmpty else { return self.redis.eventLoop.makeSucceededFuture(0) }
+        return self.redis.pipeline(commands).map { replies in
+            var dropped = 0
+            for (command, reply) in zip(commands, replies) where command.count == 2 && String(buffer: command[0]) == "DEL" {
+                if String(buffer: command[1]).hasPrefix(self.keys.prefix + "e:") { dropped += reply.int ?? 0 }
+            }
+            return dropped
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import NIOCore
+import RESP
+
+/// The channel handler under both connection kinds: it writes commands, matches each reply to
+/// the oldest command waiting (Redis answers in order), enforces the command timeout, and passes
+/// values that answer no command (pub/sub pushes) to ``pushHandler``.
+///
+/// Confinement: it lives in one channel's pipeline; every method and property must be used on
+/// that channel's event loop.
+final class RedisCommandHandler: ChannelInboundHandler {
+    typealias InboundIn = RESPValue
+    typealias OutboundOut = ByteBuffer
+
+    private struct PendingCommand {
+        let promise: EventLoopPromise<RESPValue>
+        let deadline: NIODeadline
+    }
+
+    private let eventLoop: EventLoop
+    private let commandTimeout: TimeAmount
+    private var context: ChannelHandlerContext?
+    private var pending = CircularBuffer<PendingCommand>()
+    /// One timer for the oldest pending command; it re-arms itself for the next one, so there is
+    /// never more than one scheduled task however deep the pipeline.
+    private var timeoutTask: Scheduled<Void>?
+
+    /// Receives every value that answers no command. Throwing closes the connection, with the
+    /// error as the reason. Without a push handler such a value is a protocol error.
+    var pushHandler: ((RESPValue) throws -> Void)?
+
+    /// Why this handler closed the channel, when it made that decision (timeout, bad input).
+    private(set) var closeReason: String?
+
+    /// Creates a handler for a channel on `eventLoop`.
+    init(eventLoop: EventLoop, commandTimeout: TimeAmount) {
+        self.eventLoop = eventLoop
+        self.commandTimeout = commandTimeout
+    }
+
+    /// Writes `commands` with a single write and flush. The futures answer them in order; they
+    /// fail with ``RedisClientError`` only on timeout or transport trouble.
+    func send(_ commands: [[ByteBuffer]]) -> [EventLoopFuture<RESPValue>] {
+        guard let context, self.closeReason == nil, context.channel.isActive else {
+            return commands.map { _ in self.eventLoop.makeFailedFuture(RedisClientError.connectionClosed) }
+        }
+        let deadline = NIODeadline.now() + self.commandTimeout
+        var buffer = context.channel.allocator.buffer(capacity: 64 * commands.count)
+        var futures: [EventLoopFuture<RESPValue>] = []
+        futures.reserveCapacity(commands.count)
+        for command in commands {
+            buffer.writeRESPCommand(command)
+            let promise = self.eventLoop.makePromise(of: RESPValue.self)
+            self.pending.append(PendingCommand(promise: promise, deadline: deadline))
+            futures.append(promise.futureResult)
+        }
+        context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+        self.armTimeout()
+        return futures
+    }
+
+    /// Writes a command whose replies are not matched to it but go to ``pushHandler``
+    /// (`SUBSCRIBE`, whose confirmations arrive as pushes).
+    func sendExpectingPushes(_ command: [ByteBuffer]) {
+        guard let context, self.closeReason == nil else {
+            return
+        }
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        buffer.writeRESPCommand(command)
+        context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+    }
+
+    // MARK: ChannelInboundHandler
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        self.failAll(.connectionClosed)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.failAll(.connectionClosed)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let value = self.unwrapInboundIn(data)
+        if let command = self.pending.popFirst() {
+            command.promise.succeed(value)
+            return
+        }
+        guard let pushHandler else {
+            self.close(reason: "a reply arrived with no command waiting", failing: .protocolError("unexpected reply"))
+            return
+        }
+        do {
+            try pushHandler(value)
+        } catch {
+            self.close(reason: "\(error)", failing: .connectionClosed)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // Bytes that are not RESP put the stream out of step; anything else is the socket's trouble.
+        let failure: RedisClientError
+        if error is RESPError || error is ByteToMessageDecoderError {
+            failure = .protocolError("\(error)")
+        } else {
+            failure = .connectionClosed
+        }
+        self.close(reason: "\(error)", failing: failure)
+    }
+
+    // MARK: Timeouts and closing
+
+    private func armTimeout() {
+        guard self.timeoutTask == nil, let oldest = self.pending.first else {
+            return
+        }
+        self.timeoutTask = self.eventLoop.assumeIsolated().scheduleTask(deadline: oldest.deadline) {
+            self.timeoutTask = nil
+            self.checkTimeout()
+        }
+    }
+
+    private func checkTimeout() {
+        guard let oldest = self.pending.first else {
+            return
+        }
+        guard oldest.deadline <= .now() else {
+            self.armTimeout()
+            return
+        }
+        // The late reply may still come and would answer the wrong command: give up on the stream.
+        self.pending.removeFirst()
+        let milliseconds = self.commandTimeout.nanoseconds / 1_000_000
+        self.close(reason: "command timed out after \(milliseconds) ms", failing: .connectionClosed)
+        oldest.promise.fail(RedisClientError.timeout)
+    }
+
+    /// Closes the channel (once), failing every waiting command with `failure`.
+    private func close(reason: String, failing failure: RedisClientError) {
+        if self.closeReason == nil {
+            self.closeReason = reason
+        }
+        self.failAll(failure)
+        self.context?.close(promise: nil)
+    }
+
+    private func failAll(_ error: RedisClientError) {
+        self.timeoutTask?.cancel()
+        self.timeoutTask = nil
+        while let command = self.pending.popFirst() {
+            command.promise.fail(error)
+        }
+    }
+}

@@ -1,0 +1,262 @@
+import AsyncHTTPClient
+import DemoUpstream
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import ProxyConfig
+import ProxyCore
+import RedisTestSupport
+import Testing
+
+/// Fleet mode end to end: a real `redis-server`, two real Reprise instances and one upstream, in one test.
+@Suite(.serialized) struct FleetTests {
+    static let config = """
+        [server]
+        listen = "127.0.0.1:0"
+        admin_listen = "127.0.0.1:0"
+        admin_token = "fleet-admin-token-0123456789"
+
+        [redis]
+        url = "redis://127.0.0.1:{REDIS}/0"
+        command_timeout = "500ms"
+        purge_ack_timeout = "2s"
+
+        [[upstream]]
+        name = "backend"
+        prefix = "/"
+        url = "{UPSTREAM}"
+        key_headers = ["xi-api-key"]
+
+        [[rule]]
+        name = "voices"
+        match = "GET /api/v1/tts/voices"
+        ttl = "1h"
+        tags = ["voices"]
+
+        [[rule]]
+        name = "books"
+        match = "GET /test/**"
+        ttl = "1h"
+        tags = ["books"]
+
+        [[purge]]
+        name = "clone-writes"
+        on = ["POST /api/v1/tts/clone/create", "PUT /api/v1/tts/clone/*", "DELETE /api/v1/tts/clone/*"]
+        tags = ["voices"]
+        """
+
+    static let key = [("xi-api-key", "key-A")]
+    static let token = "fleet-admin-token-0123456789"
+
+    @Test func anEntryStoredThroughOneInstanceIsAnL2HitThroughTheOther() async throws {
+        try await withFleet { fleet in
+            let first = try await fleet.a.get("/api/v1/tts/voices", headers: Self.key)
+            #expect(first.status == 200 && !first.isHit)
+            try await fleet.until("A wrote the entry to L2") { fleet.a.server.fleet?.status.counters.l2Writes == 1 }
+
+            // No key_secret in the config: the instances agreed on one through Redis, so B finds A's credentialed entry.
+            let second = try await fleet.b.get("/api/v1/tts/voices", headers: Self.key)
+            #expect(second.status == 200)
+            #expect(second.cacheStatus.contains("hit") && second.cacheStatus.contains("detail=l2"))
+            #expect(second.headers.first(name: "age") != nil)
+            #expect(second.text == first.text)
+            #expect(fleet.upstream.requestCount("GET", "/api/v1/tts/voices") == 1)
+
+            // Promoted to B's L1: the next hit does not ask Redis.
+            let third = try await fleet.b.get("/api/v1/tts/voices", headers: Self.key)
+            #expect(third.isHit && !third.cacheStatus.contains("l2"))
+            #expect(fleet.b.server.fleet?.status.counters.l2Hits == 1)
+
+            // Another API key is another partition, in L2 as in L1.
+            let other = try await fleet.b.get("/api/v1/tts/voices", headers: [("xi-api-key", "key-B")])
+            #expect(!other.isHit)
+            #expect(fleet.upstream.requestCount("GET", "/api/v1/tts/voices") == 2)
+        }
+    }
+
+    @Test func aCloneCreatedThroughOneInstanceIsSeenThroughTheOther() async throws {
+        try await withFleet { fleet in
+            _ = try await fleet.a.get("/api/v1/tts/voices", headers: Self.key)
+            try await fleet.until("A wrote the entry to L2") { fleet.a.server.fleet?.status.counters.l2Writes == 1 }
+            #expect(try await fleet.b.get("/api/v1/tts/voices", headers: Self.key).isHit)
+            #expect(try await fleet.b.get("/api/v1/tts/voices", headers: Self.key).isHit)
+
+            let created = try await fleet.a.request(
+                .POST, "/api/v1/tts/clone/create",
+                headers: Self.key + [("content-type", "application/json")],
+                body: ByteBuffer(string: #"{"name":"Grandma"}"#)
+            )
+            #expect(created.status == 200)
+            // B dropped its copy before A's client saw the response (B acknowledged the purge).
+            let after = try await fleet.b.get("/api/v1/tts/voices", headers: Self.key)
+            #expect(!after.isHit)
+            #expect(after.text.contains("Grandma"))
+            #expect(fleet.b.server.fleet?.status.counters.purgesReceived == 1)
+        }
+    }
+
+    @Test func adminTagAndPrefixPurgesReachBothInstancesAndL2() async throws {
+        try await withFleet { fleet in
+            for path in ["/api/v1/tts/voices", "/test/cache?book=1", "/test/cache?book=2"] {
+                _ = try await fleet.a.get(path, headers: Self.key)
+            }
+            try await fleet.until("A wrote three entries to L2") { fleet.a.server.fleet?.status.counters.l2Writes == 3 }
+            for path in ["/api/v1/tts/voices", "/test/cache?book=1", "/test/cache?book=2"] {
+                #expect(try await fleet.b.get(path, headers: Self.key).isHit)
+            }
+
+            let byTag = try await fleet.b.admin(.POST, "/purge", token: Self.token, body: #"{"tags":["voices"]}"#)
+            #expect(byTag.status == 200)
+            #expect(byTag.text.contains("\"purged\":1") && byTag.text.contains("\"purged_l2\":1"))
+            #expect(byTag.text.contains("\"acknowledged\":1"))
+            #expect(!(try await fleet.a.get("/api/v1/tts/voices", headers: Self.key)).isHit)
+
+            let byPrefix = try await fleet.a.admin(.POST, "/purge", token: Self.token, body: #"{"prefixes":["/test/"]}"#)
+            #expect(byPrefix.text.contains("\"purged_l2\":2"))
+            for path in ["/test/cache?book=1", "/test/cache?book=2"] {
+                #expect(!(try await fleet.b.get(path, headers: Self.key)).isHit)
+            }
+        }
+    }
+
+    @Test func redisKilledMidRunCausesNoClientErrorAndL1KeepsServing() async throws {
+        try await withFleet { fleet in
+            _ = try await fleet.a.get("/api/v1/tts/voices", headers: Self.key)
+            #expect(try await fleet.a.get("/api/v1/tts/voices", headers: Self.key).isHit)
+            fleet.redis.kill()
+
+            #expect(try await fleet.a.get("/api/v1/tts/voices", headers: Self.key).isHit)
+            let miss = try await fleet.b.get("/test/cache?book=9", headers: Self.key)
+            #expect(miss.status == 200)
+            let write = try await fleet.a.request(
+                .POST, "/api/v1/tts/clone/create",
+                headers: Self.key + [("content-type", "application/json")],
+                body: ByteBuffer(string: #"{"name":"Outage"}"#)
+            )
+            #expect(write.status == 200)
+            #expect(try await fleet.a.get("/api/v1/tts/voices", headers: Self.key).text.contains("Outage"))
+            try await fleet.until("A noticed Redis is gone") { fleet.a.server.fleet?.isHealthy == false }
+            let ready = try await fleet.a.admin(.GET, "/readyz", token: Self.token)
+            #expect(ready.status == 200 && ready.text.contains("degraded"))
+            let stats = try await fleet.a.admin(.GET, "/stats", token: Self.token)
+            #expect(stats.text.contains("\"state\":\"degraded\""))
+        }
+    }
+
+    @Test func afterRedisReturnsNothingPurgedDuringTheOutageIsServedAndL2WorksAgain() async throws {
+        try await withFleet { fleet in
+            _ = try await fleet.a.get("/api/v1/tts/voices", headers: Self.key)
+            try await fleet.until("A wrote the entry to L2") { fleet.a.server.fleet?.status.counters.l2Writes == 1 }
+            #expect(try await fleet.b.get("/api/v1/tts/voices", headers: Self.key).isHit)
+
+            fleet.redis.kill()
+            try await fleet.until("both instances noticed") {
+                fleet.a.server.fleet?.isHealthy == false && fleet.b.server.fleet?.isHealthy == false
+            }
+            let write = try await fleet.a.request(
+                .POST, "/api/v1/tts/clone/create",
+                headers: Self.key + [("content-type", "application/json")],
+                body: ByteBuffer(string: #"{"name":"WhileAway"}"#)
+            )
+            #expect(write.status == 200)
+            #expect((fleet.a.server.fleet?.status.pendingReplay ?? 0) > 0)
+
+            try await fleet.redis.start()
+            try await fleet.until("both reconnected and A replayed its purge") {
+                guard let a = fleet.a.server.fleet, let b = fleet.b.server.fleet else { return false }
+                return a.isHealthy && b.isHealthy && a.status.pendingReplay == 0 && a.status.counters.purgesPublished >= 1
+                    && b.status.sequence != nil && b.status.sequence == a.status.sequence
+            }
+            let after = try await fleet.b.get("/api/v1/tts/voices", headers: Self.key)
+            #expect(after.text.contains("WhileAway"))
+
+            // L2 is in use again.
+            let writes = fleet.a.server.fleet?.status.counters.l2Writes ?? 0
+            _ = try await fleet.a.get("/test/cache?book=after", headers: Self.key)
+            try await fleet.until("A wrote to L2 again") { (fleet.a.server.fleet?.status.counters.l2Writes ?? 0) > writes }
+            let l2 = try await fleet.b.get("/test/cache?book=after", headers: Self.key)
+            #expect(l2.cacheStatus.contains("detail=l2"))
+        }
+    }
+
+    @Test func aReadThatRacedAWriteNeverStoresThePreWriteAnswer() async throws {
+        try await withFleet { fleet in
+            // A slow read of the voice list is in flight on B while A's write completes and purges.
+            let slow = Task {
+                try await fleet.b.get("/api/v1/tts/voices?delay_ms=400", headers: Self.key)
+            }
+            try await fleet.until("the slow read reached the upstream") {
+                fleet.upstream.requestCount("GET", "/api/v1/tts/voices") == 1
+            }
+            _ = try await fleet.a.request(
+                .POST, "/api/v1/tts/clone/create",
+                headers: Self.key + [("content-type", "application/json")],
+                body: ByteBuffer(string: #"{"name":"Racer"}"#)
+            )
+            let raced = try await slow.value
+            #expect(raced.status == 200)
+            // Neither B's L1 nor L2 kept the pre-write list.
+            let next = try await fleet.b.get("/api/v1/tts/voices?delay_ms=400", headers: Self.key)
+            #expect(!next.isHit)
+            #expect(next.text.contains("Racer"))
+        }
+    }
+}
+
+/// One redis-server, one upstream and two proxies configured alike (`FleetTests.config`).
+struct Fleet {
+    let redis: RedisServerProcess
+    let upstream: DemoUpstream
+    let a: Harness
+    let b: Harness
+
+    /// Waits for a condition that the system reaches asynchronously (a fire-and-forget L2 write, a reconnect); the
+    /// deadline only fails the test, it is never what the assertion measures.
+    func until(_ what: String, timeout: Duration = .seconds(15), _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw HarnessError("timed out waiting: \(what)") }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
+
+func withFleet(_ config: String = FleetTests.config, _ body: (Fleet) async throws -> Void) async throws {
+    let redis = try await RedisServerProcess()
+    let upstream = DemoUpstream(options: .init())
+    let upstreamPort = try await upstream.start()
+    let text = config.replacingOccurrences(of: "{REDIS}", with: String(redis.port))
+        .replacingOccurrences(of: "{UPSTREAM}", with: "http://127.0.0.1:\(upstreamPort)")
+    let configuration = try ConfigLoader.parse(text, file: "fleet.conf", environment: [:])
+    var logger = Logger(label: "reprise-fleet-test")
+    logger.logLevel = .critical
+    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    let serverA = try ProxyServer(configuration: configuration, logger: logger, threads: 1)
+    try await serverA.start()
+    let serverB = try ProxyServer(configuration: configuration, logger: logger, threads: 1)
+    try await serverB.start()
+    let fleet = Fleet(
+        redis: redis,
+        upstream: upstream,
+        a: Harness(upstream: upstream, server: serverA, client: client),
+        b: Harness(upstream: upstream, server: serverB, client: client)
+    )
+    func stop() async {
+        try? await client.shutdown()
+        try? await serverA.shutdown()
+        try? await serverB.shutdown()
+        try? await upstream.shutdown()
+        redis.kill()
+    }
+    do {
+        try await fleet.until("both instances joined the fleet") {
+            serverA.fleet?.isHealthy == true && serverB.fleet?.isHealthy == true
+        }
+        try await body(fleet)
+    } catch {
+        await stop()
+        throw error
+    }
+    await stop()
+}
