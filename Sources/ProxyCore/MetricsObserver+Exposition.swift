@@ -10,9 +10,20 @@ extension MetricsObserver {
     ///
     /// The store's evictions and the tally's savings are cumulative totals kept elsewhere; they are exposed as
     /// counters that each scrape advances by the growth since the previous scrape, so `rate()` works on them.
-    func exposition(store: StoreReading, savings: [String: RuleTally.Savings], fleet: RedisFleet.Status? = nil) -> String {
+    func exposition(
+        store: StoreReading,
+        savings: [String: RuleTally.Savings],
+        fleet: RedisFleet.Status? = nil,
+        l2: StoreReading? = nil
+    ) -> String {
         self.scrape.withLockedValue { state in
             state.publish(fleet: fleet)
+            if let l2 {
+                state.l2Entries.set(to: Double(l2.entries))
+                state.l2Bytes.set(to: Double(l2.bytes))
+                state.l2Budget.set(to: Double(l2.budget))
+                state.l2Evictions.publish(l2.evictions)
+            }
             state.entries.set(to: Double(store.entries))
             state.bytes.set(to: Double(store.bytes))
             state.budget.set(to: Double(store.budget))
@@ -62,6 +73,10 @@ extension MetricsObserver {
         var rules: [String: RuleMirrors] = [:]
         let redisUp: Gauge
         let redisSubscribed: Gauge
+        let l2Entries: Gauge
+        let l2Bytes: Gauge
+        let l2Budget: Gauge
+        var l2Evictions: MirroredCounter
         var fleet: FleetMirrors
 
         /// Fleet-mode totals kept by `RedisFleet`, mirrored at scrape time.
@@ -103,6 +118,11 @@ extension MetricsObserver {
             self.bytes = registry.makeGauge(descriptor: Family.cacheBytes, labels: tier)
             self.budget = registry.makeGauge(descriptor: Family.cacheBudget, labels: tier)
             self.evictions = MirroredCounter(registry.makeCounter(descriptor: Family.evictions, labels: tier))
+            let l2 = [("tier", "l2")]
+            self.l2Entries = registry.makeGauge(descriptor: Family.cacheEntries, labels: l2)
+            self.l2Bytes = registry.makeGauge(descriptor: Family.cacheBytes, labels: l2)
+            self.l2Budget = registry.makeGauge(descriptor: Family.cacheBudget, labels: l2)
+            self.l2Evictions = MirroredCounter(registry.makeCounter(descriptor: Family.evictions, labels: l2))
             self.redisUp = registry.makeGauge(descriptor: Family.redisUp)
             self.redisSubscribed = registry.makeGauge(descriptor: Family.redisSubscribed)
             func mirror(_ family: MetricNameDescriptor, _ labels: [(String, String)]) -> MirroredCounter {
@@ -200,13 +220,13 @@ extension MetricsObserver {
             Self.make("cost_saved", "total", "Configured upstream cost avoided by cache hits (copied at scrape).")
         }
         static var cacheEntries: MetricNameDescriptor {
-            Self.make("cache_entries", "", "Entries in the cache tier.")
+            Self.make("cache_entries", "", "Entries in the cache tier (l2: keys in Reprise's Redis database, index keys included).")
         }
         static var cacheBytes: MetricNameDescriptor {
-            Self.make("cache_bytes", "", "Bytes held by the cache tier.")
+            Self.make("cache_bytes", "", "Bytes held by the cache tier (l2: Redis used_memory).")
         }
         static var cacheBudget: MetricNameDescriptor {
-            Self.make("cache_budget_bytes", "", "Byte budget of the cache tier.")
+            Self.make("cache_budget_bytes", "", "Byte budget of the cache tier (l2: Redis maxmemory, 0 = unbounded).")
         }
         static var evictions: MetricNameDescriptor {
             Self.make("evictions", "total", "Entries evicted from the cache tier to stay within its budget.")

@@ -77,6 +77,8 @@ public final class ProxyServer: Sendable {
         connection.database = redis.endpoint.database
         connection.connectTimeout = TimeAmount(redis.connectTimeout)
         connection.commandTimeout = TimeAmount(redis.commandTimeout)
+        // Back in the fleet within a second of Redis returning.
+        connection.reconnectBackoff = .init(initial: .milliseconds(50), max: .milliseconds(500))
         return RedisFleet.Options(
             redis: connection,
             keyPrefix: redis.keyPrefix,

@@ -173,6 +173,35 @@ public final class RedisFleet: Sendable {
         self.connection.state == .connected && self.subscriber.isSubscribed
     }
 
+    /// What Redis holds, for `/metrics`: keys in the database (entries plus their index keys), memory used, its
+    /// `maxmemory` (0 = unbounded) and keys it evicted. Nil when Redis does not answer.
+    public struct TierReading: Sendable, Equatable {
+        public var keys: Int
+        public var bytes: Int
+        public var budget: Int
+        public var evictions: Int
+    }
+
+    public func tierReading() -> EventLoopFuture<TierReading?> {
+        self.connection.pipeline([.command("INFO", "memory"), .command("INFO", "stats"), .command("DBSIZE")]).map { replies in
+            guard replies.count == 3, let memory = replies[0].string, let stats = replies[1].string, let keys = replies[2].int else {
+                return nil
+            }
+            func field(_ name: String, in text: String) -> Int {
+                for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix(name + ":") {
+                    return Int(line.dropFirst(name.count + 1)) ?? 0
+                }
+                return 0
+            }
+            return TierReading(
+                keys: keys,
+                bytes: field("used_memory", in: memory),
+                budget: field("maxmemory", in: memory),
+                evictions: field("evicted_keys", in: stats)
+            )
+        }.recover { _ in nil }
+    }
+
     // MARK: - Credential secret
 
     /// The fleet's credential-hashing secret: the one already in Redis, or `proposed` stored there with `SET NX`.

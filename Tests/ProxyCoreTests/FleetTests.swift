@@ -260,3 +260,32 @@ func withFleet(_ config: String = FleetTests.config, _ body: (Fleet) async throw
     }
     await stop()
 }
+
+extension FleetTests {
+    @Test func metricsShowRedisStateAndBothTiers() async throws {
+        try await withFleet { fleet in
+            _ = try await fleet.a.get("/api/v1/tts/voices", headers: Self.key)
+            try await fleet.until("A wrote the entry to L2") { fleet.a.server.fleet?.status.counters.l2Writes == 1 }
+            _ = try await fleet.b.get("/api/v1/tts/voices", headers: Self.key)
+            let text = try await fleet.b.admin(.GET, "/metrics", token: Self.token).text
+            #expect(text.contains("reprise_redis_up 1"))
+            #expect(text.contains("reprise_redis_subscribed 1"))
+            #expect(text.contains(#"reprise_l2_lookups_total{result="hit"} 1"#))
+            #expect(text.contains(#"reprise_cache_entries{tier="l1"} 1.0"#))
+            // L2 holds the entry and its index keys (paths, path set, tag set, sequence, secret).
+            let l2Keys = text.split(separator: "\n").first { $0.hasPrefix(#"reprise_cache_entries{tier="l2"}"#) }
+            #expect((l2Keys?.split(separator: " ").last.flatMap { Double($0) } ?? 0) >= 1)
+            #expect(text.contains(#"reprise_cache_bytes{tier="l2"}"#))
+            let stats = try await fleet.b.admin(.GET, "/stats", token: Self.token).text
+            #expect(stats.contains(#""redis":{"state":"ok""#) && stats.contains(#""l2_hits":1"#))
+        }
+    }
+
+    @Test func withoutRedisSectionNothingNeedsRedis() async throws {
+        try await withHarness("") { h in
+            #expect(h.server.fleet == nil)
+            _ = try await h.get("/test/cache?cc=max-age%3D60")
+            #expect(try await h.get("/test/cache?cc=max-age%3D60").isHit)
+        }
+    }
+}
