@@ -167,8 +167,14 @@ struct AdminAPI: Sendable {
             "pending_replay":\(status.pendingReplay),"l2_hits":\(c.l2Hits),"l2_misses":\(c.l2Misses),\
             "l2_writes":\(c.l2Writes),"l2_writes_skipped":\(c.l2WritesSkipped),"purges_published":\(c.purgesPublished),\
             "purges_received":\(c.purgesReceived),"ack_timeouts":\(c.ackTimeouts),"l1_drops":\(c.localDrops),\
-            "reconnects":\(c.reconnects)}
+            "reconnects":\(c.reconnects),"purge_fanout_ms":\(Self.fanout(status.fanout))}
             """
+    }
+
+    private static func fanout(_ summary: (p50: Double, p99: Double, samples: Int)?) -> String {
+        guard let summary else { return "null" }
+        func ms(_ seconds: Double) -> String { String(Double(Int(seconds * 1_000_000)) / 1000) }
+        return "{\"p50\":\(ms(summary.p50)),\"p99\":\(ms(summary.p99)),\"samples\":\(summary.samples)}"
     }
 
     // MARK: - Helpers

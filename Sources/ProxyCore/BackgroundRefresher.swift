@@ -63,7 +63,7 @@ final class BackgroundRefresher: Sendable {
 
     fileprivate var now: Double { self.clock.now() }
 
-    fileprivate var maxObject: Int { self.committer.store.maxObject }
+    fileprivate var maxObject: Int { self.committer.maxObject }
 }
 
 /// Collects one background response; stores it (200) or refreshes the entry (matching 304) when it ends cleanly.

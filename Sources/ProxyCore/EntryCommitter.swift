@@ -25,6 +25,11 @@ final class EntryCommitter: Sendable {
         self.clock = clock
     }
 
+    /// The largest body any tier takes: a response is collected for storing up to this size.
+    var maxObject: Int {
+        max(self.store.maxObject, self.fleet?.l2.maxObject ?? 0)
+    }
+
     func mark() -> FetchMark {
         FetchMark(epoch: self.epoch.load(ordering: .acquiring), sequence: self.fleet?.fetchSequence)
     }
@@ -46,9 +51,17 @@ final class EntryCommitter: Sendable {
 }
 
 extension EntryCommitter {
-    /// Copies an L2 entry into L1, unless a purge ran since the L2 read began (the entry may be what it dropped).
-    func promote(_ entry: CachedResponse, mark: FetchMark) -> Bool {
-        guard self.epoch.load(ordering: .acquiring) == mark.epoch else { return false }
-        return self.store.insert(entry, now: self.clock.now()) == .stored
+    enum Promotion {
+        case promoted
+        /// Usable, but larger than L1 takes: answered from the L2 copy itself.
+        case tooLargeForL1
+        /// A purge ran since the L2 read began: the entry may be what it dropped.
+        case purgedMeanwhile
+    }
+
+    /// Copies an L2 entry into L1, unless a purge ran since the L2 read began.
+    func promote(_ entry: CachedResponse, mark: FetchMark) -> Promotion {
+        guard self.epoch.load(ordering: .acquiring) == mark.epoch else { return .purgedMeanwhile }
+        return self.store.insert(entry, now: self.clock.now()) == .stored ? .promoted : .tooLargeForL1
     }
 }

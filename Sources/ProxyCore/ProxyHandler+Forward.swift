@@ -159,7 +159,7 @@ extension ProxyHandler {
                     status: status,
                     headers: headers,
                     now: now,
-                    maxObject: self.proxy.store.maxObject
+                    maxObject: self.proxy.committer.maxObject
                 ) {
                 case .store(let pending):
                     state.pending = pending

@@ -27,13 +27,18 @@ extension ProxyHandler {
     private func l2Answered(_ entry: CachedResponse?, token: Int, mark: EntryCommitter.FetchMark, pendingBody: ByteBuffer?) {
         guard var state = self.current, state.l2Token == token, let context = self.context else { return }
         state.l2Token = 0
-        if let entry, entry.vary.matches(state.head.headers), entry.evictAt > self.proxy.clock.now(),
-            self.proxy.committer.promote(entry, mark: mark)
-        {
+        if let entry, let plan = state.plan, entry.vary.matches(state.head.headers), entry.evictAt > self.proxy.clock.now() {
+            let directives = state.traits.hasDirectives ? CacheControl(headers: state.head.headers) : CacheControl()
             state.fromL2 = true
             self.current = state
-            let directives = state.traits.hasDirectives ? CacheControl(headers: state.head.headers) : CacheControl()
-            if self.consult(&state, directives: directives, context: context) { return }
+            switch self.proxy.committer.promote(entry, mark: mark) {
+            case .promoted:
+                if self.consult(&state, directives: directives, context: context) { return }
+            case .tooLargeForL1:
+                if self.useStored(entry, &state, plan: plan, directives: directives, context: context) { return }
+            case .purgedMeanwhile:
+                state.fromL2 = false
+            }
         }
         self.current = state
         self.continueMiss(&state, context: context, pendingBody: pendingBody)

@@ -46,6 +46,36 @@ extension ProxyHandler {
         let now = state.requestTime
         switch self.proxy.store.lookup(key: plan.key, path: state.path, now: now, matching: { $0.matches(head.headers) }) {
         case .hit(let entry):
+            if self.useStored(entry, &state, plan: plan, directives: directives, context: context) { return true }
+        case .varyMiss:
+            state.forward = .varyMiss
+        case .miss:
+            state.forward = .uriMiss
+        }
+
+        // RFC 9111 §5.2.1.7: only-if-cached and nothing usable → 504.
+        if directives.onlyIfCached {
+            self.respondError(
+                ErrorResponse(status: .gatewayTimeout, message: "only-if-cached: no stored response can be used"),
+                version: head.version,
+                cacheStatus: CacheStatus(hit: false, forward: state.forward, detail: "only-if-cached").headerValue
+            )
+            return true
+        }
+        return false
+    }
+
+    /// Answers from `entry` when it may be used as it is (true); otherwise records that it must be revalidated.
+    func useStored(
+        _ entry: CachedResponse,
+        _ state: inout RequestState,
+        plan: StorePlan,
+        directives: CacheControl,
+        context: ChannelHandlerContext
+    ) -> Bool {
+        let head = state.head
+        let now = state.requestTime
+        do {
             let decision =
                 state.traits.hasDirectives || entry.info.cacheControl.noCache || !entry.info.freshness.isFresh(now: now)
                 ? Reuse.decide(requestHeaders: head.headers, stored: entry.info, now: now, defaults: plan.staleDefaults)
@@ -70,20 +100,6 @@ extension ProxyHandler {
                 state.revalidating = entry.info.hasValidator && entry.status == 200 && head.method != .POST
                     && head.method != .PUT
             }
-        case .varyMiss:
-            state.forward = .varyMiss
-        case .miss:
-            state.forward = .uriMiss
-        }
-
-        // RFC 9111 §5.2.1.7: only-if-cached and nothing usable → 504.
-        if directives.onlyIfCached {
-            self.respondError(
-                ErrorResponse(status: .gatewayTimeout, message: "only-if-cached: no stored response can be used"),
-                version: head.version,
-                cacheStatus: CacheStatus(hit: false, forward: state.forward, detail: "only-if-cached").headerValue
-            )
-            return true
         }
         return false
     }

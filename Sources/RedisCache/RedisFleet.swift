@@ -74,6 +74,9 @@ public final class RedisFleet: Sendable {
         public var pendingReplay: Int
         public var counters: Counters
         public var endpoint: String
+        /// Fan-out latency of this instance's recent purges: from the start of the L2 purge until every other
+        /// instance confirmed it dropped the entries (p50, p99, samples).
+        public var fanout: (p50: Double, p99: Double, samples: Int)?
     }
 
     private struct State {
@@ -85,6 +88,8 @@ public final class RedisFleet: Sendable {
         var counters = Counters()
         var secretHex: String?
         var started = false
+        /// The last fan-out durations (purge start to the last acknowledgement), in seconds.
+        var fanout = LatencyReservoir(capacity: 1024)
     }
 
     public let instanceID: String
@@ -164,7 +169,8 @@ public final class RedisFleet: Sendable {
             sequence: state.knownSequence,
             pendingReplay: state.replay.count,
             counters: state.counters,
-            endpoint: "\(self.options.redis.host):\(self.options.redis.port)/\(self.options.redis.database)"
+            endpoint: "\(self.options.redis.host):\(self.options.redis.port)/\(self.options.redis.database)",
+            fanout: state.fanout.summary
         )
     }
 
@@ -296,6 +302,7 @@ public final class RedisFleet: Sendable {
         } else {
             matches = { _, _ in false }
         }
+        let started = NIODeadline.now()
         return self.l2.purge(purges, patternMatches: matches).flatMap { sequence, dropped in
             self.state.withLockedValue { state in
                 state.knownSequence = max(state.knownSequence ?? sequence, sequence)
@@ -309,7 +316,8 @@ public final class RedisFleet: Sendable {
                     // Redis took the purge but the message did not leave: send it again after the reconnect.
                     self.keepForReplay(purges)
                 case .acknowledged:
-                    break
+                    let seconds = Double((NIODeadline.now() - started).nanoseconds) / 1e9
+                    self.state.withLockedValue { $0.fanout.record(seconds) }
                 }
                 return InvalidateOutcome(droppedInL2: dropped, publish: outcome)
             }

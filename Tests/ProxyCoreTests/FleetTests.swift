@@ -93,6 +93,8 @@ import Testing
             #expect(!after.isHit)
             #expect(after.text.contains("Grandma"))
             #expect(fleet.b.server.fleet?.status.counters.purgesReceived == 1)
+            let stats = try await fleet.a.admin(.GET, "/stats", token: Self.token).text
+            #expect(stats.contains(#""purge_fanout_ms":{"p50":"#) && stats.contains(#""samples":1}"#))
         }
     }
 
@@ -286,6 +288,25 @@ extension FleetTests {
             #expect(h.server.fleet == nil)
             _ = try await h.get("/test/cache?cc=max-age%3D60")
             #expect(try await h.get("/test/cache?cc=max-age%3D60").isHit)
+        }
+    }
+}
+
+extension FleetTests {
+    @Test func anL2EntryTooLargeForL1IsServedFromL2() async throws {
+        let small = Self.config.replacingOccurrences(of: "[redis]", with: "[cache]\nmemory = \"4KiB\"\nmax_object = \"1KiB\"\n\n[redis]")
+        try await withFleet(small) { fleet in
+            let path = "/test/cache?cc=max-age%3D60&size=8192"
+            let first = try await fleet.a.get(path)
+            #expect(first.status == 200 && first.body.readableBytes == 8192)
+            try await fleet.until("A wrote the entry to L2") { fleet.a.server.fleet?.status.counters.l2Writes == 1 }
+            for _ in 0..<2 {
+                let hit = try await fleet.b.get(path)
+                #expect(hit.cacheStatus.contains("hit") && hit.cacheStatus.contains("detail=l2"))
+                #expect(hit.body == first.body)
+            }
+            #expect(fleet.upstream.requestCount("GET", "/test/cache") == 1)
+            #expect(fleet.b.server.store.statistics.entries == 0)
         }
     }
 }
