@@ -2,7 +2,8 @@
 # Fleet mode (one command: bench/fleet.sh): three Reprise instances on one redis-server.
 #   A (:18581) writes, B (:18583) reads with a normal L1, C (:18585) has an L1 too small to keep anything, so every
 #   hit on C is an L2 hit (Redis GET + decode). Rows: L1 hit on B vs L2 hit on C (1 KiB, wrk -t1 -c32), then
-#   bench/fleet.py: 1,000 write-then-read trials for purge propagation and stale reads.
+#   bench/fleet.py: 1,000 write-then-read trials for purge propagation and stale reads; last, Redis is killed
+#   (SIGKILL) and restarted, and the time until every instance reports `"redis":"ok"` again is printed.
 # Loopback only: upstream :18580, redis :18590. Every server is pinned to core 0, the load to core 1.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" fleet
@@ -11,7 +12,11 @@ TOKEN=fleet-bench-token-0123456789
 command -v wrk >/dev/null || { echo "fleet.sh: needs wrk"; exit 1; }
 command -v redis-server >/dev/null || { echo "fleet.sh: needs redis-server (apt-get install -y redis-server)"; exit 1; }
 
-taskset -c 0 redis-server --port 18590 --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" >"$WORK/redis.log" 2>&1 & PIDS+=($!)
+start_redis() {
+  taskset -c 0 redis-server --port 18590 --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK" >>"$WORK/redis.log" 2>&1 &
+  REDIS_PID=$!; PIDS+=($REDIS_PID)
+}
+start_redis
 taskset -c 0 "$BIN" upstream --listen 127.0.0.1:18580 >"$WORK/upstream.log" 2>&1 & PIDS+=($!)
 write_conf() {  # $1 name, $2 port, $3 admin port, $4 memory, $5 max_object
   cat > "$WORK/$1.conf" <<CONF
@@ -72,3 +77,15 @@ row "L1 hit (B), again" 18583
 row "L2 hit (C), again" 18585
 echo
 taskset -c 1 python3 "$ROOT/bench/fleet.py" --writer 18581 --reader 18583 --writer-admin 18582 --token "$TOKEN" "$@"
+
+# Redis killed and restarted: how long until every instance is back in the fleet (reconnected and subscribed)?
+kill -9 "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null || true
+for port in 18582 18584 18586; do
+  until curl -s -H "authorization: Bearer $TOKEN" "http://127.0.0.1:$port/readyz" | grep -q degraded; do sleep 0.01; done
+done
+start_redis
+started=$(date +%s%N)
+for port in 18582 18584 18586; do
+  until curl -s -H "authorization: Bearer $TOKEN" "http://127.0.0.1:$port/readyz" | grep -q '"redis":"ok"'; do sleep 0.005; done
+done
+echo "Redis killed and restarted: all three instances back in the fleet $(( ($(date +%s%N) - started) / 1000000 )) ms after redis-server was started"
