@@ -1,121 +1,170 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// The JSON line written byte by byte into one reserved buffer: the same text as `json(fields(of:))`, without
-/// the intermediate strings (it runs on the event loop for every request when the access log is on).
+/// The JSON line written byte by byte straight into the string's own storage: the same text as
+/// `json(fields(of:))`, without intermediate strings, arrays or a `gmtime_r` call (it runs on the event loop for
+/// every request when the access log is on).
 extension AccessLogLine {
     static func fastJSON(_ record: RequestRecord) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(200 + record.target.utf8.count)
-        Self.key("time", into: &out, first: true)
-        out.append(UInt8(ascii: "\""))
-        Self.timestamp(record.start, into: &out)
-        out.append(UInt8(ascii: "\""))
-        Self.stringField("method", record.method, into: &out)
-        Self.stringField("path", record.target, into: &out)
-        Self.key("status", into: &out)
-        Self.integer(record.status, into: &out)
-        Self.stringField("cache", record.outcome.rawValue, into: &out)
-        if !record.detail.isEmpty { Self.stringField("detail", record.detail, into: &out) }
-        Self.stringField("rule", record.rule, into: &out)
-        Self.stringField("upstream", record.upstream, into: &out)
-        if let upstreamSeconds = record.upstreamSeconds {
-            Self.key("upstream_ms", into: &out)
-            Self.milliseconds(upstreamSeconds, into: &out)
+        // Escaping writes at most 6 bytes per input byte (`\u00XX`); numbers and keys fit in the fixed part.
+        let variable = record.method.utf8.count + record.target.utf8.count + record.detail.utf8.count
+            + record.rule.utf8.count + record.upstream.utf8.count + record.outcome.rawValue.utf8.count
+        return String(unsafeUninitializedCapacity: 256 + 6 * variable) { buffer in
+            var out = ByteWriter(buffer)
+            out.key("time", first: true)
+            out.byte(UInt8(ascii: "\""))
+            out.timestamp(record.start)
+            out.byte(UInt8(ascii: "\""))
+            out.stringField("method", record.method)
+            out.stringField("path", record.target)
+            out.key("status")
+            out.integer(record.status)
+            out.stringField("cache", record.outcome.rawValue)
+            if !record.detail.isEmpty { out.stringField("detail", record.detail) }
+            out.stringField("rule", record.rule)
+            out.stringField("upstream", record.upstream)
+            if let upstreamSeconds = record.upstreamSeconds {
+                out.key("upstream_ms")
+                out.milliseconds(upstreamSeconds)
+            }
+            out.key("total_ms")
+            out.milliseconds(record.totalSeconds)
+            out.key("bytes")
+            out.integer(record.bytes)
+            out.byte(UInt8(ascii: "}"))
+            return out.count
         }
-        Self.key("total_ms", into: &out)
-        Self.milliseconds(record.totalSeconds, into: &out)
-        Self.key("bytes", into: &out)
-        Self.integer(record.bytes, into: &out)
-        out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Appends bytes to a buffer whose capacity the caller computed for the worst case.
+private struct ByteWriter {
+    let buffer: UnsafeMutableBufferPointer<UInt8>
+    private(set) var count = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+        self.buffer = buffer
     }
 
-    private static func key(_ name: StaticString, into out: inout [UInt8], first: Bool = false) {
-        out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
-        out.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { out.append(contentsOf: $0) }
-        out.append(UInt8(ascii: "\""))
-        out.append(UInt8(ascii: ":"))
+    @inline(__always)
+    mutating func byte(_ value: UInt8) {
+        self.buffer[self.count] = value
+        self.count += 1
     }
 
-    private static func stringField(_ name: StaticString, _ value: String, into out: inout [UInt8]) {
-        Self.key(name, into: &out)
-        out.append(UInt8(ascii: "\""))
-        let hex = Array("0123456789abcdef".utf8)
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(byte)
-            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(byte)
-            case UInt8(ascii: "\n"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
-            case UInt8(ascii: "\r"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
-            case UInt8(ascii: "\t"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+    mutating func bytes(_ text: StaticString) {
+        text.withUTF8Buffer { for value in $0 { self.byte(value) } }
+    }
+
+    mutating func key(_ name: StaticString, first: Bool = false) {
+        self.byte(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+        self.byte(UInt8(ascii: "\""))
+        self.bytes(name)
+        self.byte(UInt8(ascii: "\""))
+        self.byte(UInt8(ascii: ":"))
+    }
+
+    /// RFC 8259 §7 escaping: quote, backslash and every control character.
+    mutating func stringField(_ name: StaticString, _ value: String) {
+        self.key(name)
+        self.byte(UInt8(ascii: "\""))
+        for value in value.utf8 {
+            switch value {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                self.byte(UInt8(ascii: "\\"))
+                self.byte(value)
+            case UInt8(ascii: "\n"):
+                self.bytes("\\n")
+            case UInt8(ascii: "\r"):
+                self.bytes("\\r")
+            case UInt8(ascii: "\t"):
+                self.bytes("\\t")
             case 0..<0x20, 0x7F:
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
+                self.bytes("\\u00")
+                self.byte(Self.hexDigit(value >> 4))
+                self.byte(Self.hexDigit(value & 0x0F))
             default:
-                out.append(byte)
+                self.byte(value)
             }
         }
-        out.append(UInt8(ascii: "\""))
+        self.byte(UInt8(ascii: "\""))
     }
 
-    private static func integer(_ value: Int, into out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var digits: [UInt8] = []
-        repeat {
-            digits.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        out.append(contentsOf: digits.reversed())
+    @inline(__always)
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
-    private static func padded(_ value: Int, _ width: Int, into out: inout [UInt8]) {
-        var digits: [UInt8] = []
-        var rest = value
-        repeat {
-            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
+    mutating func integer(_ value: Int) {
+        if value < 0 { self.byte(UInt8(ascii: "-")) }
+        self.unsigned(value.magnitude, width: 1)
+    }
+
+    /// The digits of `value`, left-padded with zeros to `width`: written backwards in place, no temporary.
+    mutating func unsigned(_ value: UInt, width: Int) {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
             rest /= 10
-        } while rest > 0
-        if digits.count < width { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - digits.count)) }
-        out.append(contentsOf: digits.reversed())
+        }
+        let length = max(digits, width)
+        var position = self.count + length
+        self.count = position
+        var remaining = value
+        for _ in 0..<length {
+            position -= 1
+            self.buffer[position] = UInt8(ascii: "0") + UInt8(remaining % 10)
+            remaining /= 10
+        }
     }
 
-    private static func milliseconds(_ seconds: Double, into out: inout [UInt8]) {
+    mutating func milliseconds(_ seconds: Double) {
         let microseconds = seconds.isFinite && seconds > 0 ? Int((seconds * 1_000_000).rounded()) : 0
-        Self.integer(microseconds / 1000, into: &out)
-        out.append(UInt8(ascii: "."))
-        Self.padded(microseconds % 1000, 3, into: &out)
+        self.unsigned(UInt(microseconds / 1000), width: 1)
+        self.byte(UInt8(ascii: "."))
+        self.unsigned(UInt(microseconds % 1000), width: 3)
     }
 
-    private static func timestamp(_ epochSeconds: Double, into out: inout [UInt8]) {
+    /// RFC 3339 in UTC with milliseconds, from the civil-from-days algorithm (proleptic Gregorian calendar).
+    mutating func timestamp(_ epochSeconds: Double) {
         let totalMilliseconds = epochSeconds.isFinite ? Int64((epochSeconds * 1000).rounded(.down)) : 0
-        var seconds = time_t(totalMilliseconds / 1000)
-        var millisecond = Int(totalMilliseconds % 1000)
-        if millisecond < 0 {
+        var seconds = totalMilliseconds / 1000
+        var millisecond = totalMilliseconds % 1000
+        if millisecond < 0 {  // before 1970: the remainder has the dividend's sign
             seconds -= 1
             millisecond += 1000
         }
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        Self.padded(Int(parts.tm_year) + 1900, 4, into: &out)
-        out.append(UInt8(ascii: "-"))
-        Self.padded(Int(parts.tm_mon) + 1, 2, into: &out)
-        out.append(UInt8(ascii: "-"))
-        Self.padded(Int(parts.tm_mday), 2, into: &out)
-        out.append(UInt8(ascii: "T"))
-        Self.padded(Int(parts.tm_hour), 2, into: &out)
-        out.append(UInt8(ascii: ":"))
-        Self.padded(Int(parts.tm_min), 2, into: &out)
-        out.append(UInt8(ascii: ":"))
-        Self.padded(Int(parts.tm_sec), 2, into: &out)
-        out.append(UInt8(ascii: "."))
-        Self.padded(millisecond, 3, into: &out)
-        out.append(UInt8(ascii: "Z"))
+        var days = seconds / 86_400
+        var secondOfDay = seconds % 86_400
+        if secondOfDay < 0 {
+            days -= 1
+            secondOfDay += 86_400
+        }
+        let (year, month, day) = Self.civil(fromDays: days)
+        self.unsigned(UInt(max(0, year)), width: 4)
+        self.byte(UInt8(ascii: "-"))
+        self.unsigned(UInt(month), width: 2)
+        self.byte(UInt8(ascii: "-"))
+        self.unsigned(UInt(day), width: 2)
+        self.byte(UInt8(ascii: "T"))
+        self.unsigned(UInt(secondOfDay / 3600), width: 2)
+        self.byte(UInt8(ascii: ":"))
+        self.unsigned(UInt(secondOfDay / 60 % 60), width: 2)
+        self.byte(UInt8(ascii: ":"))
+        self.unsigned(UInt(secondOfDay % 60), width: 2)
+        self.byte(UInt8(ascii: "."))
+        self.unsigned(UInt(millisecond), width: 3)
+        self.byte(UInt8(ascii: "Z"))
+    }
+
+    /// Year, month (1-12) and day (1-31) of a day count since 1970-01-01.
+    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }

@@ -44,7 +44,8 @@ final class AccessLogObserver: RequestObserver {
         guard self.writer != nil else {
             return
         }
-        self.logger.info(Logger.Message(stringLiteral: self.line.text(for: record)))
+        // An explicit source: swift-log would otherwise derive it from #fileID on every call.
+        self.logger.info(Logger.Message(stringLiteral: self.line.text(for: record)), source: "reprise.access")
     }
 
     /// Waits until every line observed so far has been written (tests, shutdown).
@@ -157,15 +158,13 @@ final class AccessLogWriter: Sendable {
 
     /// On `queue`: takes the waiting lines and writes them in one batch.
     private func drain() {
-        let lines = self.pending.withLockedValue { $0.takeAll() }
-        guard !lines.isEmpty else {
+        let batch = self.pending.withLockedValue { $0.takeAll() }
+        guard batch.lines > 0 else {
             return
         }
-        var batch = lines.joined(separator: "\n")
-        batch += "\n"
-        let written = batch.withUTF8 { bytes in Self.writeFully(self.descriptor, bytes) }
+        let written = batch.bytes.withUnsafeBufferPointer { bytes in Self.writeFully(self.descriptor, bytes) }
         if !written {
-            self.pending.withLockedValue { $0.recordFailedWrite(lines: lines.count) }
+            self.pending.withLockedValue { $0.recordFailedWrite(lines: batch.lines) }
         }
     }
 
@@ -202,20 +201,27 @@ struct PendingLines {
     }
 
     let capacity: Int
-    private(set) var lines: [String] = []
+    /// The waiting lines, each followed by a newline: appended in place, written as they are.
+    private(set) var bytes: [UInt8] = []
+    private(set) var lines = 0
     private(set) var isDrainScheduled = false
     private(set) var dropped = 0
+    /// The size the buffer grew to last time, reserved again after a drain (no regrowth per batch).
+    private var reserve = 0
 
     init(capacity: Int) {
         self.capacity = capacity
     }
 
     mutating func enqueue(_ line: String) -> EnqueueAction {
-        guard self.lines.count < self.capacity else {
+        guard self.lines < self.capacity else {
             self.dropped += 1
             return .dropped
         }
-        self.lines.append(line)
+        var line = line
+        line.withUTF8 { self.bytes.append(contentsOf: $0) }
+        self.bytes.append(UInt8(ascii: "\n"))
+        self.lines += 1
         if self.isDrainScheduled {
             return .none
         }
@@ -223,12 +229,15 @@ struct PendingLines {
         return .scheduleDrain
     }
 
-    /// The lines to write now; the next `enqueue` schedules a new drain.
-    mutating func takeAll() -> [String] {
-        let lines = self.lines
-        self.lines = []
+    /// The lines to write now (newline-terminated) and how many they are; the next `enqueue` schedules a drain.
+    mutating func takeAll() -> (bytes: [UInt8], lines: Int) {
+        let batch = (self.bytes, self.lines)
+        self.reserve = max(self.reserve, self.bytes.count)
+        self.bytes = []
+        self.bytes.reserveCapacity(self.reserve)
+        self.lines = 0
         self.isDrainScheduled = false
-        return lines
+        return batch
     }
 
     mutating func recordFailedWrite(lines: Int) {

@@ -229,12 +229,24 @@ import Testing
         #expect(text == String(repeating: Self.lineCases[0].json + "\n", count: 2))
     }
 
+    /// The JSON line's calendar arithmetic agrees with the C library's `gmtime_r` (which logfmt uses).
+    @Test(arguments: [
+        0.0, 0.999, -0.001, -86_400.5, 951_782_400.25 /* 2000-02-29 */, 951_868_799.999, 1_709_164_800 /* 2024-02-29 */,
+        4_107_542_400 /* 2100-03-01 */, 1_740_830_645.125, 253_402_300_799.999 /* 9999-12-31T23:59:59 */, -2_208_988_800 /* 1900 */,
+    ])
+    func jsonTimestampsMatchTheCLibrary(_ epoch: Double) {
+        var record = Self.lineCases[0].record
+        record.start = epoch
+        #expect(AccessLogLine.fastJSON(record).contains("\"time\":\"\(AccessLogLine.timestamp(epoch))\""))
+    }
+
     @Test func pendingLinesScheduleOneDrainPerBatch() {
         var pending = PendingLines(capacity: 2)
         #expect(pending.enqueue("a") == .scheduleDrain)
         #expect(pending.enqueue("b") == .none)
         #expect(pending.enqueue("c") == .dropped)
-        #expect(pending.takeAll() == ["a", "b"])
+        let batch = pending.takeAll()
+        #expect(String(decoding: batch.bytes, as: UTF8.self) == "a\nb\n" && batch.lines == 2)
         #expect(pending.enqueue("d") == .scheduleDrain)
         #expect(pending.dropped == 1)
     }
