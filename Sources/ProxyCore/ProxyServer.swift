@@ -201,14 +201,15 @@ public final class ProxyServer: Sendable {
     public var inFlight: Int { self.proxy.counters.inFlight.load(ordering: .relaxed) }
 
     /// Graceful shutdown: stops accepting, lets requests in flight finish (up to `timeout`, default the config's
-    /// `shutdown_timeout`), closes the connections and the upstream clients, and stops the event loops.
+    /// `shutdown_timeout`), closes the connections and the upstream clients, and stops the event loops. A cancelled
+    /// task stops waiting for requests in flight.
     public func shutdown(timeout: Duration? = nil) async throws {
         let timeout = timeout ?? self.proxy.table.configuration.server.shutdownTimeout
         let channels = self.state.withLockedValue { $0.channels }
         for channel in channels { try? await channel.close() }
         self.state.withLockedValue { $0.accepting = false }
         let deadline = ContinuousClock.now + timeout
-        while self.inFlight > 0, ContinuousClock.now < deadline {
+        while self.inFlight > 0, ContinuousClock.now < deadline, !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if self.inFlight > 0 {

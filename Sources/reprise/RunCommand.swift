@@ -1,11 +1,13 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Logging
 import ProxyConfig
 import ProxyCore
+import ServiceLifecycle
+import UnixSignals
 
-/// `reprise --config proxy.conf`: runs the proxy until SIGTERM or SIGINT; SIGHUP reloads the file.
+/// `reprise --config proxy.conf`: runs the proxy in a `ServiceGroup` until SIGTERM or SIGINT starts a graceful
+/// shutdown (no new connections; requests in flight get `shutdown_timeout`), then exits 0. SIGHUP reloads the file.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the proxy (the default).")
 
@@ -33,51 +35,32 @@ struct RunCommand: AsyncParsableCommand {
             self.threads ?? ProcessInfo.processInfo.environment["REPRISE_THREADS"].flatMap { Int($0) }
             ?? ProcessInfo.processInfo.activeProcessorCount
         let server = try ProxyServer(configuration: configuration, logger: logger, threads: threads, configPath: self.config)
-        try await server.start()
-        print("reprise: \(configuration.summary); listening on port \(server.port)")
 
-        let signals = SignalWatcher()
-        for await signal in signals.stream {
-            switch signal {
-            case SIGHUP:
-                do {
-                    _ = try server.reloadFromFile()
-                } catch let error as ConfigError {
-                    logger.error("reload rejected; the previous configuration keeps serving", metadata: ["errors": "\(error.description)"])
-                } catch {
-                    logger.error("reload failed; the previous configuration keeps serving", metadata: ["error": "\(error)"])
-                }
-            default:
-                logger.info("shutting down: no new connections; requests in flight may finish")
-                signals.finish()
-            }
+        // SIGHUP is trapped before the listener opens: a reload sent as soon as the port answers must never meet the
+        // default action, which ends the process.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let summary = configuration.summary
+        let proxy = ProxyService(server: server) { server in
+            // Unbuffered, so that a supervisor or a test reading a pipe sees the port at once.
+            FileHandle.standardOutput.write(Data("reprise: \(summary); listening on port \(server.port)\n".utf8))
         }
-        try await server.shutdown()
-    }
-}
-
-/// SIGTERM, SIGINT and SIGHUP as an async stream (Dispatch sources; the default actions are ignored).
-///
-/// `@unchecked Sendable`: the sources are created in `init` and only kept alive afterwards, never mutated.
-final class SignalWatcher: @unchecked Sendable {
-    let stream: AsyncStream<Int32>
-    private let continuation: AsyncStream<Int32>.Continuation
-    private let sources: [DispatchSourceSignal]
-
-    init(signals: [Int32] = [SIGTERM, SIGINT, SIGHUP]) {
-        let (stream, continuation) = AsyncStream<Int32>.makeStream()
-        self.stream = stream
-        self.continuation = continuation
-        self.sources = signals.map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(number) }
-            source.resume()
-            return source
+        // Graceful shutdown runs through the services in reverse: the proxy drains first, and a SIGHUP during the
+        // drain still reloads; the reloader stops last.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: ConfigReloadService(server: server, hangups: hangups, logger: logger)),
+                    .init(service: proxy),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+        } catch {
+            logger.error("reprise stopped on an error", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
         }
-    }
-
-    func finish() {
-        self.continuation.finish()
     }
 }

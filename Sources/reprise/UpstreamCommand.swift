@@ -1,6 +1,7 @@
 import ArgumentParser
 import DemoUpstream
 import Foundation
+import UnixSignals
 
 /// `reprise upstream --listen 127.0.0.1:18080`: runs only the demo upstream (for benchmarks and manual tries).
 struct UpstreamCommand: AsyncParsableCommand {
@@ -16,11 +17,13 @@ struct UpstreamCommand: AsyncParsableCommand {
         guard let colon = self.listen.lastIndex(of: ":"), let port = Int(self.listen[self.listen.index(after: colon)...]) else {
             throw ValidationError("--listen takes host:port, e.g. 127.0.0.1:18080")
         }
+        // Trapped before the port opens, so that a stop sent as soon as it answers still shuts down cleanly.
+        let stops = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let upstream = DemoUpstream()
         let bound = try await upstream.start(host: String(self.listen[..<colon]), port: port)
-        print("demo upstream listening on \(self.listen[..<colon]):\(bound)")
-        let signals = SignalWatcher(signals: [SIGTERM, SIGINT])
-        for await _ in signals.stream { signals.finish() }
+        FileHandle.standardOutput.write(Data("demo upstream listening on \(self.listen[..<colon]):\(bound)\n".utf8))
+        // Runs until SIGTERM or SIGINT; demo requests in flight are not waited for.
+        for await _ in stops { break }
         try await upstream.shutdown()
     }
 }
