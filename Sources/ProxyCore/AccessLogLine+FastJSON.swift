@@ -65,6 +65,17 @@ private struct ByteWriter {
     mutating func stringField(_ name: StaticString, _ value: String) {
         self.key(name)
         self.byte(UInt8(ascii: "\""))
+        // Usually nothing needs escaping: the bytes are copied in one go.
+        let copied = value.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard let base = bytes.baseAddress, !bytes.contains(where: Self.needsEscape) else { return bytes.isEmpty }
+            UnsafeMutableRawPointer(self.buffer.baseAddress! + self.count).copyMemory(from: base, byteCount: bytes.count)
+            self.count += bytes.count
+            return true
+        }
+        if copied == true {
+            self.byte(UInt8(ascii: "\""))
+            return
+        }
         for value in value.utf8 {
             switch value {
             case UInt8(ascii: "\""), UInt8(ascii: "\\"):
@@ -85,6 +96,11 @@ private struct ByteWriter {
             }
         }
         self.byte(UInt8(ascii: "\""))
+    }
+
+    @inline(__always)
+    private static func needsEscape(_ value: UInt8) -> Bool {
+        value < 0x20 || value == UInt8(ascii: "\"") || value == UInt8(ascii: "\\") || value == 0x7F
     }
 
     @inline(__always)

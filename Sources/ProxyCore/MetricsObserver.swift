@@ -26,10 +26,17 @@ final class MetricsObserver: RequestObserver {
 
     /// Called on the connection's event loop for every finished request: one locked lookup, then atomic adds.
     func observe(_ record: RequestRecord) {
-        let key = RequestSeriesKey(record)
         let wantsDuration = record.upstreamSeconds != nil
+        // Fast path: a routed, non-bypass record's label set is fully named by its label ids, outcome and status
+        // class, so one integer finds its series (no label string is hashed).
+        let fastKey = record.labelIDs != 0 && record.outcome != .bypass ? Self.fastKey(record) : nil
         let series = self.series.withLockedValue { cache -> RequestSeries in
+            if let fastKey, let found = cache.fast[fastKey], found.upstreamDuration != nil || !wantsDuration {
+                return found
+            }
+            let key = RequestSeriesKey(record)
             if let found = cache.requests[key], found.upstreamDuration != nil || !wantsDuration {
+                if let fastKey { cache.fast[fastKey] = found }
                 return found
             }
             // First use of this label set, or its first record that went upstream.
@@ -42,6 +49,7 @@ final class MetricsObserver: RequestObserver {
                 )
             }
             cache.requests[key] = series
+            if let fastKey { cache.fast[fastKey] = series }
             return series
         }
         series.requests.increment()
@@ -104,6 +112,13 @@ final class MetricsObserver: RequestObserver {
             bytes: source.map { self.registry.makeCounter(descriptor: Family.bytes, labels: [("source", $0)]) },
             upstreamDuration: nil
         )
+    }
+
+    /// Label ids (40 bits), outcome and status class in one integer.
+    @inline(__always)
+    static func fastKey(_ record: RequestRecord) -> Int {
+        let statusClass = (100...599).contains(record.status) ? record.status / 100 : 0
+        return record.labelIDs << 12 | record.outcome.index << 4 | statusClass
     }
 
     /// A configured name as a label value: "" (no rule or upstream matched) becomes "-".
@@ -180,5 +195,7 @@ struct PurgeSeries: Sendable {
 
 struct SeriesCache: Sendable {
     var requests: [RequestSeriesKey: RequestSeries] = [:]
+    /// The same series by `MetricsObserver.fastKey` (non-bypass records of routed requests).
+    var fast: [Int: RequestSeries] = [:]
     var purges: [PurgeSeriesKey: PurgeSeries] = [:]
 }

@@ -230,7 +230,12 @@ final class ProxyHandler: ChannelDuplexHandler {
         if self.recording {
             self.record.rule = route.rule?.name ?? ""
             self.record.upstream = route.upstream.settings.name
-            self.record.target = route.credentialShape.target(of: head.uri)
+            self.record.labelIDs = route.labelIDs
+            if route.keyQueryParams.isEmpty {
+                self.record.target = head.uri
+            } else {
+                self.record.target = route.credentialShape.target(of: head.uri)
+            }
         }
 
         if head.method == .GET || head.method == .HEAD {
@@ -345,7 +350,9 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard self.recording else { return }
         self.recording = false
         self.record.totalSeconds = max(0, self.proxy.clock.now() - self.record.start)
-        for observer in self.proxy.observers { observer.observe(self.record) }
+        // One copy of the record for every observer (reading the property per call would copy it each time).
+        let record = self.record
+        for observer in self.proxy.observers { observer.observe(record) }
     }
 
     /// Writes a generated error response (never stored) and ends the exchange.

@@ -11,6 +11,8 @@ struct RequestRecord: Sendable {
     var rule: String = ""
     /// Upstream name, or "" when no upstream matched.
     var upstream: String = ""
+    /// `rule` and `upstream` as packed metrics label ids (0: not routed); the metrics fast path keys on it.
+    var labelIDs: Int = 0
     var status: Int = 0
     /// How the cache answered: see `Outcome`.
     var outcome: Outcome = .error
@@ -42,6 +44,20 @@ struct RequestRecord: Sendable {
         case pass
         /// Reprise answered with an error of its own (400, 404, 413, 431, 502, 504, ...).
         case error
+
+        /// A small number per case (metrics keys).
+        var index: Int {
+            switch self {
+            case .hit: return 0
+            case .revalidated: return 1
+            case .stale: return 2
+            case .coalesced: return 3
+            case .miss: return 4
+            case .bypass: return 5
+            case .pass: return 6
+            case .error: return 7
+            }
+        }
     }
 }
 

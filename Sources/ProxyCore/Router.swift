@@ -4,6 +4,8 @@ import ProxyConfig
 struct Route {
     let upstream: UpstreamRuntime
     let rule: RuleSettings?
+    /// Rule and upstream as packed metrics label ids (`MetricLabelIDs.pack`).
+    var labelIDs: Int = 0
 
     /// Credential headers that partition this route's entries.
     var keyHeaders: [String] { self.rule?.keyHeaders ?? self.upstream.settings.keyHeaders }
@@ -27,19 +29,28 @@ struct Route {
 struct Router {
     let upstreams: [UpstreamRuntime]
     let rules: [RuleSettings]
+    /// `MetricLabelIDs` of `rules`, by index.
+    private let ruleLabelIDs: [Int]
 
     init(upstreams: [UpstreamRuntime], rules: [RuleSettings]) {
         // Longest prefix first, so "/elevenlabs" wins over "/".
         self.upstreams = upstreams.sorted { $0.settings.prefix.utf8.count > $1.settings.prefix.utf8.count }
         self.rules = rules
+        self.ruleLabelIDs = rules.map { MetricLabelIDs.id($0.name) }
     }
 
     func route(method: String, path: String) -> Route? {
         guard let upstream = self.upstream(for: path) else { return nil }
         // A HEAD is answered from the GET entry, so GET rules apply to it.
         let ruleMethod = method == "HEAD" ? "GET" : method
-        let rule = self.rules.first { $0.match.matches(method: ruleMethod, path: path) }
-        return Route(upstream: upstream, rule: rule)
+        guard let index = self.rules.firstIndex(where: { $0.match.matches(method: ruleMethod, path: path) }) else {
+            return Route(upstream: upstream, rule: nil, labelIDs: MetricLabelIDs.pack(rule: 0, upstream: upstream.labelID))
+        }
+        return Route(
+            upstream: upstream,
+            rule: self.rules[index],
+            labelIDs: MetricLabelIDs.pack(rule: self.ruleLabelIDs[index], upstream: upstream.labelID)
+        )
     }
 
     func upstream(for path: String) -> UpstreamRuntime? {

@@ -9,6 +9,8 @@ final class UpstreamRuntime: Sendable {
     let client: HTTPClient
     /// "scheme://authority" + base path, without a trailing slash.
     let base: String
+    /// The upstream's name as a metrics label id (`MetricLabelIDs`).
+    let labelID: Int
 
     init(settings: UpstreamSettings, group: EventLoopGroup) throws {
         self.settings = settings
@@ -33,6 +35,7 @@ final class UpstreamRuntime: Sendable {
         }
         self.client = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: configuration)
         self.base = "\(settings.url.scheme)://\(settings.url.authority)\(settings.url.basePath)"
+        self.labelID = MetricLabelIDs.id(settings.name)
     }
 
     /// The upstream URL for a client target: the prefix is stripped, the base path put in front.
