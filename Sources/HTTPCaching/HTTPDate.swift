@@ -111,7 +111,8 @@ public enum HTTPDate: Sendable {
         return era * 146_097 + dayOfEra - 719_468
     }
 
-    static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
+    /// Year, month (1-12) and day (1-31) of a day count since 1970-01-01 (the access log's timestamps use it too).
+    public static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
         let shifted = days + 719_468
         let era = Self.floorDivide(shifted, 146_097)
         let dayOfEra = shifted - era * 146_097

@@ -1,3 +1,5 @@
+import HTTPCaching
+
 /// The JSON line written byte by byte straight into the string's own storage: the same text as
 /// `json(fields(of:))`, without intermediate strings, arrays or a `gmtime_r` call (it runs on the event loop for
 /// every request when the access log is on).
@@ -139,7 +141,7 @@ private struct ByteWriter {
         self.unsigned(UInt(microseconds % 1000), width: 3)
     }
 
-    /// RFC 3339 in UTC with milliseconds, from the civil-from-days algorithm (proleptic Gregorian calendar).
+    /// RFC 3339 in UTC with milliseconds (the calendar arithmetic is HTTPCaching's, no `gmtime_r`).
     mutating func timestamp(_ epochSeconds: Double) {
         let totalMilliseconds = epochSeconds.isFinite ? Int64((epochSeconds * 1000).rounded(.down)) : 0
         var seconds = totalMilliseconds / 1000
@@ -154,7 +156,7 @@ private struct ByteWriter {
             days -= 1
             secondOfDay += 86_400
         }
-        let (year, month, day) = Self.civil(fromDays: days)
+        let (year, month, day) = HTTPDate.civil(fromDays: Int(days))
         self.unsigned(UInt(max(0, year)), width: 4)
         self.byte(UInt8(ascii: "-"))
         self.unsigned(UInt(month), width: 2)
@@ -169,18 +171,5 @@ private struct ByteWriter {
         self.byte(UInt8(ascii: "."))
         self.unsigned(UInt(millisecond), width: 3)
         self.byte(UInt8(ascii: "Z"))
-    }
-
-    /// Year, month (1-12) and day (1-31) of a day count since 1970-01-01.
-    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
