@@ -86,7 +86,8 @@ public final class RedisFleet: Sendable {
         var replay: [FleetPurge] = []
         var replaying = false
         var counters = Counters()
-        var secretHex: String?
+        /// The agreed credential secret, re-asserted after Redis restarts.
+        var secret: [UInt8]?
         var started = false
         /// The last fan-out durations (purge start to the last acknowledgement), in seconds.
         var fanout = LatencyReservoir(capacity: 1024)
@@ -214,15 +215,18 @@ public final class RedisFleet: Sendable {
     /// Without Redis it answers `proposed` (this instance then keys alone until restarted).
     public func agreeOnSecret(proposed: [UInt8], timeout: TimeAmount) -> EventLoopFuture<[UInt8]> {
         let loop = self.connection.eventLoop
-        let hex = Self.hex(proposed)
+        // Redis values are binary-safe: the secret is stored as its bytes.
+        let proposedValue = ByteBuffer(bytes: proposed)
         let promise = loop.makePromise(of: [UInt8].self)
         let deadline = NIODeadline.now() + timeout
         func attempt() {
-            self.connection.send(.command("SET", self.keys.secret, hex, "NX")).flatMap { _ in
+            let set = [ByteBuffer(string: "SET"), ByteBuffer(string: self.keys.secret), proposedValue, ByteBuffer(string: "NX")]
+            self.connection.send(set).flatMap { _ in
                 self.connection.send(.command("GET", self.keys.secret))
             }.whenComplete { result in
-                if case .success(let reply) = result, let agreed = reply.string, let bytes = Self.bytes(hex: agreed) {
-                    self.state.withLockedValue { $0.secretHex = agreed }
+                if case .success(let reply) = result, let agreed = reply.bytes, agreed.readableBytes >= 16 {
+                    let bytes = Array(agreed.readableBytesView)
+                    self.state.withLockedValue { $0.secret = bytes }
                     promise.succeed(bytes)
                 } else if NIODeadline.now() + .milliseconds(50) < deadline {
                     loop.scheduleTask(in: .milliseconds(50)) { attempt() }
@@ -340,11 +344,12 @@ public final class RedisFleet: Sendable {
     private func connected(generation: Int) {
         if generation > 1 { self.state.withLockedValue { $0.counters.reconnects += 1 } }
         // Re-assert the agreed secret (an empty Redis after a restart would let a new instance pick another one).
-        if let secret = self.state.withLockedValue({ $0.secretHex }) {
-            self.connection.send(.command("SET", self.keys.secret, secret, "NX")).flatMap { _ in
+        if let secret = self.state.withLockedValue({ $0.secret }) {
+            let set = [ByteBuffer(string: "SET"), ByteBuffer(string: self.keys.secret), ByteBuffer(bytes: secret), ByteBuffer(string: "NX")]
+            self.connection.send(set).flatMap { _ in
                 self.connection.send(.command("GET", self.keys.secret))
             }.whenSuccess { reply in
-                if let current = reply.string, current != secret {
+                if let current = reply.bytes, Array(current.readableBytesView) != secret {
                     self.logger.error("the fleet's credential secret in Redis differs from this instance's: set key_secret on every instance")
                 }
             }
@@ -426,36 +431,6 @@ public final class RedisFleet: Sendable {
             self.bus.acknowledge(message)
         } else if channel == self.keys.ackChannel(origin: self.instanceID) {
             self.bus.receiveAck(String(buffer: payload))
-        }
-    }
-
-    // MARK: - Hex
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] }, as: UTF8.self)
-    }
-
-    static func bytes(hex: String) -> [UInt8]? {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count >= 32, utf8.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = Self.nibble(utf8[index]), let low = Self.nibble(utf8[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-            index += 2
-        }
-        return out
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
         }
     }
 }
