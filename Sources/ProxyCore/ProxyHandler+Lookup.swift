@@ -115,11 +115,14 @@ extension ProxyHandler {
         cacheStatus: String? = nil,
         outcome: RequestRecord.Outcome = .hit
     ) {
-        let cacheStatus =
-            cacheStatus
-            ?? (state.fromL2
-                ? "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now)); detail=l2"
-                : "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now))")
+        // The plain hit's `Cache-Status` is written as bytes below; the other answers need it as a string.
+        let explicitStatus = cacheStatus
+        var cacheStatus: String {
+            explicitStatus
+                ?? (state.fromL2
+                    ? "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now)); detail=l2"
+                    : "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now))")
+        }
         if self.recording {
             self.record.outcome = outcome
             self.record.status = entry.status
@@ -166,7 +169,7 @@ extension ProxyHandler {
             ResponseWire.writeStatusLine(HTTPResponseStatus(statusCode: entry.status), version: state.head.version, into: &head)
         }
         head.writeImmutableBuffer(entry.wireHeaders)
-        self.writeCacheFields(entry, state: state, now: now, cacheStatus: cacheStatus, into: &head)
+        self.writeCacheFields(entry, state: state, now: now, cacheStatus: explicitStatus, into: &head)
         // A streamed (chunked) response is replayed with the same framing and chunk boundaries; to an HTTP/1.0
         // client, and when the upstream gave a length, with `Content-Length` (stored bodies are complete).
         let replayChunked = entry.chunked && !isHead && state.head.version == .http1_1
@@ -200,16 +203,23 @@ extension ProxyHandler {
     }
 
     /// `Cache-Control` (the stored lines or the route's client value), `Age` and `Cache-Status`.
-    func writeCacheFields(_ entry: CachedResponse, state: RequestState, now: Double, cacheStatus: String, into head: inout ByteBuffer) {
+    /// A nil `cacheStatus` is a plain hit's, written without building a string.
+    func writeCacheFields(_ entry: CachedResponse, state: RequestState, now: Double, cacheStatus: String?, into head: inout ByteBuffer) {
         if let clientCacheControl = state.route.rule?.clientCacheControl {
             ResponseWire.writeField("cache-control", clientCacheControl, into: &head)
         } else {
             for value in entry.cacheControl { ResponseWire.writeField("cache-control", value, into: &head) }
         }
         head.writeStaticString("age: ")
-        head.writeString(String(entry.info.freshness.ageHeaderValue(now: now)))
+        ResponseWire.writeDecimal(entry.info.freshness.ageHeaderValue(now: now), into: &head)
         head.writeStaticString("\r\ncache-status: ")
-        head.writeString(cacheStatus)
+        if let cacheStatus {
+            head.writeString(cacheStatus)
+        } else {
+            head.writeStaticString("Reprise; hit; ttl=")
+            ResponseWire.writeDecimal(entry.info.freshness.ttlSeconds(now: now), into: &head)
+            if state.fromL2 { head.writeStaticString("; detail=l2") }
+        }
         head.writeStaticString("\r\n")
     }
 }

@@ -58,6 +58,26 @@ enum ResponseWire {
     }
 
     @inline(__always)
+    /// An integer in decimal ASCII, written in place (no string).
+    static func writeDecimal(_ value: Int, into buffer: inout ByteBuffer) {
+        if value < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits = 1
+        var rest = magnitude / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        let start = buffer.writerIndex
+        buffer.writeRepeatingByte(UInt8(ascii: "0"), count: digits)
+        var index = start + digits
+        repeat {
+            index -= 1
+            buffer.setInteger(UInt8(ascii: "0") + UInt8(magnitude % 10), at: index)
+            magnitude /= 10
+        } while magnitude > 0
+    }
+
     static func writeField(_ name: String, _ value: String, into buffer: inout ByteBuffer) {
         buffer.writeString(name)
         buffer.writeStaticString(": ")
