@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cost of metrics and access logging on the hit path: the same 1 KiB hit benchmark with both off, then both on
 # (Prometheus metrics + a JSON access log line per request written to a file). One command: bench/observability.sh
-# Loopback only: demo upstream on :18480, Reprise on :18481. Runs alternate off/metrics/on (ROUNDS, default 3);
+# Loopback only: demo upstream on :18480, Reprise on :18481. Runs alternate off/metrics/on (ROUNDS, default 7);
 # besides req/s, each run reports Reprise's CPU time per request (all threads, from /proc), the steadier measure
 # on a shared machine.
 set -euo pipefail
@@ -44,12 +44,16 @@ run() {  # $1 off|metrics|on → prints "req/s cpu_us_per_request"
   echo "$rate $(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-7}
 echo "| round | off req/s | metrics req/s | metrics + log req/s | off µs CPU/req | metrics µs/req | metrics + log µs/req | CPU cost of metrics + log |"
 echo "|------:|----------:|--------------:|--------------------:|---------------:|---------------:|---------------------:|--------------------------:|"
+RATIOS=(); CPUS=()
 for round in $(seq 1 "$ROUNDS"); do
   read -r off offcpu < <(run off); read -r metrics metricscpu < <(run metrics); read -r on oncpu < <(run on)
   printf '| %s | %s | %s | %s | %s | %s | %s | +%.1f%% |\n' "$round" "$off" "$metrics" "$on" "$offcpu" "$metricscpu" "$oncpu" \
     "$(echo "$oncpu $offcpu" | awk '{print ($1 / $2 - 1) * 100}')"
+  RATIOS+=("$(echo "$on $off" | awk '{print $1 / $2 * 100}')"); CPUS+=("$(echo "$oncpu $offcpu" | awk '{print ($1 / $2 - 1) * 100}')")
 done
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+printf 'median over %s rounds: metrics + log keep %.1f%% of req/s; CPU per request +%.1f%%\n' "$ROUNDS" "$(median "${RATIOS[@]}")" "$(median "${CPUS[@]}")"
 echo "access log lines written in the last 'on' run: $(wc -l < "$WORK/access.log" 2>/dev/null || echo 0)"

@@ -163,8 +163,12 @@ final class AccessLogWriter: Sendable {
             return
         }
         let written = batch.bytes.withUnsafeBufferPointer { bytes in Self.writeFully(self.descriptor, bytes) }
-        if !written {
-            self.pending.withLockedValue { $0.recordFailedWrite(lines: batch.lines) }
+        var buffer = batch.bytes
+        buffer.removeAll(keepingCapacity: true)
+        self.pending.withLockedValue { pending in
+            if !written { pending.recordFailedWrite(lines: batch.lines) }
+            // The written batch's memory becomes the next spare buffer: no fresh pages to fault in per batch.
+            pending.recycle(buffer)
         }
     }
 
@@ -206,8 +210,8 @@ struct PendingLines {
     private(set) var lines = 0
     private(set) var isDrainScheduled = false
     private(set) var dropped = 0
-    /// The size the buffer grew to last time, reserved again after a drain (no regrowth per batch).
-    private var reserve = 0
+    /// An empty buffer with capacity, from the last written batch: the next one fills it.
+    private var spare: [UInt8] = []
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -232,12 +236,20 @@ struct PendingLines {
     /// The lines to write now (newline-terminated) and how many they are; the next `enqueue` schedules a drain.
     mutating func takeAll() -> (bytes: [UInt8], lines: Int) {
         let batch = (self.bytes, self.lines)
-        self.reserve = max(self.reserve, self.bytes.count)
-        self.bytes = []
-        self.bytes.reserveCapacity(self.reserve)
+        self.bytes = self.spare
+        self.spare = []
         self.lines = 0
         self.isDrainScheduled = false
         return batch
+    }
+
+    /// Takes back a written (emptied) batch buffer for reuse.
+    mutating func recycle(_ buffer: [UInt8]) {
+        if self.bytes.isEmpty && self.bytes.capacity < buffer.capacity {
+            self.bytes = buffer
+        } else {
+            self.spare = buffer
+        }
     }
 
     mutating func recordFailedWrite(lines: Int) {
