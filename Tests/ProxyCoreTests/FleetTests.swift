@@ -310,3 +310,74 @@ extension FleetTests {
         }
     }
 }
+
+extension FleetTests {
+    static let generationConfig = """
+        [server]
+        listen = "127.0.0.1:0"
+
+        [redis]
+        url = "redis://127.0.0.1:{REDIS}/0"
+        max_object = "8MiB"
+
+        [[upstream]]
+        name = "elevenlabs"
+        prefix = "/elevenlabs"
+        url = "{UPSTREAM}"
+        key_headers = ["xi-api-key"]
+
+        [[rule]]
+        name = "voices"
+        match = "GET /elevenlabs/v1/voices"
+        ttl = "1h"
+
+        [[rule]]
+        name = "tts"
+        match = "POST /elevenlabs/v1/text-to-speech/*"
+        cache_body = true
+        ttl = "30d"
+        cost_header = "character-cost"
+        hit_drop_headers = ["character-cost", "request-id"]
+        """
+
+    @Test func aGenerationPaidForThroughOneInstanceIsReplayedByTheOther() async throws {
+        try await withFleet(Self.generationConfig) { fleet in
+            let path = "/elevenlabs/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM"
+            func tts(_ h: Harness, _ body: String, key: String = "key-A") async throws -> Reply {
+                try await h.request(
+                    .POST, path,
+                    headers: [("xi-api-key", key), ("content-type", "application/json")],
+                    body: ByteBuffer(string: body)
+                )
+            }
+            let first = try await tts(fleet.a, #"{"text":"Once upon a time","model_id":"eleven_multilingual_v2"}"#)
+            #expect(first.status == 200 && !first.isHit && first.body.readableBytes > 1000)
+            try await fleet.until("A wrote the audio to L2") { fleet.a.server.fleet?.status.counters.l2Writes == 1 }
+
+            // The same request written differently (canonical JSON), through the other instance.
+            let replay = try await tts(fleet.b, #"{ "model_id": "eleven_multilingual_v2", "text": "Once upon a time" }"#)
+            #expect(replay.cacheStatus.contains("hit") && replay.cacheStatus.contains("detail=l2"))
+            #expect(replay.body == first.body)
+            #expect(replay.headers.first(name: "character-cost") == nil)
+            #expect(fleet.upstream.requestCount("POST", "/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM") == 1)
+
+            // Another account never gets it.
+            let other = try await tts(fleet.b, #"{"text":"Once upon a time","model_id":"eleven_multilingual_v2"}"#, key: "key-B")
+            #expect(!other.isHit)
+            #expect(fleet.upstream.requestCount("POST", "/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM") == 2)
+        }
+    }
+
+    @Test func headIsAnsweredFromAnL2GetEntry() async throws {
+        try await withFleet(Self.generationConfig) { fleet in
+            let key = [("xi-api-key", "key-A")]
+            let get = try await fleet.a.get("/elevenlabs/v1/voices", headers: key)
+            try await fleet.until("A wrote the entry to L2") { fleet.a.server.fleet?.status.counters.l2Writes == 1 }
+            let head = try await fleet.b.request(.HEAD, "/elevenlabs/v1/voices", headers: key)
+            #expect(head.status == 200 && head.body.readableBytes == 0)
+            #expect(head.cacheStatus.contains("detail=l2"))
+            #expect(head.headers.first(name: "content-length") == String(get.body.readableBytes))
+            #expect(fleet.upstream.requestCount("GET", "/v1/voices") == 1)
+        }
+    }
+}
