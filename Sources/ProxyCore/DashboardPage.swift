@@ -126,6 +126,8 @@ enum DashboardPage {
         <dt>stored (all time)</dt><dd id="m-stored">–</dd>
         <dt>coalesced requests</dt><dd id="m-coalesced">–</dd>
         <dt>upstream errors</dt><dd id="m-errors">–</dd>
+        <dt>Redis (fleet L2)</dt><dd id="m-redis">–</dd>
+        <dt>L2 hits · fleet purges in</dt><dd id="m-l2">–</dd>
         </dl>
         </section>
         <section class="half"><h2>Rules</h2>
@@ -246,6 +248,10 @@ enum DashboardPage {
             text("m-stored", count(s.stored));
             text("m-coalesced", count(s.coalesced));
             text("m-errors", count(s.upstream_errors));
+            var redis = s.redis;
+            text("m-redis", !redis ? "not configured" : (redis.state === "ok" ? "connected"
+              : "degraded (" + (redis.last_error || "reconnecting") + ")"));
+            text("m-l2", redis ? count(redis.l2_hits) + " · " + count(redis.purges_received) : "–");
           }
 
           function cell(row, value, numeric) {
