@@ -73,6 +73,11 @@ final class Coalescer: Sendable {
         }
     }
 
+    /// Whether the key is marked uncacheable (hit-for-pass) now: no tier will have it, so no tier is asked.
+    func isPassing(key: String, now: Double) -> Bool {
+        self.state.withLock { state in state.passUntil[key].map { now < $0 } ?? false }
+    }
+
     /// Remembers the key as uncacheable until `now + hitForPass` (the leader calls this when the response
     /// cannot be stored).
     func markUncacheable(key: String, now: Double) {

@@ -11,7 +11,9 @@ extension ProxyHandler {
     func lookupL2(_ state: inout RequestState, context: ChannelHandlerContext, pendingBody: ByteBuffer?) -> Bool {
         guard let fleet = self.proxy.fleet, let plan = state.plan, state.stale == nil,
             state.forward == .uriMiss || state.forward == .varyMiss,
-            pendingBody != nil || !Self.hasRequestBody(state.head)
+            pendingBody != nil || !Self.hasRequestBody(state.head),
+            // Hit-for-pass: the last response for this key could not be stored, so L2 cannot have it either.
+            !self.proxy.coalescer.isPassing(key: plan.key, now: state.requestTime)
         else { return false }
         let token = self.makeExchangeID()
         state.l2Token = token

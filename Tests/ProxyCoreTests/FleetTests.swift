@@ -381,3 +381,16 @@ extension FleetTests {
         }
     }
 }
+
+extension FleetTests {
+    @Test func aKeyMarkedHitForPassDoesNotAskRedis() async throws {
+        try await withFleet { fleet in
+            let path = "/test/cache?cc=no-store&size=64"
+            _ = try await fleet.a.get(path)
+            let lookups = fleet.a.server.fleet?.status.counters.l2Misses ?? 0
+            let second = try await fleet.a.get(path)
+            #expect(second.status == 200 && second.cacheStatus.contains("detail=no-store"))
+            #expect(fleet.a.server.fleet?.status.counters.l2Misses == lookups)
+        }
+    }
+}
