@@ -30,6 +30,7 @@ CONF
 }
 run() {  # $1 off|metrics|on → prints "req/s cpu_us_per_request"
   write_conf "$WORK/$1.conf" "$1"
+  rm -f "$WORK/access.log"  # each run starts a fresh file, as after a log rotation (no growth across rounds)
   REPRISE_THREADS=1 taskset -c 0 "$BIN" --config "$WORK/$1.conf" >"$WORK/reprise-$1.log" 2>&1 &
   local pid=$!
   wait_for http://127.0.0.1:18481/bench/1024
@@ -56,4 +57,4 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 printf 'median over %s rounds: metrics + log keep %.1f%% of req/s; CPU per request +%.1f%%\n' "$ROUNDS" "$(median "${RATIOS[@]}")" "$(median "${CPUS[@]}")"
-echo "access log lines written in the last 'on' run: $(wc -l < "$WORK/access.log" 2>/dev/null || echo 0)"
+echo "access log lines written in the last 'on' run (warm-up included): $(wc -l < "$WORK/access.log" 2>/dev/null || echo 0)"
