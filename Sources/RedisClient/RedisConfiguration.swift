@@ -2,7 +2,7 @@ import NIOCore
 
 /// Where and how to reach a Redis server, and the time limits of a connection to it.
 ///
-/// Build one directly or from a URL with ``parse(url:)``.
+/// proxy.conf's `[redis] url` is parsed by ProxyConfig (`RedisEndpoint`), which reports problems with line and fix.
 public struct RedisConfiguration: Sendable, Equatable {
     /// Host name or IP address of the server.
     public var host: String
