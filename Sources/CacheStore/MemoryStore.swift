@@ -19,6 +19,8 @@ public final class MemoryStore<Policy: EvictionPolicy>: Sendable {
         case stored
         /// Larger than `max_object`: streamed through, not stored.
         case tooLarge
+        /// `onlyIf` said no (a purge ran since the response was fetched).
+        case refused
     }
 
     public let budget: Int
@@ -42,11 +44,17 @@ public final class MemoryStore<Policy: EvictionPolicy>: Sendable {
 
     // MARK: - Writes
 
+    /// Stores `response`. `onlyIf` is evaluated under the shard's lock, the lock every purge of this path takes too:
+    /// a purge that a caller's condition observes (a purge epoch it bumps before purging) cannot slip between the
+    /// check and the insert.
     @discardableResult
-    public func insert(_ response: CachedResponse, now: Double) -> InsertResult {
+    public func insert(_ response: CachedResponse, now: Double, onlyIf condition: (() -> Bool)? = nil) -> InsertResult {
         guard response.bodyLength <= self.maxObject, response.cost <= self.shardBudget else { return .tooLarge }
-        self.shard(for: response.path).withLock { $0.insert(response) }
-        return .stored
+        return self.shard(for: response.path).withLock { shard in
+            if let condition, !condition() { return .refused }
+            shard.insert(response)
+            return .stored
+        }
     }
 
     /// Drops every entry the selector names; returns how many entries were dropped.

@@ -55,12 +55,12 @@ struct AdminAPI: Sendable {
         case (.POST, "/purge"):
             return self.purge(body: body)
         case (.PURGE, _), (.RAW(value: "PURGE"), _):
-            let dropped = self.server.store.purge(.target(uri, partition: nil))
-            self.server.proxy.committer.purged()
+            let purges = [FleetPurge(.target(uri))]
+            let dropped = self.server.proxy.purgeLocally(purges)
             let now = self.server.proxy.clock.now()
             self.server.proxy.purgeLog.record(cause: "PURGE " + Self.redactedQuery(uri), dropped: dropped, now: now)
             self.server.metricsObserver?.recordPurge(rule: "", source: "admin", dropped: dropped)
-            return self.purgeReply(dropped: dropped, fleet: [FleetPurge(.target(uri))])
+            return self.purgeReply(dropped: dropped, fleet: purges)
         default:
             return Reply(status: .notFound, json: #"{"error":"no such admin endpoint"}"#)
         }
@@ -82,22 +82,9 @@ struct AdminAPI: Sendable {
         guard let urls = strings("urls"), let tags = strings("tags"), let prefixes = strings("prefixes") else {
             return Reply(status: .badRequest, json: #"{"error":"urls, tags and prefixes must be arrays of strings"}"#)
         }
-        let store = self.server.store
-        var dropped = 0
-        var fleet: [FleetPurge] = []
-        for url in urls {
-            dropped += store.purge(.target(Self.target(of: url), partition: nil))
-            fleet.append(FleetPurge(.target(Self.target(of: url))))
-        }
-        for tag in tags {
-            dropped += store.purge(.tag(tag, partition: nil))
-            fleet.append(FleetPurge(.tag(tag)))
-        }
-        for prefix in prefixes {
-            dropped += store.purge(.prefix(prefix, partition: nil))
-            fleet.append(FleetPurge(.prefix(prefix)))
-        }
-        self.server.proxy.committer.purged()
+        let purges = urls.map { FleetPurge(.target(Self.target(of: $0))) } + tags.map { FleetPurge(.tag($0)) }
+            + prefixes.map { FleetPurge(.prefix($0)) }
+        let dropped = self.server.proxy.purgeLocally(purges)
         let named = [
             ("urls", urls.map { Self.redactedQuery(Self.target(of: $0)) }),
             ("tags", tags),
@@ -108,7 +95,7 @@ struct AdminAPI: Sendable {
             .joined(separator: "; ")
         self.server.proxy.purgeLog.record(cause: "POST /purge " + cause, dropped: dropped, now: self.server.proxy.clock.now())
         self.server.metricsObserver?.recordPurge(rule: "", source: "admin", dropped: dropped)
-        return self.purgeReply(dropped: dropped, fleet: fleet)
+        return self.purgeReply(dropped: dropped, fleet: purges)
     }
 
     /// `{"purged": n}`; in fleet mode once L2 and the other instances have dropped it too, with what they did.

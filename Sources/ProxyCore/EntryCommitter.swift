@@ -34,19 +34,26 @@ final class EntryCommitter: Sendable {
         FetchMark(epoch: self.epoch.load(ordering: .acquiring), sequence: self.fleet?.fetchSequence)
     }
 
-    /// Call after (or while) purging L1: fetches that began earlier will not store what they fetched.
-    func purged() {
+    /// Call before purging L1: fetches that began earlier will not store what they fetched. (Before, not after:
+    /// `insert` checks the epoch under the shard lock that the purge then takes, so no commit lands in between.)
+    func willPurge() {
         self.epoch.wrappingAdd(1, ordering: .releasing)
+    }
+
+    /// Whether no purge began since `mark`.
+    private func unpurged(since mark: FetchMark) -> Bool {
+        self.epoch.load(ordering: .acquiring) == mark.epoch
     }
 
     /// Stores `entry` in L1 (and L2) unless a purge ran since `mark`. Returns whether L1 took it.
     @discardableResult
     func commit(_ entry: CachedResponse, mark: FetchMark) -> Bool {
-        guard self.epoch.load(ordering: .acquiring) == mark.epoch else { return false }
+        guard self.unpurged(since: mark) else { return false }
         let now = self.clock.now()
-        let stored = self.store.insert(entry, now: now) == .stored
+        let result = self.store.insert(entry, now: now, onlyIf: { self.unpurged(since: mark) })
+        guard result != .refused else { return false }
         self.fleet?.store(entry, fetchSequence: mark.sequence, now: now)
-        return stored
+        return result == .stored
     }
 }
 
@@ -61,7 +68,11 @@ extension EntryCommitter {
 
     /// Copies an L2 entry into L1, unless a purge ran since the L2 read began.
     func promote(_ entry: CachedResponse, mark: FetchMark) -> Promotion {
-        guard self.epoch.load(ordering: .acquiring) == mark.epoch else { return .purgedMeanwhile }
-        return self.store.insert(entry, now: self.clock.now()) == .stored ? .promoted : .tooLargeForL1
+        guard self.unpurged(since: mark) else { return .purgedMeanwhile }
+        switch self.store.insert(entry, now: self.clock.now(), onlyIf: { self.unpurged(since: mark) }) {
+        case .stored: return .promoted
+        case .tooLarge: return .tooLargeForL1
+        case .refused: return .purgedMeanwhile
+        }
     }
 }

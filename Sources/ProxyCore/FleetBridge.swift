@@ -3,7 +3,8 @@ import NIOConcurrencyHelpers
 import ProxyConfig
 import RedisCache
 
-/// Translates between the fleet's purges (`FleetPurge`, text patterns) and this instance's L1 (`PurgeSelector`).
+/// Translates between purges as every instance reads them (`FleetPurge`, text patterns) and this instance's L1
+/// (`PurgeSelector`).
 enum FleetBridge {
     /// The L1 selector for a fleet purge; nil for `.all` (the whole store).
     static func selector(_ purge: FleetPurge, patterns: PatternCache) -> PurgeSelector? {
@@ -22,20 +23,11 @@ enum FleetBridge {
 
     /// The fleet's hooks into one proxy: purges from other instances and whole-L1 drops, each recorded.
     static func hooks(for proxy: ProxyContext) -> RedisFleet.Hooks {
-        let patterns = PatternCache()
+        let patterns = proxy.patterns
         return RedisFleet.Hooks(
             applyRemote: { [weak proxy] purges in
                 guard let proxy else { return }
-                var dropped = 0
-                for purge in purges {
-                    if purge.selector == .all {
-                        dropped += proxy.store.statistics.entries
-                        proxy.store.removeAll()
-                    } else if let selector = Self.selector(purge, patterns: patterns) {
-                        dropped += proxy.store.purge(selector)
-                    }
-                }
-                proxy.committer.purged()
+                let dropped = proxy.purgeLocally(purges)
                 proxy.counters.invalidations.wrappingAdd(dropped, ordering: .relaxed)
                 proxy.metrics?.recordPurge(rule: "", source: "fleet", dropped: dropped)
                 if dropped > 0 {
@@ -44,9 +36,7 @@ enum FleetBridge {
             },
             dropLocal: { [weak proxy] reason in
                 guard let proxy else { return }
-                let dropped = proxy.store.statistics.entries
-                proxy.store.removeAll()
-                proxy.committer.purged()
+                let dropped = proxy.purgeLocally([FleetPurge(.all)])
                 proxy.metrics?.recordPurge(rule: "", source: "fleet-resync", dropped: dropped)
                 proxy.purgeLog.record(cause: "L1 dropped: " + reason, dropped: dropped, now: proxy.clock.now())
             },

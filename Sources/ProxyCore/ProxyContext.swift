@@ -26,6 +26,8 @@ final class ProxyContext: Sendable {
     let observers: [RequestObserver]
     /// The Prometheus observer among `observers`, when metrics are on (purges are counted through it).
     let metrics: MetricsObserver?
+    /// Purge path patterns compiled from their text (local and fleet purges name them by text).
+    let patterns = FleetBridge.PatternCache()
     private let tableBox: NIOLockedValueBox<RoutingTable>
 
     init(
@@ -47,6 +49,24 @@ final class ProxyContext: Sendable {
         self.clock = clock
         self.logger = logger
         self.refresher = BackgroundRefresher(committer: self.committer, logger: logger)
+    }
+
+    /// The one way entries leave L1 on purpose (write-invalidate, admin purges, other instances' purges): fetches
+    /// in flight are told first not to store what they fetched, then the purges are applied. Returns the entries
+    /// dropped.
+    @discardableResult
+    func purgeLocally(_ purges: [FleetPurge]) -> Int {
+        self.committer.willPurge()
+        var dropped = 0
+        for purge in purges {
+            if purge.selector == .all {
+                dropped += self.store.statistics.entries
+                self.store.removeAll()
+            } else if let selector = FleetBridge.selector(purge, patterns: self.patterns) {
+                dropped += self.store.purge(selector)
+            }
+        }
+        return dropped
     }
 
     /// The table new requests use.

@@ -95,10 +95,9 @@ extension ProxyHandler {
                 responseHeaders: ForwardedHeaders.response(head.headers),
                 status: status,
                 upstream: state.route.upstream,
-                store: self.proxy.store,
-                hasher: self.proxy.hasher
+                hasher: self.proxy.hasher,
+                purge: self.proxy.purgeLocally
             )
-            self.proxy.committer.purged()
             self.proxy.counters.invalidations.wrappingAdd(outcome.dropped, ordering: .relaxed)
             self.recordPurges(outcome)
             if let fleet = self.proxy.fleet, !outcome.fleet.isEmpty {

@@ -49,8 +49,8 @@ struct PurgeEngine: Sendable {
         responseHeaders: HTTPHeaders,
         status: Int,
         upstream: UpstreamRuntime,
-        store: MemoryStore<LRUPolicy>,
-        hasher: CredentialHasher
+        hasher: CredentialHasher,
+        purge: ([FleetPurge]) -> Int
     ) -> Outcome {
         var outcome = Outcome()
         // RFC 9111 §4.4: the target URI and same-origin Location / Content-Location, in every partition.
@@ -63,35 +63,29 @@ struct PurgeEngine: Sendable {
             responseHeaders: responseHeaders,
             sameOriginAuthorities: authorities
         )
-        for (index, invalidated) in targets.enumerated() {
+        let rfcPurges = targets.enumerated().map { index, invalidated in
             // The first target is the client's own; the others are in the upstream's URL space.
-            let clientTarget = index == 0 ? invalidated : (upstream.clientPath(forUpstreamPath: invalidated) ?? invalidated)
-            outcome.droppedByRFC += store.purge(.target(clientTarget, partition: nil))
-            outcome.fleet.append(FleetPurge(.target(clientTarget)))
+            FleetPurge(.target(index == 0 ? invalidated : (upstream.clientPath(forUpstreamPath: invalidated) ?? invalidated)))
         }
+        outcome.droppedByRFC = purge(rfcPurges)
         outcome.dropped = outcome.droppedByRFC
+        outcome.fleet = rfcPurges
 
-        for purge in self.purges where purge.on.contains(where: { $0.matches(method: method, path: path) }) {
-            let before = outcome.dropped
+        for rule in self.purges where rule.on.contains(where: { $0.matches(method: method, path: path) }) {
             let partitions: [String?] =
-                purge.scope == .all
+                rule.scope == .all
                 ? [nil]
                 : Array(Set(self.shapes.map { $0.partition(of: request, hasher: hasher) }))
+            var purges: [FleetPurge] = []
             for partition in partitions {
-                for tag in purge.tags {
-                    outcome.dropped += store.purge(.tag(tag, partition: partition))
-                    outcome.fleet.append(FleetPurge(.tag(tag), partition: partition))
-                }
-                for prefix in purge.prefixes {
-                    outcome.dropped += store.purge(.prefix(prefix, partition: partition))
-                    outcome.fleet.append(FleetPurge(.prefix(prefix), partition: partition))
-                }
-                for pattern in purge.paths {
-                    outcome.dropped += store.purge(.pathMatching({ pattern.matches(path: $0) }, partition: partition))
-                    outcome.fleet.append(FleetPurge(.pattern(pattern.path), partition: partition))
-                }
+                purges += rule.tags.map { FleetPurge(.tag($0), partition: partition) }
+                purges += rule.prefixes.map { FleetPurge(.prefix($0), partition: partition) }
+                purges += rule.paths.map { FleetPurge(.pattern($0.path), partition: partition) }
             }
-            outcome.rules.append((purge.name, outcome.dropped - before))
+            let dropped = purge(purges)
+            outcome.dropped += dropped
+            outcome.rules.append((rule.name, dropped))
+            outcome.fleet += purges
         }
         return outcome
     }
