@@ -104,7 +104,7 @@ public final class L2Store: Sendable {
             return sequence
         }.flatMap { sequence in
             self.collectMembers(purges, patternMatches: patternMatches).flatMap { matched -> EventLoopFuture<Int> in
-                self.delete(matched, purges: purges)
+                self.delete(matched)
             }.map { (sequence, $0) }
         }.hop(to: loop)
     }
@@ -167,10 +167,10 @@ public final class L2Store: Sendable {
     }
 
     /// Deletes the selected entries and their index members; returns how many entries existed.
-    private func delete(_ matched: [(purge: FleetPurge, path: String?, members: [String])], purges: [FleetPurge]) -> EventLoopFuture<Int> {
-        var commands: [[ByteBuffer]] = []
-        var entryDeletes = 0
+    private func delete(_ matched: [(purge: FleetPurge, path: String?, members: [String])]) -> EventLoopFuture<Int> {
+        var entryKeys: [String] = []
         var seen = Set<String>()
+        var indexCommands: [[ByteBuffer]] = []
         for (purge, path, members) in matched {
             var removed: [String] = []
             for member in members {
@@ -178,28 +178,23 @@ public final class L2Store: Sendable {
                 if let partition = purge.partition, parsed.partition != partition { continue }
                 if case .target(let target) = purge.selector, parsed.target != target { continue }
                 removed.append(member)
-                if seen.insert(parsed.key).inserted {
-                    commands.append(.command("DEL", self.keys.entry(parsed.key)))
-                    entryDeletes += 1
-                }
+                if seen.insert(parsed.key).inserted { entryKeys.append(self.keys.entry(parsed.key)) }
             }
             if case .tag(let tag) = purge.selector {
                 if purge.partition == nil {
-                    commands.append(.command("DEL", self.keys.tagSet(tag)))
+                    indexCommands.append(.command("DEL", self.keys.tagSet(tag)))
                 } else if !removed.isEmpty {
-                    commands.append(.command(["SREM", self.keys.tagSet(tag)] + removed))
+                    indexCommands.append(.command(["SREM", self.keys.tagSet(tag)] + removed))
                 }
             } else if let path, !removed.isEmpty {
-                commands.append(.command(["SREM", self.keys.pathSet(path)] + removed))
+                indexCommands.append(.command(["SREM", self.keys.pathSet(path)] + removed))
             }
         }
+        // One DEL for every entry: its reply is the number of entries that existed.
+        let commands = (entryKeys.isEmpty ? [] : [.command(["DEL"] + entryKeys)]) + indexCommands
         guard !commands.isEmpty else { return self.redis.eventLoop.makeSucceededFuture(0) }
         return self.redis.pipeline(commands).map { replies in
-            var dropped = 0
-            for (command, reply) in zip(commands, replies) where command.count == 2 && String(buffer: command[0]) == "DEL" {
-                if String(buffer: command[1]).hasPrefix(self.keys.prefix + "e:") { dropped += reply.int ?? 0 }
-            }
-            return dropped
+            entryKeys.isEmpty ? 0 : (replies.first?.int ?? 0)
         }
     }
 }
