@@ -27,16 +27,7 @@ import Testing
         var logger = Logger(label: "service-test")
         logger.logLevel = .critical
         let configuration = try ConfigLoader.parse(
-            """
-            [server]
-            listen = "127.0.0.1:0"
-            shutdown_timeout = "\(shutdownTimeout)"
-
-            [[upstream]]
-            name = "demo"
-            prefix = "/"
-            url = "http://127.0.0.1:\(upstream.port)"
-            """,
+            ProcessSignalTests.config(upstreamPort: upstream.port, shutdownTimeout: shutdownTimeout),
             file: "test.conf"
         )
         let server = try ProxyServer(configuration: configuration, logger: logger, threads: 1)
