@@ -193,8 +193,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.current = nil
         self.proxy.counters.requests.wrappingAdd(1, ordering: .relaxed)
         self.setInFlight(true)
+        // One reading of the clock: the record's start and the RFC 9111 request_time are the same instant.
+        let now = self.proxy.clock.now()
         if !self.proxy.observers.isEmpty {
-            self.record = RequestRecord(start: self.proxy.clock.now(), method: head.method.rawValue, target: head.uri)
+            self.record = RequestRecord(start: now, method: head.method.rawValue, target: head.uri)
             self.recording = true
         }
 
@@ -226,7 +228,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             self.record.target = path
             return self.respondError(.noRoute, version: head.version)
         }
-        var state = RequestState(head: head, route: route, table: table, path: path, now: self.proxy.clock.now())
+        var state = RequestState(head: head, route: route, table: table, path: path, now: now)
         if self.recording {
             self.record.rule = route.rule?.name ?? ""
             self.record.upstream = route.upstream.settings.name
