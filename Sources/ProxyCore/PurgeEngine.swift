@@ -1,4 +1,3 @@
-import CacheStore
 import HTTPCaching
 import NIOHTTP1
 import ProxyConfig

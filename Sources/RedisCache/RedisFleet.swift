@@ -124,12 +124,12 @@ public final class RedisFleet: Sendable {
             onMessage: { channel, payload in box.withLockedValue { $0 }?.receive(channel: channel, payload: payload) },
             onSubscribed: { generation in box.withLockedValue { $0 }?.resubscribed(generation: generation) }
         )
-        self.connectionBox = box
+        self.callbackTarget = box
         box.withLockedValue { $0 = self }
     }
 
     /// Routes the subscriber's callbacks to this instance; emptied by `shutdown` (which breaks the cycle).
-    private let connectionBox: NIOLockedValueBox<RedisFleet?>
+    private let callbackTarget: NIOLockedValueBox<RedisFleet?>
 
     /// Connects (in the background) and starts listening for purges. Until `setHooks` is called, purges from other
     /// instances are acknowledged but have nothing to drop (L1 is empty before the proxy serves).
@@ -152,7 +152,7 @@ public final class RedisFleet: Sendable {
     /// Stops reconnecting and closes both connections.
     public func shutdown() -> EventLoopFuture<Void> {
         self.bus.cancelAll()
-        self.connectionBox.withLockedValue { $0 = nil }
+        self.callbackTarget.withLockedValue { $0 = nil }
         let loop = self.connection.eventLoop
         return self.subscriber.close().and(self.connection.close()).map { _ in }.hop(to: loop)
     }
