@@ -52,7 +52,9 @@ private struct ByteWriter {
     }
 
     mutating func bytes(_ text: StaticString) {
-        text.withUTF8Buffer { for value in $0 { self.byte(value) } }
+        let count = text.utf8CodeUnitCount
+        UnsafeMutableRawPointer(self.buffer.baseAddress! + self.count).copyMemory(from: text.utf8Start, byteCount: count)
+        self.count += count
     }
 
     mutating func key(_ name: StaticString, first: Bool = false) {

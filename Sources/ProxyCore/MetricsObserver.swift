@@ -1,5 +1,6 @@
 import HTTPCaching
 import NIOConcurrencyHelpers
+import NIOCore
 import Prometheus
 
 /// Prometheus metrics for one proxy: counts every finished request (`observe`) and purge (`recordPurge`), and
@@ -16,30 +17,69 @@ final class MetricsObserver: RequestObserver {
     /// Serializes scrapes: the counters mirrored from cumulative snapshots are advanced by deltas under it.
     let scrape: NIOLockedValueBox<ScrapeState>
 
-    init() {
+    /// Each loop's series cache, built once for the loops of `group`: read without a lock.
+    private let loopObservers: [ObjectIdentifier: MetricsLoopObserver]
+
+    init(group: EventLoopGroup? = nil) {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
         self.scrape = NIOLockedValueBox(ScrapeState(registry: registry))
+        var loopObservers: [ObjectIdentifier: MetricsLoopObserver] = [:]
+        for loop in group?.makeIterator() ?? EventLoopIterator([]) {
+            loopObservers[ObjectIdentifier(loop)] = MetricsLoopObserver(eventLoop: loop)
+        }
+        self.loopObservers = loopObservers
+        // Before any connection exists (the proxy is built before it listens).
+        for observer in loopObservers.values { observer.attach(to: self) }
     }
 
     // MARK: - Hot path
 
     /// Called on the connection's event loop for every finished request: one locked lookup, then atomic adds.
+    /// Connections use their loop's `MetricsLoopObserver` instead, which skips the lock once a label set is known.
     func observe(_ record: RequestRecord) {
+        Self.count(record, in: self.series(for: record, fastKey: Self.fastKeyIfAny(record)))
+    }
+
+    /// The loop's cache of series in front of this observer, or this observer for a loop outside the group.
+    func observer(on eventLoop: EventLoop) -> RequestObserver {
+        self.loopObservers[ObjectIdentifier(eventLoop)] ?? self
+    }
+
+    /// Adds one request to its series.
+    @inline(__always)
+    static func count(_ record: RequestRecord, in series: RequestSeries) {
+        series.requests.increment()
+        series.outcome?.increment()
+        if record.bytes > 0 { series.bytes?.increment(by: Int64(record.bytes)) }
+        if let seconds = record.upstreamSeconds { series.upstreamDuration?.record(max(0, seconds)) }
+    }
+
+    /// Whether `series` can count `record` (a record that went upstream also needs the latency histogram).
+    @inline(__always)
+    static func fits(_ series: RequestSeries, _ record: RequestRecord) -> Bool {
+        series.upstreamDuration != nil || record.upstreamSeconds == nil
+    }
+
+    /// A routed, non-bypass record's label set is fully named by its label ids, outcome and status class, so one
+    /// integer finds its series (no label string is hashed); nil for the others.
+    @inline(__always)
+    static func fastKeyIfAny(_ record: RequestRecord) -> Int? {
+        record.labelIDs != 0 && record.outcome != .bypass ? Self.fastKey(record) : nil
+    }
+
+    /// The record's series under the lock, created on first use (or on its first record that went upstream).
+    func series(for record: RequestRecord, fastKey: Int?) -> RequestSeries {
         let wantsDuration = record.upstreamSeconds != nil
-        // Fast path: a routed, non-bypass record's label set is fully named by its label ids, outcome and status
-        // class, so one integer finds its series (no label string is hashed).
-        let fastKey = record.labelIDs != 0 && record.outcome != .bypass ? Self.fastKey(record) : nil
-        let series = self.series.withLockedValue { cache -> RequestSeries in
-            if let fastKey, let found = cache.fast[fastKey], found.upstreamDuration != nil || !wantsDuration {
+        return self.series.withLockedValue { cache -> RequestSeries in
+            if let fastKey, let found = cache.fast[fastKey], Self.fits(found, record) {
                 return found
             }
             let key = RequestSeriesKey(record)
-            if let found = cache.requests[key], found.upstreamDuration != nil || !wantsDuration {
+            if let found = cache.requests[key], Self.fits(found, record) {
                 if let fastKey { cache.fast[fastKey] = found }
                 return found
             }
-            // First use of this label set, or its first record that went upstream.
             var series = cache.requests[key] ?? self.makeSeries(key)
             if wantsDuration {
                 series.upstreamDuration = self.registry.makeValueHistogram(
@@ -52,10 +92,6 @@ final class MetricsObserver: RequestObserver {
             if let fastKey { cache.fast[fastKey] = series }
             return series
         }
-        series.requests.increment()
-        series.outcome?.increment()
-        if record.bytes > 0 { series.bytes?.increment(by: Int64(record.bytes)) }
-        if let seconds = record.upstreamSeconds { series.upstreamDuration?.record(max(0, seconds)) }
     }
 
     /// Counts one purge. `source` is "write" (a `[[purge]]` rule fired by a write), "rfc9111" (the RFC 9111 §4.4

@@ -40,6 +40,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     var record = RequestRecord()
     /// A record is being built and not yet emitted.
     var recording = false
+    /// The proxy's observers as this connection's event loop sees them (`RequestObserver.observer(on:)`).
+    private var observers: [RequestObserver] = []
     /// This connection's request counts in `inFlight` (until its response ends or the connection goes).
     private var countedInFlight = false
     /// Upstream exchanges that go on after their client left (finish_on_client_abort), by exchange id.
@@ -61,6 +63,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.observers = self.proxy.observers.map { $0.observer(on: context.eventLoop) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -354,7 +357,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.record.totalSeconds = max(0, self.proxy.clock.now() - self.record.start)
         // One copy of the record for every observer (reading the property per call would copy it each time).
         let record = self.record
-        for observer in self.proxy.observers { observer.observe(record) }
+        for observer in self.observers { observer.observe(record) }
     }
 
     /// Writes a generated error response (never stored) and ends the exchange.

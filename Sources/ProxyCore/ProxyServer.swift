@@ -55,8 +55,10 @@ public final class ProxyServer: Sendable {
         }
         let hasherSecret = secret ?? CredentialHasher.randomSecret()
         var observers: [RequestObserver] = []
-        if configuration.metrics.enabled { observers.append(MetricsObserver()) }
-        if configuration.log.access != .off { observers.append(try AccessLogObserver(settings: configuration.log)) }
+        if configuration.metrics.enabled { observers.append(MetricsObserver(group: self.group)) }
+        if configuration.log.access != .off {
+            observers.append(try AccessLogObserver(settings: configuration.log, group: self.group))
+        }
         self.proxy = ProxyContext(
             table: table,
             store: MemoryStore<LRUPolicy>(budget: configuration.cache.memory, maxObject: configuration.cache.maxObject),
@@ -217,9 +219,18 @@ public final class ProxyServer: Sendable {
         }
         let open = self.connections.withLockedValue { Array($0.values) }
         for channel in open { try? await channel.close() }
+        // Every request's line reaches the access log before the process can exit.
+        await self.flushAccessLog()
         await self.proxy.table.shutdown()
         if let fleet = self.proxy.fleet { try? await fleet.shutdown().get() }
         try await self.group.shutdownGracefully()
+    }
+
+    /// Waits until the access log holds a line for every request finished so far.
+    public func flushAccessLog() async {
+        for case let accessLog as AccessLogObserver in self.proxy.observers {
+            await accessLog.flush()
+        }
     }
 
     private func track(_ channel: Channel) {

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// What one finished request did: the single input of metrics and the access log. Every string field is a
 /// configured name or a word from a fixed set (never a raw path with credentials, never a header value), except
 /// `target`, which has the route's credential query parameters removed.
@@ -65,4 +67,12 @@ struct RequestRecord: Sendable {
 /// thread-safe, and must not block.
 protocol RequestObserver: Sendable {
     func observe(_ record: RequestRecord)
+
+    /// The observer that a connection on `eventLoop` calls: an implementation with per-loop state (the access
+    /// log's buffers) returns that loop's part; by default, itself. Asked once per connection.
+    func observer(on eventLoop: EventLoop) -> RequestObserver
+}
+
+extension RequestObserver {
+    func observer(on eventLoop: EventLoop) -> RequestObserver { self }
 }

@@ -1,3 +1,4 @@
+import NIOPosix
 import Testing
 
 @testable import ProxyCore
@@ -54,6 +55,41 @@ import Testing
         #expect(scrape["reprise_purged_entries_total", ["rule": "-", "source": "admin"]] == 0)
 
         #expect(scrape["reprise_redis_up", [:]] == 0)
+    }
+
+    /// Connections count through their loop's cache of series: the same records, spread over two event loops and
+    /// with routed label ids (the lock-free fast path), give exactly the scrape of the shared observer.
+    @Test func loopCachesCountExactlyLikeTheSharedObserver() throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        defer { try? group.syncShutdownGracefully() }
+        let routed = Self.sequence.map { record -> RequestRecord in
+            var record = record
+            if !record.upstream.isEmpty {
+                record.labelIDs = MetricLabelIDs.pack(
+                    rule: MetricLabelIDs.id(record.rule.isEmpty ? nil : record.rule),
+                    upstream: MetricLabelIDs.id(record.upstream)
+                )
+            }
+            return record
+        }
+        let direct = MetricsObserver()
+        let looped = MetricsObserver(group: group)
+        let loops = Array(group.makeIterator())
+        // Twice over, so that the second round finds every series in the loops' caches.
+        for round in 0..<2 {
+            for (index, record) in routed.enumerated() {
+                direct.observe(record)
+                let loop = loops[(index + round) % loops.count]
+                let observer = looped.observer(on: loop)
+                #expect(observer is MetricsLoopObserver)
+                try loop.submit { observer.observe(record) }.wait()
+            }
+        }
+        // The same series and values (their order in the text follows the order they were created in).
+        #expect(Self.scrape(looped).split(separator: "\n").sorted() == Self.scrape(direct).split(separator: "\n").sorted())
+        let scrape = try Exposition(Self.scrape(looped))
+        #expect(scrape["reprise_cache_hits_total", ["rule": "api"]] == 6)
+        #expect(scrape["reprise_upstream_duration_seconds_count", ["upstream": "origin"]] == 8)
     }
 
     @Test func scrapeTimeValuesFollowTheStoreAndTheTally() throws {

@@ -1,0 +1,122 @@
+import Foundation
+import NIOCore
+import NIOEmbedded
+import ProxyConfig
+import Testing
+
+@testable import ProxyCore
+
+/// The access log's per-event-loop batching: a loop's lines wait in its own buffer until it is full or its delay
+/// passes, and the proxy's lines all reach the file (in order, none lost), also at shutdown.
+@Suite struct AccessLogBatchingTests {
+    static var record: RequestRecord {
+        var record = RequestRecord(start: 1_740_830_645.125, method: "GET", target: "/v1/voices")
+        record.rule = "voices"
+        record.upstream = "elevenlabs"
+        record.status = 200
+        record.outcome = .hit
+        return record
+    }
+
+    func temporaryFile() -> String {
+        FileManager.default.temporaryDirectory
+            .appendingPathComponent("reprise-access-\(UInt64.random(in: 0...UInt64.max)).log").path
+    }
+
+    func lines(_ path: String) throws -> [String] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+    }
+
+    /// Lines wait on their loop for the batch delay, then go to the writer together.
+    @Test func aLoopsLinesWaitForTheBatchDelay() throws {
+        let path = self.temporaryFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let loop = EmbeddedEventLoop()
+        let writer = try AccessLogWriter(appendingTo: path)
+        let sink = AccessLogLoopSink(eventLoop: loop, line: AccessLogLine(format: .json), writer: writer)
+        for _ in 0..<3 { sink.observe(Self.record) }
+        writer.flush()
+        #expect(try self.lines(path).isEmpty)
+
+        loop.advanceTime(by: AccessLogLoopSink.batchDelay - .milliseconds(1))
+        writer.flush()
+        #expect(try self.lines(path).isEmpty)
+
+        loop.advanceTime(by: .milliseconds(1))
+        writer.flush()
+        #expect(try self.lines(path) == Array(repeating: AccessLogLine.fastJSON(Self.record), count: 3))
+        #expect(writer.droppedLines == 0)
+    }
+
+    /// A full buffer goes to the writer at once, without waiting for the delay.
+    @Test func aFullBatchIsHandedOverAtOnce() throws {
+        let path = self.temporaryFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let loop = EmbeddedEventLoop()
+        let writer = try AccessLogWriter(appendingTo: path)
+        let sink = AccessLogLoopSink(eventLoop: loop, line: AccessLogLine(format: .logfmt), writer: writer)
+        let line = AccessLogLine.logfmt(AccessLogLine.fields(of: Self.record))
+        let perBatch = (AccessLogLoopSink.batchBytes + line.utf8.count) / (line.utf8.count + 1)
+        for _ in 0..<perBatch { sink.observe(Self.record) }
+        writer.flush()
+        #expect(try self.lines(path).count == perBatch)
+        sink.observe(Self.record)
+        writer.flush()
+        #expect(try self.lines(path).count == perBatch)
+        loop.advanceTime(by: AccessLogLoopSink.batchDelay)
+        writer.flush()
+        #expect(try self.lines(path).count == perBatch + 1)
+    }
+
+    /// A batch that would take the writer past its capacity is dropped whole and counted.
+    @Test func aBatchBeyondCapacityIsDroppedAndCounted() {
+        var pending = PendingLines(capacity: 3)
+        var batch = Array("a\nb\n".utf8)
+        #expect(pending.enqueue(batch: &batch, lines: 2) == .scheduleDrain)
+        #expect(batch.isEmpty)
+        batch = Array("c\nd\n".utf8)
+        #expect(pending.enqueue(batch: &batch, lines: 2) == .dropped)
+        batch = Array("e\n".utf8)
+        #expect(pending.enqueue(batch: &batch, lines: 1) == .none)
+        let taken = pending.takeAll()
+        #expect(String(decoding: taken.bytes, as: UTF8.self) == "a\nb\ne\n" && taken.lines == 3)
+        #expect(pending.dropped == 2)
+    }
+
+    /// Through the real listener: one line per request, each request's own, none lost.
+    @Test func everyRequestThroughTheProxyHasItsLine() async throws {
+        let path = self.temporaryFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let config = "[log]\naccess = \"\(path)\"\nformat = \"json\"\n"
+        let harness = try await Harness.start(config)
+        var expected: [String] = []
+        for index in 0..<40 {
+            let target = "/test/cache?cc=max-age%3D60&n=\(index % 10)"
+            _ = try await harness.get(target)
+            expected.append(target)
+        }
+        await harness.server.flushAccessLog()
+        let paths = try self.lines(path).map { line -> String in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return object?["path"] as? String ?? ""
+        }
+        #expect(paths == expected)
+        try await harness.stop()
+    }
+
+    /// A graceful shutdown writes the lines still waiting in the loops' buffers.
+    @Test func shutdownWritesTheLinesStillBuffered() async throws {
+        let path = self.temporaryFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let harness = try await Harness.start("[log]\naccess = \"\(path)\"\nformat = \"logfmt\"\n")
+        let first = try await harness.get("/test/cache?cc=max-age%3D60")
+        let second = try await harness.get("/test/cache?cc=max-age%3D60")
+        #expect(!first.isHit && second.isHit)
+        try await harness.stop()
+        let lines = try self.lines(path)
+        #expect(lines.count == 2)
+        #expect(lines.allSatisfy { $0.contains(#" path="/test/cache?cc=max-age%3D60" "#) })
+        #expect(lines.last?.contains(" cache=hit ") == true)
+    }
+}
