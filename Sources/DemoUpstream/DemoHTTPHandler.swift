@@ -119,6 +119,9 @@ final class DemoHTTPHandler: ChannelInboundHandler {
         let status = response.status
         let framed = status != .notModified && status != .noContent && status.code >= 200
         let sendsBody = framed && !inFlight.isHead
+        for (interimStatus, interimHeaders) in response.interim {
+            context.write(self.wrapOutboundOut(.head(self.head(interimStatus, interimHeaders))), promise: nil)
+        }
 
         switch response.body {
         case .never:

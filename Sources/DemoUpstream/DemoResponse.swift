@@ -20,6 +20,8 @@ struct DemoResponse {
     var headers: HTTPHeaders
     var body: Body
     var headDelay: TimeAmount = .zero
+    /// Interim (1xx) responses sent before the final head, e.g. 103 Early Hints.
+    var interim: [(status: HTTPResponseStatus, headers: HTTPHeaders)] = []
     /// Runs once, when the last byte was written or the connection went away first.
     var onFinish: (@Sendable () -> Void)? = nil
 

@@ -17,7 +17,8 @@ struct TestAPI {
     // MARK: /test/cache
 
     /// GET /test/cache?cc=&etag=&lm=&lm_age=&vary=&expires=&status=&age=&location=&content_location=&set_cookie=
-    /// &size=&delay_ms=: the query decides the response headers; validators make conditional requests answer 304.
+    /// &size=&delay_ms=&hints=: the query decides the response headers; validators make conditional requests answer
+    /// 304.
     func cache(_ request: DemoRequest) -> DemoResponse {
         var headers = HTTPHeaders([("content-type", "text/plain; charset=utf-8")])
         let etag = request.query("etag").map(Self.quotedETag)
@@ -55,6 +56,11 @@ struct TestAPI {
             )
         }
         response.headDelay = .milliseconds(Int64(max(0, request.intQuery("delay_ms") ?? 0)))
+        // &hints=N: N × 103 Early Hints (each with a `Link` preload) before the response.
+        for index in 0..<min(max(0, request.intQuery("hints") ?? 0), 8) {
+            let link = "</style-\(index).css>; rel=preload; as=style"
+            response.interim.append((HTTPResponseStatus(statusCode: 103, reasonPhrase: "Early Hints"), HTTPHeaders([("link", link)])))
+        }
         return response
     }
 
