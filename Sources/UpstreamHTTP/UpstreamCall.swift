@@ -115,15 +115,17 @@ public final class UpstreamCall {
         guard case .connecting(let pending, let endRequested) = self.state else {
             preconditionFailure("attach in state \(self.state)")
         }
-        self.state = .attached(connection)
-        connection.begin(self)
-        // `begin` may have failed the call at once (a connection that closed meanwhile).
-        guard case .attached = self.state else {
-            for part in pending {
-                part.promise.fail(UpstreamError(.cancelled, detail: "the call ended before its body was sent"))
+        guard connection.isUsable else {
+            // Closed between its connect and now. Reported on the next tick: `execute` never calls back
+            // before it returns.
+            let error = UpstreamError(.unreachable, detail: "connection closed before the request was sent")
+            self.eventLoop.assumeIsolated().execute {
+                self.connectFailed(error)
             }
             return
         }
+        self.state = .attached(connection)
+        connection.begin(self)
         for part in pending {
             connection.writeBodyPart(part.buffer, promise: part.promise, flush: false)
         }

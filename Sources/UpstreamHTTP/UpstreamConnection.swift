@@ -77,7 +77,7 @@ final class UpstreamConnection: ChannelInboundHandler {
 
     /// Open, not closing and without an exchange: may take a new request.
     var isUsable: Bool {
-        self.isOpen && !self.isClosing && self.exchange == nil
+        self.isOpen && !self.isClosing && self.exchange == nil && self.context?.channel.isActive == true
     }
 
     // MARK: Lifecycle
@@ -132,22 +132,22 @@ final class UpstreamConnection: ChannelInboundHandler {
     // MARK: Request (called by UpstreamCall)
 
     /// Starts `call`'s exchange: writes the head, and the end too for a bodiless request.
+    /// The caller checked ``isUsable``.
     func begin(_ call: UpstreamCall) {
-        precondition(self.exchange == nil, "a connection runs one exchange at a time")
-        guard self.isOpen, !self.isClosing, let context = self.context, context.channel.isActive else {
-            let error = UpstreamError(
-                .unreachable,
-                detail: "connection closed before the request was sent",
-                reusedConnection: self.requestCount > 0
-            )
-            call.deliverFailure(error)
-            return
-        }
+        precondition(self.isUsable, "a connection runs one exchange at a time, while open")
+        let context = self.context!
         self.requestCount += 1
         self.nextToken &+= 1
         var head = call.head
         if !head.headers.contains(name: "host") {
             head.headers.add(name: "Host", value: self.hostHeader)
+        }
+        if call.body == .streamed, !head.headers.contains(name: "content-length"),
+            !head.headers.contains(name: "transfer-encoding")
+        {
+            // NIO's encoder frames only POST/PUT/PATCH bodies by itself; an unframed body on any other
+            // method would run into the next request on this connection.
+            head.headers.add(name: "Transfer-Encoding", value: "chunked")
         }
         self.exchange = Exchange(
             call: call,

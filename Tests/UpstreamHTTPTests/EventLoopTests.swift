@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Testing
 import UpstreamHTTP
 
@@ -31,5 +32,22 @@ import UpstreamHTTP
             #expect(idleB >= 1)
             #expect(idleA + idleB == f.server.record.accepted)
         }
+    }
+
+    @Test func aLoopOutsideTheGroupGetsItsOwnPool() async throws {
+        let outside = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = outside.any()
+        try await withFixture(script: { request in [.text(response(body: "from \(request.connection)"))] }) { (f: Fixture) async throws in
+            let first = try await f.client.run(request("/a"), on: loop)
+            #expect(first.offLoopCallbacks == 0)
+            #expect(first.text == "from 1")
+            #expect(try await f.client.run(request("/b"), on: loop).text == "from 1")
+            #expect(try await f.idleCount(on: loop) == 1)
+            #expect(try await f.idleCount() == 0)
+            await f.client.shutdown()
+            await f.server.wait { $0.closed == 1 }
+            #expect(try await f.client.run(request("/c"), on: loop).error?.kind == .shutdown)
+        }
+        try await outside.shutdownGracefully()
     }
 }

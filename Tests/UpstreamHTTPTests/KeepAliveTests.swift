@@ -134,4 +134,36 @@ import UpstreamHTTP
             #expect(try await f.client.run(request("/next"), on: f.loop).text == "early 2")
         }
     }
+
+    @Test func aRequestStartedFromUpstreamEndReusesTheConnection() async throws {
+        try await withFixture(script: { request in
+            [.text(response(body: "\(request.target) on \(request.connection)"))]
+        }) { (f: Fixture) async throws in
+            let client = f.client
+            let second = f.loop.makePromise(of: Recorded.self)
+            let first = try await client.run(request("/1"), on: f.loop) { handler, _ in
+                handler.onEnd = {
+                    let next = RecordingHandler(eventLoop: handler.eventLoop)
+                    _ = client.execute(request("/2"), body: .none, on: handler.eventLoop, handler: next)
+                    second.completeWith(next.done.futureResult)
+                }
+            }
+            #expect(first.text == "/1 on 1")
+            #expect(try await second.futureResult.get().text == "/2 on 1")
+            #expect(f.server.record.accepted == 1)
+        }
+    }
+
+    @Test func aStreamedBodyWithoutContentLengthIsSentChunked() async throws {
+        try await withFixture(script: { request in
+            // The scripted server does not decode chunked bodies: answer and drop the connection.
+            [.text(response(body: request.headers["transfer-encoding"] ?? "unframed")), .close]
+        }) { (f: Fixture) async throws in
+            let reply = try await f.client.run(request(.DELETE, "/x"), body: .streamed, on: f.loop) { _, call in
+                _ = call.write(ByteBuffer(string: "abc"))
+                call.end()
+            }
+            #expect(reply.text == "chunked")
+        }
+    }
 }

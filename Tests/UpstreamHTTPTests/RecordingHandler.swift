@@ -34,6 +34,7 @@ final class RecordingHandler: UpstreamResponseHandler {
     var call: UpstreamCall?
     var onHead: ((HTTPResponseHead) -> EventLoopFuture<Void>?)?
     var onBody: ((ByteBuffer, RecordingHandler) -> EventLoopFuture<Void>)?
+    var onEnd: (() -> Void)?
     private var finished = false
 
     init(eventLoop: EventLoop) {
@@ -80,6 +81,7 @@ final class RecordingHandler: UpstreamResponseHandler {
         self.note("end")
         self.finished = true
         self.done.succeed(self.recorded)
+        self.onEnd?()
     }
 
     func upstreamFailed(_ error: UpstreamError) {
