@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ProxyCore", targets: ["ProxyCore"]),
         .library(name: "RESP", targets: ["RESP"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),
+        .library(name: "UpstreamHTTP", targets: ["UpstreamHTTP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -105,6 +106,16 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)] + hotPathSettings
         ),
         .target(
+            name: "UpstreamHTTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "DemoUpstream",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -165,6 +176,19 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "UpstreamHTTPTests",
+            dependencies: [
+                "UpstreamHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

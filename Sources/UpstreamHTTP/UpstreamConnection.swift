@@ -1,0 +1,204 @@
+import NIOCore
+import NIOHTTP1
+
+/// One HTTP/1.1 connection to the upstream, the last handler of its pipeline. It runs one exchange
+/// (request + response) at a time, and between exchanges waits idle, in its event loop's pool or
+/// about to be handed to its first call.
+///
+/// Confinement: created, used and called only on its channel's event loop, which is the loop of every
+/// call it serves (the client connects it with `ClientBootstrap(group: call's loop)`), so the handler's
+/// callbacks never hop threads. Reads are issued by hand (`autoRead` is off): only while the response
+/// handler keeps up, which propagates a slow client's backpressure to the upstream's TCP window.
+/// The response side (reading, pumping events to the handler, timeouts) is in
+/// `UpstreamConnection+Response.swift`.
+final class UpstreamConnection: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    /// What the decoder produced, queued in order until the handler can take it.
+    enum ResponseEvent {
+        case informational(HTTPResponseHead)
+        case head(HTTPResponseHead)
+        case body(ByteBuffer)
+        case end
+        case failure(UpstreamError)
+    }
+
+    /// The state of the request in flight.
+    struct Exchange {
+        let call: UpstreamCall
+        /// Tells a stale completion (of an earlier exchange's handler future) from the current one.
+        let token: UInt64
+        let method: HTTPMethod
+        let requestKeepAlive: Bool
+        let reusedConnection: Bool
+        var requestEndWritten = false
+        /// Any response byte arrived (an interim head included): EOF is then `closedEarly`, not `unreachable`.
+        var responseStarted = false
+        var finalHead: HTTPResponseHead?
+        /// The end or a failure is queued: nothing more is read or queued for this exchange.
+        var terminalQueued = false
+        /// Waiting for the handler's head or body future: no reads, no read timeout.
+        var paused = false
+        var events = CircularBuffer<ResponseEvent>(initialCapacity: 4)
+    }
+
+    let eventLoop: EventLoop
+    let readTimeout: TimeAmount
+    /// Sent as `Host` when the caller's head has none (HTTP/1.1 requires it).
+    let hostHeader: String
+    /// The pool this connection returns to; weak because the pool holds its idle connections.
+    weak var pool: UpstreamConnectionPool?
+
+    var context: ChannelHandlerContext?
+    var exchange: Exchange?
+    /// False once the channel went inactive. A connection is handed out only after its connect
+    /// succeeded, which NIO reports before `channelActive` reaches the pipeline.
+    var isOpen = true
+    var isClosing = false
+    /// Set while `pump()` runs, so a handler future that completes synchronously resumes the
+    /// running loop instead of recursing into it.
+    var pumping = false
+    var readIssued = false
+    var readTimer: Scheduled<Void>?
+    /// When upstream bytes last arrived (or the read timer was armed); the timer fires relative to it.
+    var lastProgress = NIODeadline.uptimeNanoseconds(0)
+    var idleTimer: Scheduled<Void>?
+    var isPooled = false
+    var requestCount = 0
+    var nextToken: UInt64 = 0
+
+    init(eventLoop: EventLoop, readTimeout: TimeAmount, hostHeader: String, pool: UpstreamConnectionPool) {
+        self.eventLoop = eventLoop
+        self.readTimeout = readTimeout
+        self.hostHeader = hostHeader
+        self.pool = pool
+    }
+
+    /// Open, not closing and without an exchange: may take a new request.
+    var isUsable: Bool {
+        self.isOpen && !self.isClosing && self.exchange == nil && self.context?.channel.isActive == true
+    }
+
+    // MARK: Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        // An idle connection reads too: to notice the upstream closing it, and to let a TLS handshake progress.
+        self.updateReading()
+        context.fireChannelActive()
+    }
+
+    func close() {
+        guard !self.isClosing else {
+            return
+        }
+        self.isClosing = true
+        self.disarmReadTimer()
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
+        self.context?.close(promise: nil)
+    }
+
+    // MARK: Pool
+
+    /// Parked in the pool: read for EOF, and close after `idleTimeout`.
+    func enterPool(idleTimeout: TimeAmount) {
+        self.isPooled = true
+        self.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) {
+            self.idleTimer = nil
+            guard self.isPooled else {
+                return
+            }
+            self.isPooled = false
+            self.pool?.remove(self)
+            self.close()
+        }
+    }
+
+    func leavePool() {
+        self.isPooled = false
+        self.idleTimer?.cancel()
+        self.idleTimer = nil
+    }
+
+    // MARK: Request (called by UpstreamCall)
+
+    /// Starts `call`'s exchange: writes the head, and the end too for a bodiless request.
+    /// The caller checked ``isUsable``.
+    func begin(_ call: UpstreamCall) {
+        precondition(self.isUsable, "a connection runs one exchange at a time, while open")
+        let context = self.context!
+        self.requestCount += 1
+        self.nextToken &+= 1
+        var head = call.head
+        if !head.headers.contains(name: "host") {
+            head.headers.add(name: "Host", value: self.hostHeader)
+        }
+        if call.body == .streamed, !head.headers.contains(name: "content-length"),
+            !head.headers.contains(name: "transfer-encoding")
+        {
+            // NIO's encoder frames only POST/PUT/PATCH bodies by itself; an unframed body on any other
+            // method would run into the next request on this connection.
+            head.headers.add(name: "Transfer-Encoding", value: "chunked")
+        }
+        self.exchange = Exchange(
+            call: call,
+            token: self.nextToken,
+            method: head.method,
+            requestKeepAlive: head.isKeepAlive,
+            reusedConnection: self.requestCount > 1
+        )
+        // The response decoder sees this head on its way out, which is how it knows a HEAD response has no body.
+        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+        if call.body == .none {
+            context.write(self.wrapOutboundOut(.end(nil)), promise: nil)
+            self.exchange?.requestEndWritten = true
+        }
+        context.flush()
+        self.updateReading()
+    }
+
+    func writeBodyPart(_ buffer: ByteBuffer, promise: EventLoopPromise<Void>, flush: Bool) {
+        guard let exchange = self.exchange, !exchange.requestEndWritten, !self.isClosing, let context = self.context else {
+            promise.fail(UpstreamError(.cancelled, detail: "the request can no longer be written"))
+            return
+        }
+        context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: promise)
+        if flush {
+            context.flush()
+        }
+    }
+
+    func writeRequestEnd() {
+        guard let exchange = self.exchange, !exchange.requestEndWritten, !self.isClosing, let context = self.context else {
+            return
+        }
+        self.exchange?.requestEndWritten = true
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        self.updateReading()
+    }
+
+    func flush() {
+        self.context?.flush()
+    }
+
+    /// The caller gave up: the upstream may still be sending, so the connection cannot be reused.
+    func cancel(_ call: UpstreamCall) {
+        guard let exchange = self.exchange, exchange.call === call else {
+            return
+        }
+        self.exchange = nil
+        self.close()
+    }
+}
+
+@available(*, unavailable)
+extension UpstreamConnection: Sendable {}
