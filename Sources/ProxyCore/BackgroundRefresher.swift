@@ -1,10 +1,10 @@
-import AsyncHTTPClient
 import CacheStore
 import HTTPCaching
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import UpstreamHTTP
 
 /// stale-while-revalidate (RFC 5861 §3): refreshes a stale entry off the request path, at most once at a time
 /// per key, so that one stale window costs one upstream request however many clients read it meanwhile.
@@ -23,7 +23,8 @@ final class BackgroundRefresher: Sendable {
     /// Number of refreshes running now.
     var count: Int { self.inFlight.withLockedValue { $0.count } }
 
-    func refresh(_ entry: CachedResponse, plan: StorePlan, state: RequestState) {
+    /// Starts the refresh on `eventLoop` (the calling connection's; its upstream connection lives there too).
+    func refresh(_ entry: CachedResponse, plan: StorePlan, state: RequestState, on eventLoop: EventLoop) {
         let claimed = self.inFlight.withLockedValue { $0.insert(entry.key).inserted }
         guard claimed else { return }
         var headers = ForwardedHeaders.request(state.head, remoteAddress: nil)
@@ -34,6 +35,7 @@ final class BackgroundRefresher: Sendable {
         let upstream = state.route.upstream
         let delegate = RefreshDelegate(
             refresher: self,
+            eventLoop: eventLoop,
             entry: entry,
             plan: plan,
             requestHeaders: state.head.headers,
@@ -44,13 +46,14 @@ final class BackgroundRefresher: Sendable {
             omittedOnHits: Set(state.route.rule?.hitDropHeaders ?? []),
             costHeader: state.route.rule?.costHeader
         )
-        do {
-            // The client's own target: the stored one has its credential query parameters removed.
-            let request = try HTTPClient.Request(url: upstream.url(forClientTarget: state.head.uri), method: .GET, headers: headers)
-            _ = upstream.client.execute(request: request, delegate: delegate, eventLoop: .indifferent)
-        } catch {
-            self.finished(entry.key)
-        }
+        // The client's own target: the stored one has its credential query parameters removed.
+        let request = upstream.requestHead(
+            method: .GET,
+            clientTarget: state.head.uri,
+            clientHeaders: HTTPHeaders(),
+            forwarded: headers
+        )
+        _ = upstream.client.execute(request.head, body: .none, on: eventLoop, handler: delegate)
     }
 
     fileprivate func finished(_ key: String) {
@@ -68,11 +71,10 @@ final class BackgroundRefresher: Sendable {
 
 /// Collects one background response; stores it (200) or refreshes the entry (matching 304) when it ends cleanly.
 ///
-/// `@unchecked Sendable`: AsyncHTTPClient calls a delegate's methods one after another on one event loop.
-private final class RefreshDelegate: HTTPClientResponseDelegate, @unchecked Sendable {
-    typealias Response = Void
-
+/// Confined to the event loop its call runs on.
+private final class RefreshDelegate: UpstreamResponseHandler {
     private let refresher: BackgroundRefresher
+    private let eventLoop: EventLoop
     private let entry: CachedResponse
     private let plan: StorePlan
     private let requestHeaders: HTTPHeaders
@@ -87,6 +89,7 @@ private final class RefreshDelegate: HTTPClientResponseDelegate, @unchecked Send
 
     init(
         refresher: BackgroundRefresher,
+        eventLoop: EventLoop,
         entry: CachedResponse,
         plan: StorePlan,
         requestHeaders: HTTPHeaders,
@@ -100,6 +103,7 @@ private final class RefreshDelegate: HTTPClientResponseDelegate, @unchecked Send
         self.omittedOnHits = omittedOnHits
         self.costHeader = costHeader
         self.refresher = refresher
+        self.eventLoop = eventLoop
         self.entry = entry
         self.plan = plan
         self.requestHeaders = requestHeaders
@@ -109,7 +113,10 @@ private final class RefreshDelegate: HTTPClientResponseDelegate, @unchecked Send
         self.rule = rule
     }
 
-    func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+    /// Interim responses of a background request have no client to go to.
+    func upstreamInformational(_ head: HTTPResponseHead) {}
+
+    func upstreamHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void>? {
         let headers = ForwardedHeaders.response(head.headers)
         if head.status == .notModified {
             if Revalidation.notModifiedMatches(stored: self.entry.info, notModifiedHeaders: headers) {
@@ -126,15 +133,15 @@ private final class RefreshDelegate: HTTPClientResponseDelegate, @unchecked Send
         ) {
             self.pending = pending
         }
-        return task.eventLoop.makeSucceededVoidFuture()
+        return nil
     }
 
-    func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+    func upstreamBodyPart(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
         self.pending?.collector.append(buffer)
-        return task.eventLoop.makeSucceededVoidFuture()
+        return self.eventLoop.makeSucceededVoidFuture()
     }
 
-    func didFinishRequest(task: HTTPClient.Task<Void>) throws {
+    func upstreamEnd() {
         defer { self.refresher.finished(self.entry.key) }
         let now = self.refresher.now
         if let notModified = self.notModified {
@@ -165,7 +172,7 @@ private final class RefreshDelegate: HTTPClientResponseDelegate, @unchecked Send
         }
     }
 
-    func didReceiveError(task: HTTPClient.Task<Void>, _ error: Error) {
+    func upstreamFailed(_ error: UpstreamError) {
         self.refresher.finished(self.entry.key)
     }
 }

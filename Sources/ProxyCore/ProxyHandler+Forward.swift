@@ -1,10 +1,10 @@
-import AsyncHTTPClient
 import BodyKeying
 import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
 import ProxyConfig
+import UpstreamHTTP
 
 extension ProxyHandler {
     /// Sends the request upstream; the response streams back through the `upstream*` callbacks.
@@ -18,36 +18,18 @@ extension ProxyHandler {
             for name in RequestTraits.conditionalFields { headers.remove(name: name) }
             for (name, value) in Revalidation.conditionalHeaders(for: stale.info) { headers.add(name: name, value: value) }
         }
-        let streamsBody =
-            (head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0) > 0
-            || head.headers.contains(name: "transfer-encoding")
+        let request = upstream.requestHead(
+            method: head.method,
+            clientTarget: head.uri,
+            clientHeaders: head.headers,
+            forwarded: headers
+        )
         let exchange = UpstreamExchange(
             handler: self,
             eventLoop: context.eventLoop,
             id: self.makeExchangeID(),
-            streamsBody: streamsBody
+            streamsBody: request.body == .streamed
         )
-        var body: HTTPClient.Body?
-        if let streamer = exchange.bodyStreamer {
-            let length = head.headers.first(name: "content-length").flatMap { Int64($0) }
-            streamer.onBackpressure = { [weak self] paused in self?.setReadingPaused(paused) }
-            let loop = context.eventLoop
-            body = .stream(contentLength: length) { writer in loop.flatSubmit { streamer.attach(writer) } }
-        }
-        let request: HTTPClient.Request
-        do {
-            request = try HTTPClient.Request(
-                url: upstream.url(forClientTarget: head.uri),
-                method: ForwardedHeaders.wireMethod(head.method),
-                headers: headers,
-                body: body
-            )
-        } catch {
-            return self.respondError(
-                ErrorResponse(status: .badRequest, message: "the request target is not a valid URL", close: true),
-                version: head.version
-            )
-        }
         if state.forward != .method, state.forward != .bypass, state.plan == nil {
             state.forward = .bypass
         }
@@ -56,19 +38,30 @@ extension ProxyHandler {
         self.current = state
         self.proxy.counters.misses.wrappingAdd(1, ordering: .relaxed)
         if self.recording { self.record.upstreamStart = self.proxy.clock.now() }
-        exchange.task = upstream.client.execute(
-            request: request,
-            delegate: exchange,
-            // `.delegate(on:)`, not `.delegateAndChannel(on:)`: the pool prefers a connection on this loop but keeps
-            // general-purpose connections; loop-bound ones would be closed after every use under concurrency.
-            eventLoop: .delegate(on: context.eventLoop)
-        )
+        // On this event loop: the upstream connection lives here too, so no callback hops threads.
+        let call = upstream.client.execute(request.head, body: request.body, on: context.eventLoop, handler: exchange)
+        exchange.call = call
+        if let streamer = exchange.bodyStreamer {
+            streamer.onBackpressure = { [weak self] paused in self?.setReadingPaused(paused) }
+            streamer.attach(call)
+        }
     }
 
     // MARK: - Upstream callbacks (on this event loop)
 
+    /// An interim (1xx) response: passed on to the client at once, minus hop-by-hop fields, and never stored
+    /// (RFC 9110 §15.2: a proxy forwards 1xx responses, e.g. 103 Early Hints, or 100 Continue to a client that
+    /// sent `Expect: 100-continue`). An HTTP/1.0 client gets none, since it cannot tell one from the response.
+    func upstreamInformational(_ head: HTTPResponseHead, exchange: UpstreamExchange) {
+        guard let state = self.current, state.exchange === exchange, !state.responseStarted, let context = self.context,
+            state.head.version.major == 1, state.head.version.minor >= 1
+        else { return }
+        let interim = HTTPResponseHead(version: state.head.version, status: head.status, headers: ForwardedHeaders.response(head.headers))
+        context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(ResponseWire.encodeHead(interim, allocator: context.channel.allocator))), promise: nil)
+    }
+
     /// The upstream's response head. Returns a future when the head must wait (a write's purge is still reaching
-    /// the rest of the fleet); AsyncHTTPClient holds the body until it completes.
+    /// the rest of the fleet); the upstream call holds the body until it completes.
     func upstreamHead(_ head: HTTPResponseHead, exchange: UpstreamExchange) -> EventLoopFuture<Void>? {
         guard let state = self.current, state.exchange === exchange, self.context != nil else { return nil }
         let status = Int(head.status.code)
@@ -200,8 +193,7 @@ extension ProxyHandler {
         // handled (and the entry stored) before the client can see the last byte and ask again.
         let written = self.writeBody(buffer, flush: false)
         self.scheduleFlush(context: context)
-        // Backpressure only when the client is slow. Waiting on every write would leave AsyncHTTPClient without
-        // demand when the response end arrives, and it then closes the pooled upstream connection.
+        // Backpressure only when the client is slow: the upstream is read as fast as the client takes it.
         guard let written, !context.channel.isWritable else { return exchange.eventLoop.makeSucceededVoidFuture() }
         return written
     }
@@ -237,7 +229,7 @@ extension ProxyHandler {
         }
     }
 
-    func upstreamFailed(_ error: Error, exchange: UpstreamExchange) {
+    func upstreamFailed(_ error: UpstreamError, exchange: UpstreamExchange) {
         if let detached = self.detached.removeValue(forKey: exchange.id) {
             detached.fetch?.publishFailure()
             exchange.owner = nil

@@ -87,7 +87,7 @@ extension ProxyHandler {
             case .staleAllowed(let reason):
                 if reason == .staleWhileRevalidate, head.method == .GET || head.method == .HEAD {
                     // RFC 5861 §3: answer now, refresh once in the background.
-                    self.proxy.refresher.refresh(entry, plan: plan, state: state)
+                    self.proxy.refresher.refresh(entry, plan: plan, state: state, on: context.eventLoop)
                     let status = "Reprise; fwd=stale; ttl=\(entry.info.freshness.ttlSeconds(now: now)); detail=\(reason.rawValue)"
                     self.serveFromCache(entry, state: state, now: now, context: context, cacheStatus: status, outcome: .stale)
                 } else {

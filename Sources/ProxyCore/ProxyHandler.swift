@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import CacheStore
 import HTTPCaching
 import NIOCore

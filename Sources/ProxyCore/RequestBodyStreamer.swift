@@ -1,19 +1,18 @@
-import AsyncHTTPClient
 import NIOCore
+import UpstreamHTTP
 
 /// Carries a client's request body to the upstream as it arrives, with backpressure: when too many bytes are
 /// written but not yet sent, the client connection stops reading until the upstream catches up.
 ///
-/// Confined to the client channel's event loop (the upstream request runs on the same loop).
+/// Confined to the client channel's event loop (the upstream call runs on the same loop). Parts that arrive
+/// before the call exists (a body-keyed request is read whole before it is forwarded) wait here.
 final class RequestBodyStreamer {
     private let eventLoop: EventLoop
-    private var writer: HTTPClient.Body.StreamWriter?
+    private var call: UpstreamCall?
     private var waiting: [ByteBuffer] = []
     private var ended = false
-    private var failed: Error?
-    private var completion: EventLoopPromise<Void>?
+    private var failed = false
     private var pendingBytes = 0
-    private var pendingWrites = 0
     /// Called with true to pause reading from the client, false to resume.
     var onBackpressure: ((Bool) -> Void)?
     private var paused = false
@@ -25,64 +24,48 @@ final class RequestBodyStreamer {
         self.eventLoop = eventLoop
     }
 
-    /// Called by AsyncHTTPClient when it is ready for the body; the future completes when all of it was sent.
-    func attach(_ writer: HTTPClient.Body.StreamWriter) -> EventLoopFuture<Void> {
+    /// The upstream call that takes the body: what arrived meanwhile is written at once.
+    func attach(_ call: UpstreamCall) {
         self.eventLoop.preconditionInEventLoop()
-        let promise = self.eventLoop.makePromise(of: Void.self)
-        if let failed = self.failed {
-            promise.fail(failed)
-            return promise.futureResult
-        }
-        self.writer = writer
-        self.completion = promise
+        guard !self.failed else { return }
+        self.call = call
         let waiting = self.waiting
         self.waiting = []
-        for buffer in waiting { self.send(buffer) }
-        self.completeIfDone()
-        return promise.futureResult
+        for buffer in waiting { self.send(buffer, to: call) }
+        if self.ended { call.end() }
     }
 
     func append(_ buffer: ByteBuffer) {
+        guard !self.failed else { return }
         self.pendingBytes += buffer.readableBytes
-        if self.writer == nil {
-            self.waiting.append(buffer)
+        if let call = self.call {
+            self.send(buffer, to: call)
         } else {
-            self.send(buffer)
+            self.waiting.append(buffer)
         }
         self.updateBackpressure()
     }
 
     func end() {
+        guard !self.ended, !self.failed else { return }
         self.ended = true
-        self.completeIfDone()
+        self.call?.end()
     }
 
-    /// The client went away or broke a limit: the upstream request must not complete with a partial body.
-    func fail(_ error: Error) {
-        self.failed = error
+    /// The client went away or broke a limit: nothing more is sent (the exchange cancels the call, so the
+    /// upstream never sees a complete request with a partial body).
+    func fail() {
+        self.failed = true
         self.waiting = []
-        self.completion?.fail(error)
-        self.completion = nil
         self.setPaused(false)
     }
 
-    private func send(_ buffer: ByteBuffer) {
-        guard let writer = self.writer else { return }
-        self.pendingWrites += 1
+    private func send(_ buffer: ByteBuffer, to call: UpstreamCall) {
         let size = buffer.readableBytes
-        writer.write(.byteBuffer(buffer)).hop(to: self.eventLoop).whenComplete { result in
-            self.pendingWrites -= 1
+        call.write(buffer).whenComplete { _ in
             self.pendingBytes -= size
-            if case .failure(let error) = result { self.fail(error) }
             self.updateBackpressure()
-            self.completeIfDone()
         }
-    }
-
-    private func completeIfDone() {
-        guard self.ended, self.pendingWrites == 0, self.waiting.isEmpty, let completion = self.completion else { return }
-        self.completion = nil
-        completion.succeed(())
     }
 
     private func updateBackpressure() {

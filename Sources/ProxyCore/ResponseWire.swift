@@ -47,9 +47,15 @@ enum ResponseWire {
         }
         buffer.writeString(String(status.code))
         buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(status.reasonPhrase)
+        let reason = status.reasonPhrase
+        // NIO's parser keeps no reason phrase and names only the codes it knows; RFC 9112 §4 allows an empty
+        // one, but the registered phrase reads better.
+        buffer.writeString(reason.isEmpty ? Self.registeredReasons[Int(status.code)] ?? "" : reason)
         buffer.writeStaticString(Self.crlf)
     }
+
+    /// Reason phrases of registered codes that `HTTPResponseStatus` does not name.
+    static let registeredReasons: [Int: String] = [103: "Early Hints", 425: "Too Early"]
 
     static func writeHeaders(_ headers: HTTPHeaders, into buffer: inout ByteBuffer) {
         for (name, value) in headers {

@@ -34,6 +34,6 @@ final class RoutingTable: Sendable {
     }
 
     func shutdown() async {
-        for upstream in self.upstreams { try? await upstream.shutdown() }
+        for upstream in self.upstreams { await upstream.shutdown() }
     }
 }

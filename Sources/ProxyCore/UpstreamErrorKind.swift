@@ -1,6 +1,4 @@
-import AsyncHTTPClient
-import NIOCore
-import NIOPosix
+import UpstreamHTTP
 
 /// How an upstream failure is reported: a bounded set, safe for logs and metric labels.
 enum UpstreamErrorKind: String, CustomStringConvertible {
@@ -8,27 +6,14 @@ enum UpstreamErrorKind: String, CustomStringConvertible {
     case unreachable
     /// Connect or read timeout: 504.
     case timeout
-    /// Anything else (protocol error, closed mid-response): 502.
+    /// Anything else (protocol or TLS error, closed mid-response): 502.
     case failed
 
-    init(_ error: Error) {
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .connectTimeout, .readTimeout, .writeTimeout, .deadlineExceeded: self = .timeout
-            case .remoteConnectionClosed: self = .failed
-            default: self = .failed
-            }
-            return
-        }
-        if error is NIOConnectionError || error is IOError || error is ChannelError {
-            self = .unreachable
-            return
-        }
-        let text = String(describing: error)
-        if text.contains("onnect") || text.contains("refused") || text.contains("resolve") {
-            self = .unreachable
-        } else {
-            self = .failed
+    init(_ error: UpstreamError) {
+        switch error.kind {
+        case .connectTimeout, .readTimeout: self = .timeout
+        case .unreachable: self = .unreachable
+        default: self = .failed
         }
     }
 

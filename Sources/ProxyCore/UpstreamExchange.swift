@@ -1,19 +1,14 @@
-import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import UpstreamHTTP
 
-/// The AsyncHTTPClient delegate of one forwarded request. It only relays events to the connection's
-/// `ProxyHandler`; every callback runs on the client channel's event loop (`.delegate(on:)`).
-///
-/// `@unchecked Sendable`: AsyncHTTPClient requires `Sendable`, but the instance is created, called and released on
-/// one event loop only, which `preconditionInEventLoop` checks in debug builds.
-final class UpstreamExchange: HTTPClientResponseDelegate, @unchecked Sendable {
-    typealias Response = Void
-
+/// The response handler of one forwarded request. It only relays events to the connection's `ProxyHandler`;
+/// the upstream call runs on the client connection's event loop, so every callback arrives there.
+final class UpstreamExchange: UpstreamResponseHandler {
     private weak var handler: ProxyHandler?
     let eventLoop: EventLoop
     let id: Int
-    var task: HTTPClient.Task<Void>?
+    var call: UpstreamCall?
     let bodyStreamer: RequestBodyStreamer?
     private(set) var isFinished = false
     /// Keeps the handler alive while the exchange finishes without a client (finish_on_client_abort); cleared
@@ -30,31 +25,39 @@ final class UpstreamExchange: HTTPClientResponseDelegate, @unchecked Sendable {
     func cancel() {
         guard !self.isFinished else { return }
         self.isFinished = true
-        self.bodyStreamer?.fail(CancellationError())
-        self.task?.cancel()
+        self.bodyStreamer?.fail()
+        self.call?.cancel()
+        self.call = nil
     }
 
-    func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+    func upstreamInformational(_ head: HTTPResponseHead) {
+        guard !self.isFinished else { return }
+        self.handler?.upstreamInformational(head, exchange: self)
+    }
+
+    func upstreamHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void>? {
         self.eventLoop.preconditionInEventLoop()
-        guard !self.isFinished, let handler = self.handler else { return self.eventLoop.makeSucceededVoidFuture() }
-        return handler.upstreamHead(head, exchange: self) ?? self.eventLoop.makeSucceededVoidFuture()
+        guard !self.isFinished, let handler = self.handler else { return nil }
+        return handler.upstreamHead(head, exchange: self)
     }
 
-    func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+    func upstreamBodyPart(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
         guard !self.isFinished, let handler = self.handler else { return self.eventLoop.makeSucceededVoidFuture() }
         return handler.upstreamBody(buffer, exchange: self)
     }
 
-    func didFinishRequest(task: HTTPClient.Task<Void>) throws {
+    func upstreamEnd() {
         guard !self.isFinished else { return }
         self.isFinished = true
+        self.call = nil
         self.handler?.upstreamEnd(exchange: self)
     }
 
-    func didReceiveError(task: HTTPClient.Task<Void>, _ error: Error) {
+    func upstreamFailed(_ error: UpstreamError) {
         guard !self.isFinished else { return }
         self.isFinished = true
-        self.bodyStreamer?.fail(error)
+        self.call = nil
+        self.bodyStreamer?.fail()
         self.handler?.upstreamFailed(error, exchange: self)
     }
 }

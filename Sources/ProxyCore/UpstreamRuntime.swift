@@ -1,49 +1,83 @@
-import AsyncHTTPClient
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 import ProxyConfig
+import UpstreamHTTP
 
-/// One configured upstream with its pooled HTTP client (one client per upstream: each may trust its own CA).
+/// One configured upstream with its pooled HTTP/1.1 client (one client per upstream: each may trust its own CA).
 final class UpstreamRuntime: Sendable {
     let settings: UpstreamSettings
-    let client: HTTPClient
-    /// "scheme://authority" + base path, without a trailing slash.
-    let base: String
+    let client: UpstreamClient
     /// The upstream's name as a metrics label id (`MetricLabelIDs`).
     let labelID: Int
 
     init(settings: UpstreamSettings, group: EventLoopGroup) throws {
         self.settings = settings
-        var configuration = HTTPClient.Configuration()
-        configuration.redirectConfiguration = .disallow
-        configuration.decompression = .disabled
-        configuration.timeout = .init(
-            connect: .init(settings.connectTimeout),
-            read: .init(settings.readTimeout)
-        )
+        var tls: TLSConfiguration?
+        if settings.url.isTLS {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let caFile = settings.caFile {
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+            }
+            tls = configuration
+        }
         // Never retry a request or a refused connection: a dead upstream is answered with 502 at once.
         // Idle upstream connections are closed after 4 s: below the 5 s keep-alive timeout of uvicorn and Node,
         // so Reprise does not send a request on a connection the upstream is closing at that moment.
-        configuration.connectionPool = .init(idleTimeout: .seconds(4), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
-        configuration.connectionPool.retryConnectionEstablishment = false
-        if settings.url.isTLS {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            if let caFile = settings.caFile {
-                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
-            }
-            configuration.tlsConfiguration = tls
-        }
-        self.client = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: configuration)
-        self.base = "\(settings.url.scheme)://\(settings.url.authority)\(settings.url.basePath)"
+        let configuration = UpstreamClientConfiguration(
+            connectTimeout: TimeAmount(settings.connectTimeout),
+            readTimeout: TimeAmount(settings.readTimeout),
+            idleTimeout: .seconds(4),
+            maxIdlePerEventLoop: 256,
+            tlsConfiguration: tls
+        )
+        self.client = try UpstreamClient(
+            endpoint: UpstreamEndpoint(host: settings.url.host, port: settings.url.port, tls: settings.url.isTLS),
+            configuration: configuration,
+            group: group
+        )
         self.labelID = MetricLabelIDs.id(settings.name)
     }
 
-    /// The upstream URL for a client target: the prefix is stripped, the base path put in front.
-    func url(forClientTarget target: String) -> String {
+    /// The request target upstream for a client target: the prefix is stripped, the base path put in front.
+    func target(forClientTarget target: String) -> String {
         let prefix = self.settings.prefix
         var rest = prefix == "/" ? Substring(target) : target.dropFirst(prefix.count)
         if rest.isEmpty || rest.first == "?" { rest = "/" + rest }
-        return self.base + rest
+        return self.settings.url.basePath + rest
+    }
+
+    /// The request head sent upstream: HTTP/1.1 whatever the client spoke, `Host` the upstream's, and the
+    /// client's body framing (`forwarded` holds neither `Host` nor framing fields, see `ForwardedHeaders`).
+    func requestHead(
+        method: HTTPMethod,
+        clientTarget: String,
+        clientHeaders: HTTPHeaders,
+        forwarded: HTTPHeaders
+    ) -> (head: HTTPRequestHead, body: UpstreamRequestBody) {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(forwarded.count + 2)
+        headers.add(name: "host", value: self.settings.url.authority)
+        headers.add(contentsOf: forwarded)
+        var body = UpstreamRequestBody.none
+        if let length = clientHeaders.first(name: "content-length") {
+            headers.add(name: "content-length", value: length)
+            if (Int(length) ?? 0) > 0 { body = .streamed }
+        } else if clientHeaders.contains(name: "transfer-encoding") {
+            // A chunked upload goes on chunked (the client's chunk boundaries are not kept).
+            headers.add(name: "transfer-encoding", value: "chunked")
+            body = .streamed
+        } else if method == .POST || method == .PUT || method == .PATCH {
+            // A write without a body says so: no length would make the upstream wait for one (or read chunks).
+            headers.add(name: "content-length", value: "0")
+        }
+        let head = HTTPRequestHead(
+            version: .http1_1,
+            method: ForwardedHeaders.wireMethod(method),
+            uri: self.target(forClientTarget: clientTarget),
+            headers: headers
+        )
+        return (head, body)
     }
 
     /// The client path for a path in the upstream's URL space (for `Location` / `Content-Location`).
@@ -55,8 +89,8 @@ final class UpstreamRuntime: Sendable {
         return prefix + (rest.isEmpty ? "/" : String(rest))
     }
 
-    func shutdown() async throws {
-        try await self.client.shutdown()
+    func shutdown() async {
+        await self.client.shutdown()
     }
 }
 
