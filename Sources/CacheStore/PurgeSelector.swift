@@ -17,6 +17,18 @@ public enum PurgeSelector: Sendable {
         }
     }
 
+    /// Whether this selector drops `response`: the rule `Shard.purge` applies, for one response.
+    public func matches(_ response: CachedResponse) -> Bool {
+        if let partition = self.partition, response.partition != partition { return false }
+        switch self {
+        case .target(let target, _): return response.target == target
+        case .path(let path, _): return response.path == path
+        case .prefix(let prefix, _): return response.path.hasPrefix(prefix)
+        case .pathMatching(let predicate, _): return predicate(response.path)
+        case .tag(let tag, _): return response.tags.contains(tag)
+        }
+    }
+
     /// The path whose shard holds every candidate, when the selector names one path.
     var singlePath: String? {
         switch self {

@@ -1,19 +1,20 @@
 import CacheStore
 import RedisCache
-import Synchronization
 
-/// Where complete responses are stored: L1, and L2 in fleet mode. A response is stored only if no purge ran since
-/// its upstream fetch began (the purge epoch here for L1, the fleet's purge sequence in Redis for L2), so that a read
-/// that raced a write can never put the pre-write answer back into the cache after the write's purge.
+/// Where complete responses are stored: L1, and L2 in fleet mode. A response is stored only if no purge that selects
+/// it ran since its upstream fetch began (the `PurgeJournal` here for L1, the fleet's purge sequence in Redis for
+/// L2), so that a read that raced a write can never put the pre-write answer back into the cache after the write's
+/// purge.
 final class EntryCommitter: Sendable {
     let store: MemoryStore<LRUPolicy>
     let fleet: RedisFleet?
     let clock: WallClock
-    /// Incremented by every purge that reaches L1 (local, admin, another instance's, a drop of everything).
-    private let epoch = Atomic<Int>(0)
+    /// Every purge that reaches L1 (local, admin, another instance's, a drop of everything).
+    let journal = PurgeJournal()
 
     /// What a fetch remembers when it begins.
     struct FetchMark {
+        /// The journal's number.
         var epoch: Int
         /// The fleet's purge sequence; nil: do not write to L2.
         var sequence: Int?
@@ -31,26 +32,27 @@ final class EntryCommitter: Sendable {
     }
 
     func mark() -> FetchMark {
-        FetchMark(epoch: self.epoch.load(ordering: .acquiring), sequence: self.fleet?.fetchSequence)
+        FetchMark(epoch: self.journal.current, sequence: self.fleet?.fetchSequence)
     }
 
-    /// Call before purging L1: fetches that began earlier will not store what they fetched. (Before, not after:
-    /// `insert` checks the epoch under the shard lock that the purge then takes, so no commit lands in between.)
-    func willPurge() {
-        self.epoch.wrappingAdd(1, ordering: .releasing)
+    /// Call before purging L1: fetches that began earlier will not store what these purges select (nil: all).
+    /// Before, not after: `insert` checks the journal under the shard lock that the purge then takes, so no
+    /// commit lands in between.
+    func willPurge(_ selectors: [PurgeSelector?]) {
+        self.journal.record(selectors)
     }
 
-    /// Whether no purge began since `mark`.
-    private func unpurged(since mark: FetchMark) -> Bool {
-        self.epoch.load(ordering: .acquiring) == mark.epoch
+    /// Whether no purge that selects `entry` began since `mark`.
+    private func unpurged(_ entry: CachedResponse, since mark: FetchMark) -> Bool {
+        self.journal.unpurged(entry, since: mark.epoch)
     }
 
     /// Stores `entry` in L1 (and L2) unless a purge ran since `mark`. Returns whether L1 took it.
     @discardableResult
     func commit(_ entry: CachedResponse, mark: FetchMark) -> Bool {
-        guard self.unpurged(since: mark) else { return false }
+        guard self.unpurged(entry, since: mark) else { return false }
         let now = self.clock.now()
-        let result = self.store.insert(entry, now: now, onlyIf: { self.unpurged(since: mark) })
+        let result = self.store.insert(entry, now: now, onlyIf: { self.unpurged(entry, since: mark) })
         guard result != .refused else { return false }
         self.fleet?.store(entry, fetchSequence: mark.sequence, now: now)
         return result == .stored
@@ -68,8 +70,8 @@ extension EntryCommitter {
 
     /// Copies an L2 entry into L1, unless a purge ran since the L2 read began.
     func promote(_ entry: CachedResponse, mark: FetchMark) -> Promotion {
-        guard self.unpurged(since: mark) else { return .purgedMeanwhile }
-        switch self.store.insert(entry, now: self.clock.now(), onlyIf: { self.unpurged(since: mark) }) {
+        guard self.unpurged(entry, since: mark) else { return .purgedMeanwhile }
+        switch self.store.insert(entry, now: self.clock.now(), onlyIf: { self.unpurged(entry, since: mark) }) {
         case .stored: return .promoted
         case .tooLarge: return .tooLargeForL1
         case .refused: return .purgedMeanwhile

@@ -56,14 +56,23 @@ final class ProxyContext: Sendable {
     /// dropped.
     @discardableResult
     func purgeLocally(_ purges: [FleetPurge]) -> Int {
-        self.committer.willPurge()
-        var dropped = 0
+        // nil: everything. A pattern this instance cannot compile selects nothing.
+        var selectors: [PurgeSelector?] = []
         for purge in purges {
             if purge.selector == .all {
+                selectors.append(nil)
+            } else if let selector = FleetBridge.selector(purge, patterns: self.patterns) {
+                selectors.append(selector)
+            }
+        }
+        self.committer.willPurge(selectors)
+        var dropped = 0
+        for selector in selectors {
+            if let selector {
+                dropped += self.store.purge(selector)
+            } else {
                 dropped += self.store.statistics.entries
                 self.store.removeAll()
-            } else if let selector = FleetBridge.selector(purge, patterns: self.patterns) {
-                dropped += self.store.purge(selector)
             }
         }
         return dropped

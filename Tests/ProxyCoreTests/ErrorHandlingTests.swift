@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
@@ -18,11 +21,9 @@ import Testing
     }
 
     @Test func nothingListeningIs502() async throws {
-        // A port that was just free: bind, read the port, close.
-        let probe = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = probe.localAddress!.port!
-        try await probe.close()
+        // A port bound but not listening: connecting is refused, and no other test can take the port meanwhile.
+        let (descriptor, port) = try Self.boundButNotListening()
+        defer { close(descriptor) }
         let config = """
             [[upstream]]
             name = "gone"
@@ -34,6 +35,23 @@ import Testing
             #expect(reply.status == 502)
             #expect(reply.text.contains(#""upstream":"gone""#))
         }
+    }
+
+    /// A TCP socket bound to a free loopback port without `listen`: connections to it are refused.
+    static func boundButNotListening() throws -> (Int32, Int) {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
+            }
+        }
+        guard descriptor >= 0, bound else { throw HarnessError("cannot bind a probe socket") }
+        return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     @Test func upstreamTimeoutIs504() async throws {

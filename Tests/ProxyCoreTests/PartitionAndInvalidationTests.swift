@@ -76,10 +76,29 @@ import Testing
             #expect(created.status == 200)
             let raced = try await slow.value
             #expect(raced.status == 200 && !raced.text.contains("Racer"))
-            // Without the purge epoch, the pre-write list fetched before the purge would now be a hit.
+            // Without the purge journal, the pre-write list fetched before the purge would now be a hit.
             let next = try await h.get("/api/v1/tts/voices?delay_ms=300", headers: key)
             #expect(!next.isHit)
             #expect(next.text.contains("Racer"))
+        }
+    }
+
+    /// A write that purges another partition while a read is in flight does not cost that read its storing.
+    @Test func aReadInFlightDuringAnUnrelatedPurgeIsStored() async throws {
+        try await withHarness(Self.appConfig) { h in
+            let slow = Task { try await h.get("/api/v1/tts/voices?delay_ms=300", headers: [("xi-api-key", "key-A")]) }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while h.upstream.requestCount("GET", "/api/v1/tts/voices") == 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            let created = try await h.request(
+                .POST, "/api/v1/tts/clone/create",
+                headers: [("xi-api-key", "key-B"), ("content-type", "application/json")],
+                body: ByteBuffer(string: #"{"name":"Elsewhere"}"#)
+            )
+            #expect(created.status == 200)
+            #expect(try await slow.value.cacheStatus.contains("stored"))
+            #expect(try await h.get("/api/v1/tts/voices?delay_ms=300", headers: [("xi-api-key", "key-A")]).isHit)
         }
     }
 
