@@ -5,6 +5,12 @@ import HTTPCaching
 /// every request when the access log is on).
 extension AccessLogLine {
     static func fastJSON(_ record: RequestRecord) -> String {
+        var cache = TimestampCache()
+        return self.fastJSON(record, cache: &cache)
+    }
+
+    /// `cache` keeps the formatted date and time of the last second seen: lines of the same second copy it.
+    static func fastJSON(_ record: RequestRecord, cache: inout TimestampCache) -> String {
         // Escaping writes at most 6 bytes per input byte (`\u00XX`); numbers and keys fit in the fixed part.
         let variable = record.method.utf8.count + record.target.utf8.count + record.detail.utf8.count
             + record.rule.utf8.count + record.upstream.utf8.count + record.outcome.rawValue.utf8.count
@@ -12,7 +18,7 @@ extension AccessLogLine {
             var out = ByteWriter(buffer)
             out.key("time", first: true)
             out.byte(UInt8(ascii: "\""))
-            out.timestamp(record.start)
+            out.timestamp(record.start, cache: &cache)
             out.byte(UInt8(ascii: "\""))
             out.stringField("method", record.method)
             out.stringField("path", record.target)
@@ -144,7 +150,7 @@ private struct ByteWriter {
     }
 
     /// RFC 3339 in UTC with milliseconds (the calendar arithmetic is HTTPCaching's, no `gmtime_r`).
-    mutating func timestamp(_ epochSeconds: Double) {
+    mutating func timestamp(_ epochSeconds: Double, cache: inout TimestampCache) {
         let totalMilliseconds = epochSeconds.isFinite ? Int64((epochSeconds * 1000).rounded(.down)) : 0
         var seconds = totalMilliseconds / 1000
         var millisecond = totalMilliseconds % 1000
@@ -152,6 +158,30 @@ private struct ByteWriter {
             seconds -= 1
             millisecond += 1000
         }
+        if cache.second != seconds {
+            cache.second = seconds
+            let start = self.count
+            self.dateAndTime(seconds)
+            cache.length = self.count - start
+            withUnsafeMutableBytes(of: &cache.text) { text in
+                text.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(self.buffer)[start..<self.count]))
+            }
+        } else {
+            withUnsafeBytes(of: cache.text) { text in
+                UnsafeMutableRawPointer(self.buffer.baseAddress! + self.count).copyMemory(
+                    from: text.baseAddress!,
+                    byteCount: cache.length
+                )
+            }
+            self.count += cache.length
+        }
+        self.byte(UInt8(ascii: "."))
+        self.unsigned(UInt(millisecond), width: 3)
+        self.byte(UInt8(ascii: "Z"))
+    }
+
+    /// "YYYY-MM-DDTHH:MM:SS" of an epoch second.
+    private mutating func dateAndTime(_ seconds: Int64) {
         var days = seconds / 86_400
         var secondOfDay = seconds % 86_400
         if secondOfDay < 0 {
@@ -170,8 +200,13 @@ private struct ByteWriter {
         self.unsigned(UInt(secondOfDay / 60 % 60), width: 2)
         self.byte(UInt8(ascii: ":"))
         self.unsigned(UInt(secondOfDay % 60), width: 2)
-        self.byte(UInt8(ascii: "."))
-        self.unsigned(UInt(millisecond), width: 3)
-        self.byte(UInt8(ascii: "Z"))
     }
+}
+
+/// The formatted date and time of one epoch second ("2026-11-29T23:59:59", up to 32 bytes), reused by the lines
+/// of that second.
+struct TimestampCache {
+    var second = Int64.min
+    var length = 0
+    var text: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 }

@@ -16,9 +16,15 @@ struct AccessLogLine: Sendable {
     }
 
     func text(for record: RequestRecord) -> String {
+        var cache = TimestampCache()
+        return self.text(for: record, cache: &cache)
+    }
+
+    /// `cache`: the date and time of the last second formatted, reused by a writer that formats many lines.
+    func text(for record: RequestRecord, cache: inout TimestampCache) -> String {
         switch self.format {
         case .json:
-            return Self.fastJSON(record)
+            return Self.fastJSON(record, cache: &cache)
         case .logfmt:
             return Self.logfmt(Self.fields(of: record))
         }

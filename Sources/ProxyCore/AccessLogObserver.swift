@@ -1,4 +1,3 @@
-import Logging
 import NIOCore
 import ProxyConfig
 
@@ -9,14 +8,11 @@ import Darwin
 #endif
 
 /// The access log: one line per finished request (`AccessLogLine`), logged through swift-log. Each event loop
-/// has its own `AccessLogLoopSink` (its own `Logger` and line buffer), found once per connection through
-/// `observer(on:)`; the sinks hand their lines in batches to one background `AccessLogWriter`. A request's cost
-/// is formatting its line and appending it to its loop's buffer: it never waits for a lock, the disk or the
-/// terminal.
+/// has its own `AccessLogLoopSink`, found once per connection through `observer(on:)`, which keeps its requests'
+/// records and hands them in batches to one background `AccessLogWriter`; the writer formats them and logs each
+/// line through its swift-log `Logger`. A request's cost on its event loop is appending its record to a list: it
+/// never waits for a lock, the formatting, the disk or the terminal.
 final class AccessLogObserver: RequestObserver {
-    private let line: AccessLogLine
-    /// For records observed off the known event loops (tests): one line at a time, through the writer's lock.
-    private let logger: Logger
     private let writer: AccessLogWriter?
     /// One sink per event loop of the group, built once: read without a lock.
     private let sinks: [ObjectIdentifier: AccessLogLoopSink]
@@ -26,32 +22,21 @@ final class AccessLogObserver: RequestObserver {
     convenience init(settings: LogSettings, group: EventLoopGroup? = nil) throws(AccessLogError) {
         switch settings.access {
         case .off:
-            self.init(format: settings.format, writer: nil, group: group)
+            self.init(writer: nil, group: group)
         case .stdout:
-            self.init(
-                format: settings.format,
-                writer: AccessLogWriter(descriptor: STDOUT_FILENO, owned: false),
-                group: group
-            )
+            self.init(writer: AccessLogWriter(descriptor: STDOUT_FILENO, owned: false, format: settings.format), group: group)
         case .file(let path):
-            self.init(format: settings.format, writer: try AccessLogWriter(appendingTo: path), group: group)
+            self.init(writer: try AccessLogWriter(appendingTo: path, format: settings.format), group: group)
         }
     }
 
-    init(format: AccessLogFormat, writer: AccessLogWriter?, group: EventLoopGroup? = nil) {
-        let line = AccessLogLine(format: format)
-        self.line = line
+    init(writer: AccessLogWriter?, group: EventLoopGroup? = nil) {
         self.writer = writer
         var sinks: [ObjectIdentifier: AccessLogLoopSink] = [:]
-        if let writer {
-            self.logger = Logger(label: "reprise.access", factory: { _ in AccessLogHandler(writer: writer) })
-            if let group {
-                for loop in group.makeIterator() {
-                    sinks[ObjectIdentifier(loop)] = AccessLogLoopSink(eventLoop: loop, line: line, writer: writer)
-                }
+        if let writer, let group {
+            for loop in group.makeIterator() {
+                sinks[ObjectIdentifier(loop)] = AccessLogLoopSink(eventLoop: loop, writer: writer)
             }
-        } else {
-            self.logger = Logger(label: "reprise.access", factory: { _ in SwiftLogNoOpLogHandler() })
         }
         self.sinks = sinks
     }
@@ -61,12 +46,9 @@ final class AccessLogObserver: RequestObserver {
         self.sinks[ObjectIdentifier(eventLoop)] ?? self
     }
 
+    /// For records observed off the group's event loops (tests): one at a time, through the writer's lock.
     func observe(_ record: RequestRecord) {
-        guard self.writer != nil else {
-            return
-        }
-        // An explicit source: swift-log would otherwise derive it from #fileID on every call.
-        self.logger.info(Logger.Message(stringLiteral: self.line.text(for: record)), source: "reprise.access")
+        self.writer?.enqueue(record)
     }
 
     /// Waits until every line observed so far has been written (tests, shutdown). Must not be called on one of
@@ -99,24 +81,5 @@ struct AccessLogError: Error, Equatable, CustomStringConvertible {
 
     var description: String {
         "cannot open the access log \"\(self.path)\" for appending: \(self.reason)."
-    }
-}
-
-// MARK: - Log handler
-
-/// Prints each message as it is, a line of its own: no level, label or metadata is added, since the message is
-/// already a complete access-log line.
-struct AccessLogHandler: LogHandler {
-    let writer: AccessLogWriter
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { self.metadata[key] }
-        set { self.metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        self.writer.enqueue(event.message.description)
     }
 }

@@ -1,5 +1,7 @@
 import Dispatch
+import Logging
 import NIOConcurrencyHelpers
+import ProxyConfig
 
 #if canImport(Glibc)
 import Glibc
@@ -7,34 +9,47 @@ import Glibc
 import Darwin
 #endif
 
-/// Writes access-log lines to a file descriptor on one serial queue, so that no event loop ever waits for the
-/// disk or the terminal. Lines come in batches (an event loop's `AccessLogLoopSink` hands over tens of kilobytes
-/// at a time) or one by one; each drain writes whatever piled up with as few `write(2)` calls as it takes.
-/// Enqueueing only appends under a lock: when `capacity` lines are already waiting, new lines are dropped and
-/// counted instead of blocking the caller.
+/// Formats and writes the access log on one serial queue, so that an event loop's share of a request's line is
+/// appending its record to a list. Records come in batches (an event loop's `AccessLogLoopSink` hands over
+/// hundreds at a time) or one by one; each drain formats them (`AccessLogLine`), logs each line through its
+/// swift-log `Logger`, whose handler collects the lines, and writes them with as few `write(2)` calls as it
+/// takes. Enqueueing only appends under a lock: when `capacity` records are already waiting, new ones are
+/// dropped and counted instead of blocking the caller.
 final class AccessLogWriter: Sendable {
     private let descriptor: Int32
     /// Whether `deinit` closes the descriptor (a file it opened; not stdout).
     private let owned: Bool
     private let queue = DispatchQueue(label: "reprise.access-log")
-    private let pending: NIOLockedValueBox<PendingLines>
+    private let pending: NIOLockedValueBox<PendingRecords>
+    private let line: AccessLogLine
+    /// Only used on `queue`.
+    private let output: AccessLogOutput
+    private let logger: Logger
 
     static let defaultCapacity = 16_384
 
-    init(descriptor: Int32, owned: Bool, capacity: Int = AccessLogWriter.defaultCapacity) {
+    init(descriptor: Int32, owned: Bool, format: AccessLogFormat, capacity: Int = AccessLogWriter.defaultCapacity) {
         self.descriptor = descriptor
         self.owned = owned
-        self.pending = NIOLockedValueBox(PendingLines(capacity: capacity))
+        self.pending = NIOLockedValueBox(PendingRecords(capacity: capacity))
+        self.line = AccessLogLine(format: format)
+        let output = AccessLogOutput()
+        self.output = output
+        self.logger = Logger(label: "reprise.access", factory: { _ in AccessLogHandler(output: output) })
     }
 
     /// Opens `path` once with O_APPEND (created 0644 if absent), so that every write lands at the end even when
     /// another process appends too, and a rotated-away file is not written over.
-    convenience init(appendingTo path: String, capacity: Int = AccessLogWriter.defaultCapacity) throws(AccessLogError) {
+    convenience init(
+        appendingTo path: String,
+        format: AccessLogFormat,
+        capacity: Int = AccessLogWriter.defaultCapacity
+    ) throws(AccessLogError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw AccessLogError(path: path, reason: String(cString: strerror(errno)))
         }
-        self.init(descriptor: descriptor, owned: true, capacity: capacity)
+        self.init(descriptor: descriptor, owned: true, format: format, capacity: capacity)
     }
 
     deinit {
@@ -44,29 +59,29 @@ final class AccessLogWriter: Sendable {
         }
     }
 
-    /// Queues one line (a newline is added), written a little later together with the lines that follow it:
-    /// one wake-up of the writer per interval, not per line.
-    func enqueue(_ line: String) {
-        let action = self.pending.withLockedValue { $0.enqueue(line) }
+    /// Queues one record, written a little later together with the ones that follow it: one wake-up of the
+    /// writer per interval, not per request.
+    func enqueue(_ record: RequestRecord) {
+        let action = self.pending.withLockedValue { $0.enqueue(record) }
         if action == .scheduleDrain {
             self.queue.asyncAfter(deadline: .now() + Self.drainDelay) { self.drain() }
         }
     }
 
-    /// Queues a batch of newline-terminated lines and leaves `batch` empty (usually swapped for an empty buffer
-    /// with capacity, so the caller's next batch needs no allocation). The batch already waited on its event
-    /// loop, so it is written at once.
-    func enqueue(batch: inout [UInt8], lines: Int) {
-        let action = self.pending.withLockedValue { $0.enqueue(batch: &batch, lines: lines) }
+    /// Queues a batch of records and leaves `batch` empty (swapped for an empty list with capacity when there is
+    /// one, so the caller's next batch needs no allocation). The batch already waited on its event loop, so it is
+    /// written at once.
+    func enqueue(batch: inout [RequestRecord]) {
+        let action = self.pending.withLockedValue { $0.enqueue(batch: &batch) }
         if action == .scheduleDrain {
             self.queue.async { self.drain() }
         }
     }
 
-    /// How long single lines wait to be written together.
+    /// How long single records wait to be written together.
     static let drainDelay = DispatchTimeInterval.milliseconds(20)
 
-    /// Waits until every line enqueued before the call has been written.
+    /// Waits until every record enqueued before the call has been written.
     func flush() {
         self.queue.sync { self.drain() }
     }
@@ -84,19 +99,25 @@ final class AccessLogWriter: Sendable {
         self.queue.resume()
     }
 
-    /// On `queue`: takes the waiting lines and writes them in one batch.
+    /// On `queue`: formats the waiting records, one swift-log message each, and writes the lines in one go.
     private func drain() {
-        let batch = self.pending.withLockedValue { $0.takeAll() }
-        guard batch.lines > 0 else {
+        var batch = self.pending.withLockedValue { $0.takeAll() }
+        guard !batch.isEmpty else {
             return
         }
-        let written = batch.bytes.withUnsafeBufferPointer { bytes in Self.writeFully(self.descriptor, bytes) }
-        var buffer = batch.bytes
-        buffer.removeAll(keepingCapacity: true)
+        for record in batch {
+            // An explicit source: swift-log would otherwise derive it from #fileID on every call.
+            let text = self.line.text(for: record, cache: &self.output.timestamps)
+            self.logger.info(Logger.Message(stringLiteral: text), source: "reprise.access")
+        }
+        let written = self.output.bytes.withUnsafeBufferPointer { bytes in Self.writeFully(self.descriptor, bytes) }
+        self.output.bytes.removeAll(keepingCapacity: true)
+        let count = batch.count
+        batch.removeAll(keepingCapacity: true)
         self.pending.withLockedValue { pending in
-            if !written { pending.recordFailedWrite(lines: batch.lines) }
-            // The written batch's memory is used again: no fresh pages to fault in per batch.
-            pending.recycle(buffer)
+            if !written { pending.recordFailedWrite(lines: count) }
+            // The written batch's memory is used again: no allocation per batch.
+            pending.recycle(batch)
         }
     }
 
@@ -121,25 +142,50 @@ final class AccessLogWriter: Sendable {
     }
 }
 
-/// The writer's queue of lines, decided under its lock: an enqueue says whether a drain must be scheduled.
-struct PendingLines {
+/// The lines one drain collects before it writes them.
+///
+/// `@unchecked Sendable`: only the writer's serial queue touches it (its logger is only called there).
+final class AccessLogOutput: @unchecked Sendable {
+    var bytes: [UInt8] = []
+    var timestamps = TimestampCache()
+}
+
+/// The swift-log handler of the writer's `Logger`: each message is already a complete line, so nothing (level,
+/// label, metadata) is added to it; it is appended to the drain's output.
+struct AccessLogHandler: LogHandler {
+    let output: AccessLogOutput
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var text = event.message.description
+        text.withUTF8 { self.output.bytes.append(contentsOf: $0) }
+        self.output.bytes.append(UInt8(ascii: "\n"))
+    }
+}
+
+/// The writer's queue of records, decided under its lock: an enqueue says whether a drain must be scheduled.
+struct PendingRecords {
     enum EnqueueAction: Equatable {
         /// No drain is scheduled yet: the caller schedules one.
         case scheduleDrain
-        /// A scheduled drain will take the lines.
+        /// A scheduled drain will take the records.
         case none
-        /// The queue is full: the lines were counted in `dropped`.
+        /// The queue is full: the records were counted in `dropped`.
         case dropped
     }
 
     let capacity: Int
-    /// The waiting lines, each followed by a newline: appended in place, written as they are.
-    private(set) var bytes: [UInt8] = []
-    private(set) var lines = 0
+    private(set) var records: [RequestRecord] = []
     private(set) var isDrainScheduled = false
     private(set) var dropped = 0
-    /// Empty buffers with capacity, from written batches: the next ones fill them.
-    private var spares: [[UInt8]] = []
+    /// Empty lists with capacity, from written batches.
+    private var spares: [[RequestRecord]] = []
 
     static let maxSpares = 4
 
@@ -147,37 +193,33 @@ struct PendingLines {
         self.capacity = capacity
     }
 
-    mutating func enqueue(_ line: String) -> EnqueueAction {
-        guard self.lines < self.capacity else {
+    mutating func enqueue(_ record: RequestRecord) -> EnqueueAction {
+        guard self.records.count < self.capacity else {
             self.dropped += 1
             return .dropped
         }
-        var line = line
-        line.withUTF8 { self.bytes.append(contentsOf: $0) }
-        self.bytes.append(UInt8(ascii: "\n"))
-        self.lines += 1
+        self.records.append(record)
         return self.scheduleIfNeeded()
     }
 
-    /// Takes a batch of `lines` newline-terminated lines whole, or drops all of them when they would take the
-    /// queue past `capacity`. `batch` is left empty: swapped for a spare buffer when there is one.
-    mutating func enqueue(batch: inout [UInt8], lines: Int) -> EnqueueAction {
-        guard lines > 0 else { return .none }
-        guard self.lines + lines <= self.capacity else {
-            self.dropped += lines
+    /// Takes a batch whole, or drops all of it when it would take the queue past `capacity`. `batch` is left
+    /// empty: swapped for a spare list when there is one.
+    mutating func enqueue(batch: inout [RequestRecord]) -> EnqueueAction {
+        guard !batch.isEmpty else { return .none }
+        guard self.records.count + batch.count <= self.capacity else {
+            self.dropped += batch.count
             batch.removeAll(keepingCapacity: true)
             return .dropped
         }
-        if self.bytes.isEmpty {
+        if self.records.isEmpty {
             // The usual case: the queue is empty, so the batch becomes it without a copy.
-            swap(&self.bytes, &batch)
+            swap(&self.records, &batch)
             batch.removeAll(keepingCapacity: true)
             if batch.capacity == 0, let spare = self.spares.popLast() { batch = spare }
         } else {
-            self.bytes.append(contentsOf: batch)
+            self.records.append(contentsOf: batch)
             batch.removeAll(keepingCapacity: true)
         }
-        self.lines += lines
         return self.scheduleIfNeeded()
     }
 
@@ -189,21 +231,20 @@ struct PendingLines {
         return .scheduleDrain
     }
 
-    /// The lines to write now (newline-terminated) and how many they are; the next enqueue schedules a drain.
-    mutating func takeAll() -> (bytes: [UInt8], lines: Int) {
-        let batch = (self.bytes, self.lines)
-        self.bytes = self.spares.popLast() ?? []
-        self.lines = 0
+    /// The records to write now; the next enqueue schedules a drain.
+    mutating func takeAll() -> [RequestRecord] {
+        let batch = self.records
+        self.records = self.spares.popLast() ?? []
         self.isDrainScheduled = false
         return batch
     }
 
-    /// Takes back a written (emptied) batch buffer for reuse.
-    mutating func recycle(_ buffer: [UInt8]) {
-        if self.bytes.isEmpty && self.bytes.capacity < buffer.capacity {
-            self.bytes = buffer
+    /// Takes back a written (emptied) list for reuse.
+    mutating func recycle(_ list: [RequestRecord]) {
+        if self.records.isEmpty && self.records.capacity < list.capacity {
+            self.records = list
         } else if self.spares.count < Self.maxSpares {
-            self.spares.append(buffer)
+            self.spares.append(list)
         }
     }
 

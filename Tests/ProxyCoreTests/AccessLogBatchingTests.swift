@@ -6,7 +6,7 @@ import Testing
 
 @testable import ProxyCore
 
-/// The access log's per-event-loop batching: a loop's lines wait in its own buffer until it is full or its delay
+/// The access log's per-event-loop batching: a loop's records wait in its own list until it is full or its delay
 /// passes, and the proxy's lines all reach the file (in order, none lost), also at shutdown.
 @Suite struct AccessLogBatchingTests {
     static var record: RequestRecord {
@@ -28,13 +28,13 @@ import Testing
         return text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
     }
 
-    /// Lines wait on their loop for the batch delay, then go to the writer together.
-    @Test func aLoopsLinesWaitForTheBatchDelay() throws {
+    /// Records wait on their loop for the batch delay, then go to the writer together.
+    @Test func aLoopsRecordsWaitForTheBatchDelay() throws {
         let path = self.temporaryFile()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let loop = EmbeddedEventLoop()
-        let writer = try AccessLogWriter(appendingTo: path)
-        let sink = AccessLogLoopSink(eventLoop: loop, line: AccessLogLine(format: .json), writer: writer)
+        let writer = try AccessLogWriter(appendingTo: path, format: .json)
+        let sink = AccessLogLoopSink(eventLoop: loop, writer: writer)
         for _ in 0..<3 { sink.observe(Self.record) }
         writer.flush()
         #expect(try self.lines(path).isEmpty)
@@ -49,18 +49,17 @@ import Testing
         #expect(writer.droppedLines == 0)
     }
 
-    /// A full buffer goes to the writer at once, without waiting for the delay.
+    /// A full batch goes to the writer at once, without waiting for the delay.
     @Test func aFullBatchIsHandedOverAtOnce() throws {
         let path = self.temporaryFile()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let loop = EmbeddedEventLoop()
-        let writer = try AccessLogWriter(appendingTo: path)
-        let sink = AccessLogLoopSink(eventLoop: loop, line: AccessLogLine(format: .logfmt), writer: writer)
-        let line = AccessLogLine.logfmt(AccessLogLine.fields(of: Self.record))
-        let perBatch = (AccessLogLoopSink.batchBytes + line.utf8.count) / (line.utf8.count + 1)
+        let writer = try AccessLogWriter(appendingTo: path, format: .logfmt)
+        let sink = AccessLogLoopSink(eventLoop: loop, writer: writer)
+        let perBatch = AccessLogLoopSink.batchRecords
         for _ in 0..<perBatch { sink.observe(Self.record) }
         writer.flush()
-        #expect(try self.lines(path).count == perBatch)
+        #expect(try self.lines(path) == Array(repeating: AccessLogLine.logfmt(AccessLogLine.fields(of: Self.record)), count: perBatch))
         sink.observe(Self.record)
         writer.flush()
         #expect(try self.lines(path).count == perBatch)
@@ -71,16 +70,15 @@ import Testing
 
     /// A batch that would take the writer past its capacity is dropped whole and counted.
     @Test func aBatchBeyondCapacityIsDroppedAndCounted() {
-        var pending = PendingLines(capacity: 3)
-        var batch = Array("a\nb\n".utf8)
-        #expect(pending.enqueue(batch: &batch, lines: 2) == .scheduleDrain)
+        var pending = PendingRecords(capacity: 3)
+        var batch = [Self.record, Self.record]
+        #expect(pending.enqueue(batch: &batch) == .scheduleDrain)
         #expect(batch.isEmpty)
-        batch = Array("c\nd\n".utf8)
-        #expect(pending.enqueue(batch: &batch, lines: 2) == .dropped)
-        batch = Array("e\n".utf8)
-        #expect(pending.enqueue(batch: &batch, lines: 1) == .none)
-        let taken = pending.takeAll()
-        #expect(String(decoding: taken.bytes, as: UTF8.self) == "a\nb\ne\n" && taken.lines == 3)
+        batch = [Self.record, Self.record]
+        #expect(pending.enqueue(batch: &batch) == .dropped)
+        batch = [Self.record]
+        #expect(pending.enqueue(batch: &batch) == .none)
+        #expect(pending.takeAll().count == 3)
         #expect(pending.dropped == 2)
     }
 

@@ -216,8 +216,8 @@ import Testing
     @Test func fullQueueDropsAndCounts() throws {
         let path = self.temporaryFile()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let writer = try AccessLogWriter(appendingTo: path, capacity: 2)
-        let observer = AccessLogObserver(format: .json, writer: writer)
+        let writer = try AccessLogWriter(appendingTo: path, format: .json, capacity: 2)
+        let observer = AccessLogObserver(writer: writer)
         writer.suspendForTesting()
         for _ in 0..<5 {
             observer.observe(Self.lineCases[0].record)
@@ -240,14 +240,26 @@ import Testing
         #expect(AccessLogLine.fastJSON(record).contains("\"time\":\"\(AccessLogLine.timestamp(epoch))\""))
     }
 
-    @Test func pendingLinesScheduleOneDrainPerBatch() {
-        var pending = PendingLines(capacity: 2)
-        #expect(pending.enqueue("a") == .scheduleDrain)
-        #expect(pending.enqueue("b") == .none)
-        #expect(pending.enqueue("c") == .dropped)
-        let batch = pending.takeAll()
-        #expect(String(decoding: batch.bytes, as: UTF8.self) == "a\nb\n" && batch.lines == 2)
-        #expect(pending.enqueue("d") == .scheduleDrain)
+    /// A writer formats its lines with one timestamp cache: the same line as without it, within a second, across
+    /// second boundaries and back.
+    @Test func aSharedTimestampCacheChangesNoLine() {
+        var cache = TimestampCache()
+        let epochs: [Double] = [1_740_830_645.125, 1_740_830_645.999, 1_740_830_646.0, 1_740_830_645.5, -0.001, 0, 951_782_400.25]
+        for epoch in epochs {
+            var record = Self.lineCases[0].record
+            record.start = epoch
+            #expect(AccessLogLine.fastJSON(record, cache: &cache) == AccessLogLine.fastJSON(record))
+        }
+    }
+
+    @Test func pendingRecordsScheduleOneDrainPerBatch() {
+        var pending = PendingRecords(capacity: 2)
+        let record = Self.lineCases[0].record
+        #expect(pending.enqueue(record) == .scheduleDrain)
+        #expect(pending.enqueue(record) == .none)
+        #expect(pending.enqueue(record) == .dropped)
+        #expect(pending.takeAll().count == 2)
+        #expect(pending.enqueue(record) == .scheduleDrain)
         #expect(pending.dropped == 1)
     }
 }
