@@ -69,16 +69,15 @@ import Testing
     }
 
     /// A batch that would take the writer past its capacity is dropped whole and counted.
-    @Test func aBatchBeyondCapacityIsDroppedAndCounted() {
+    @Test func aBatchBeyondCapacityIsDroppedAndCounted() throws {
+        let loop = EmbeddedEventLoop()
+        let sink = AccessLogLoopSink(eventLoop: loop, writer: try AccessLogWriter(appendingTo: "/dev/null", format: .json))
         var pending = PendingRecords(capacity: 3)
-        var batch = [Self.record, Self.record]
-        #expect(pending.enqueue(batch: &batch) == .scheduleDrain)
-        #expect(batch.isEmpty)
-        batch = [Self.record, Self.record]
-        #expect(pending.enqueue(batch: &batch) == .dropped)
-        batch = [Self.record]
-        #expect(pending.enqueue(batch: &batch) == .none)
-        #expect(pending.takeAll().count == 3)
+        #expect(pending.enqueue(batch: [Self.record, Self.record], from: sink) == .scheduleDrain)
+        #expect(pending.enqueue(batch: [Self.record, Self.record], from: sink) == .dropped)
+        #expect(pending.enqueue(batch: [Self.record], from: sink) == .none)
+        let work = pending.takeAll()
+        #expect(work.count == 3 && work.batches.map(\.records.count) == [2, 1])
         #expect(pending.dropped == 2)
     }
 

@@ -258,7 +258,7 @@ import Testing
         #expect(pending.enqueue(record) == .scheduleDrain)
         #expect(pending.enqueue(record) == .none)
         #expect(pending.enqueue(record) == .dropped)
-        #expect(pending.takeAll().count == 2)
+        #expect(pending.takeAll().single.count == 2)
         #expect(pending.enqueue(record) == .scheduleDrain)
         #expect(pending.dropped == 1)
     }
