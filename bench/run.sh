@@ -9,12 +9,13 @@ usage() {
 usage: bench/run.sh [--quick] [--no-build] [--install] [--servers LIST] [--duration SECONDS]
 
   --quick            3 s per measurement instead of 10 s
-  --no-build         do not run `swift build -c release --product reprise` first
+  --no-build         do not build Reprise first (the build: swift build -c release --product reprise
+                     -Xswiftc -enforce-exclusivity=unchecked --build-path .build-bench)
   --install          apt-get install -y wrk nginx varnish haproxy (needs root)
   --servers LIST     comma-separated subset of: reprise,nginx,varnish,haproxy (default: all)
   --duration N       seconds per measurement (overrides --quick)
 
-Environment: REPRISE_BIN (default <repo>/.build/release/reprise)
+Environment: REPRISE_BIN (default <repo>/.build-bench/release/reprise)
 Results: printed and written to bench/results/latest.md
 EOF
 }
@@ -48,7 +49,9 @@ declare -A PORT=([reprise]=18081 [nginx]=18082 [varnish]=18083 [haproxy]=18084)
 SERVER_ORDER=(reprise nginx varnish haproxy)
 SIZES=(1024 32768 524288)
 MISS_PATH="/test/cache?cc=no-store&size=1024"
-REPRISE_BIN=${REPRISE_BIN:-$ROOT/.build/release/reprise}
+REPRISE_BIN=${REPRISE_BIN:-$ROOT/.build-bench/release/reprise}
+# Release, without the dynamic exclusivity checks in every module (NIO's included): 9% less CPU per 1 KiB hit.
+RELEASE_BUILD=(swift build -c release --product reprise -Xswiftc -enforce-exclusivity=unchecked --build-path "$ROOT/.build-bench")
 WRK_CONNS=32
 SERVER_CPU=0
 CLIENT_CPU=1
@@ -184,8 +187,8 @@ done
 
 if [ "$BUILD" -eq 1 ]; then
   command -v swift >/dev/null || die "swift not found; install the toolchain or use --no-build"
-  log "building reprise (swift build -c release --product reprise)"
-  (cd "$ROOT" && swift build -c release --product reprise) \
+  log "building reprise (${RELEASE_BUILD[*]})"
+  (cd "$ROOT" && "${RELEASE_BUILD[@]}") \
     || die "swift build failed; fix it, or use --no-build to bench the other servers only"
 fi
 
