@@ -157,8 +157,11 @@ public final class L2Store: Sendable {
                 }
             }
             guard !second.isEmpty else { return self.redis.eventLoop.makeSucceededFuture(result) }
-            return self.redis.pipeline(second.map { .command("SMEMBERS", self.keys.pathSet($0.path)) }).map { replies in
-                for ((purge, path), reply) in zip(second, replies) {
+            let lookups = second
+            let collected = result
+            return self.redis.pipeline(lookups.map { .command("SMEMBERS", self.keys.pathSet($0.path)) }).map { replies in
+                var result = collected
+                for ((purge, path), reply) in zip(lookups, replies) {
                     result.append((purge, path, (reply.array ?? []).compactMap(\.string)))
                 }
                 return result
