@@ -51,16 +51,7 @@ final class AccessLogObserver: RequestObserver {
         self.writer?.enqueue(record)
     }
 
-    /// Waits until every line observed so far has been written (tests, shutdown). Must not be called on one of
-    /// the group's event loops.
-    func flush() {
-        for sink in self.sinks.values {
-            try? sink.handOffSoon().wait()
-        }
-        self.writer?.flush()
-    }
-
-    /// `flush()` for async callers (graceful shutdown).
+    /// Waits until every line observed so far has been written (tests, graceful shutdown).
     func flush() async {
         for sink in self.sinks.values {
             try? await sink.handOffSoon().get()

@@ -14,8 +14,8 @@ final class EntryCommitter: Sendable {
 
     /// What a fetch remembers when it begins.
     struct FetchMark {
-        /// The journal's number.
-        var epoch: Int
+        /// The purge journal's number when the fetch began.
+        var purges: Int
         /// The fleet's purge sequence; nil: do not write to L2.
         var sequence: Int?
     }
@@ -32,7 +32,7 @@ final class EntryCommitter: Sendable {
     }
 
     func mark() -> FetchMark {
-        FetchMark(epoch: self.journal.current, sequence: self.fleet?.fetchSequence)
+        FetchMark(purges: self.journal.current, sequence: self.fleet?.fetchSequence)
     }
 
     /// Call before purging L1: fetches that began earlier will not store what these purges select (nil: all).
@@ -44,7 +44,7 @@ final class EntryCommitter: Sendable {
 
     /// Whether no purge that selects `entry` began since `mark`.
     private func unpurged(_ entry: CachedResponse, since mark: FetchMark) -> Bool {
-        self.journal.unpurged(entry, since: mark.epoch)
+        self.journal.unpurged(entry, since: mark.purges)
     }
 
     /// Stores `entry` in L1 (and L2) unless a purge ran since `mark`. Returns whether L1 took it.

@@ -182,7 +182,7 @@ import Testing
             .appendingPathComponent("reprise-access-\(UInt64.random(in: 0...UInt64.max)).log").path
     }
 
-    @Test func fileDestinationAppendsOneLinePerRequest() throws {
+    @Test func fileDestinationAppendsOneLinePerRequest() async throws {
         let path = self.temporaryFile()
         defer { try? FileManager.default.removeItem(atPath: path) }
         try "earlier line\n".write(toFile: path, atomically: false, encoding: .utf8)
@@ -191,16 +191,16 @@ import Testing
         for record in records {
             observer.observe(record)
         }
-        observer.flush()
+        await observer.flush()
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text == (["earlier line"] + Self.lineCases.map(\.logfmt)).joined(separator: "\n") + "\n")
         #expect(observer.droppedLines == 0)
     }
 
-    @Test func offWritesNothing() throws {
+    @Test func offWritesNothing() async throws {
         let observer = try AccessLogObserver(settings: LogSettings(access: .off))
         observer.observe(Self.lineCases[0].record)
-        observer.flush()
+        await observer.flush()
         #expect(observer.droppedLines == 0)
     }
 
@@ -213,7 +213,7 @@ import Testing
     // MARK: - Writer queue
 
     /// A writer that has fallen behind drops and counts lines instead of blocking the event loop.
-    @Test func fullQueueDropsAndCounts() throws {
+    @Test func fullQueueDropsAndCounts() async throws {
         let path = self.temporaryFile()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let writer = try AccessLogWriter(appendingTo: path, format: .json, capacity: 2)
@@ -224,7 +224,7 @@ import Testing
         }
         #expect(observer.droppedLines == 3)
         writer.resumeForTesting()
-        observer.flush()
+        await observer.flush()
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text == String(repeating: Self.lineCases[0].json + "\n", count: 2))
     }

@@ -22,28 +22,13 @@ import Testing
         command_timeout = "500ms"
         purge_ack_timeout = "2s"
 
-        [[upstream]]
-        name = "backend"
-        prefix = "/"
-        url = "{UPSTREAM}"
-        key_headers = ["xi-api-key"]
-
-        [[rule]]
-        name = "voices"
-        match = "GET /api/v1/tts/voices"
-        ttl = "1h"
-        tags = ["voices"]
+        \(PartitionAndInvalidationTests.appConfig)
 
         [[rule]]
         name = "books"
         match = "GET /test/**"
         ttl = "1h"
         tags = ["books"]
-
-        [[purge]]
-        name = "clone-writes"
-        on = ["POST /api/v1/tts/clone/create", "PUT /api/v1/tts/clone/*", "DELETE /api/v1/tts/clone/*"]
-        tags = ["voices"]
         """
 
     static let key = [("xi-api-key", "key-A")]

@@ -3,6 +3,7 @@ import NIOHTTP1
 import NIOSSL
 import Testing
 import UpstreamHTTP
+import TLSTestSupport
 
 /// HTTPS upstreams: trusted through a private CA given as trust roots, refused without it.
 @Suite struct TLSTests {

@@ -2,14 +2,14 @@ import Crypto
 import Foundation
 import X509
 
-/// A private CA and a `localhost` leaf certificate, made in memory for the test (the same helper as
-/// ProxyCoreTests' TLSTests; test targets cannot share code without a support target).
-struct TestCertificates {
-    let caPEM: String
-    let leafPEM: String
-    let leafKeyPEM: String
+/// A private CA and a `localhost` leaf certificate, made in memory for TLS tests (ProxyCore's HTTPS upstream and the
+/// upstream client's).
+public struct TestCertificates: Sendable {
+    public let caPEM: String
+    public let leafPEM: String
+    public let leafKeyPEM: String
 
-    static func make() throws -> TestCertificates {
+    public static func make() throws -> TestCertificates {
         let now = Date()
         let caKey = P256.Signing.PrivateKey()
         let caName = try DistinguishedName { CommonName("Reprise Test CA") }
