@@ -1,15 +1,16 @@
 import CacheStore
 import HTTPCaching
+import HTTPRequestParsing
 import NIOCore
 import NIOHTTP1
 import ProxyConfig
 
-/// One per client connection, right after NIO's HTTP/1.1 request decoder. It encodes its own responses
-/// (`ResponseWire`), keeps pipelined requests in order, and answers fresh hits right here on the event loop:
-/// no `Task`, no body copy. Misses and writes go upstream through an `UpstreamExchange` whose callbacks run on
-/// this same event loop.
+/// The whole client side of one connection: it reads requests with its own `RequestParser` (strict RFC 9112,
+/// no decoder handler in front of it), encodes its own responses (`ResponseWire`), keeps pipelined requests in
+/// order, and answers fresh hits right here on the event loop: no `Task`, no body copy. Misses and writes go
+/// upstream through an `UpstreamExchange` whose callbacks run on this same event loop.
 final class ProxyHandler: ChannelDuplexHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = IOData
     typealias OutboundOut = IOData
 
@@ -19,6 +20,8 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     struct Limits {
         var maxRequestBody: Int
+        /// The longest request head, request line included (`max_header_bytes`).
+        var maxHeaderBytes: Int
     }
 
     // MARK: Per-request state
@@ -48,9 +51,11 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     // MARK: Pipelining and read backpressure
 
-    /// Parts of pipelined requests that arrived while a response was still being written.
-    private var queued = CircularBuffer<HTTPServerRequestPart>()
-    private var draining = false
+    private var parser: RequestParser
+    /// Received bytes not yet parsed: the rest of a request, or pipelined requests that wait for the response
+    /// before them. Nil when empty, so the channel's receive buffer can be reused.
+    private var inbound: ByteBuffer?
+    private var parsing = false
     private var pausedForBody = false
     private var pausedForPipeline = false
     private var readHeld = false
@@ -58,6 +63,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     init(proxy: ProxyContext, limits: Limits) {
         self.proxy = proxy
         self.limits = limits
+        self.parser = RequestParser(limits: RequestParser.Limits(maxHeadBytes: limits.maxHeaderBytes))
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -101,14 +107,58 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = self.unwrapInboundIn(data)
-        if !self.queued.isEmpty || (!self.responseEnded && Self.isHead(part)) {
-            // HTTP/1.1 pipelining: answer in order, one request at a time.
-            self.queued.append(part)
-            self.pausedForPipeline = true
-            return
+        var bytes = self.unwrapInboundIn(data)
+        if self.inbound == nil {
+            self.inbound = bytes
+        } else {
+            self.inbound!.writeBuffer(&bytes)
         }
-        self.process(part, context: context)
+        self.parseInbound(context: context)
+    }
+
+    /// Hands the requests in `inbound` to `process`, part by part. HTTP/1.1 pipelining: a request's head waits
+    /// (and reading pauses) until the response before it has ended; after a response that closes the
+    /// connection, nothing more is read (RFC 9112 §9.6).
+    private func parseInbound(context: ChannelHandlerContext) {
+        guard !self.parsing else { return }  // `process` answered synchronously: the loop below goes on
+        self.parsing = true
+        defer { self.parsing = false }
+        while true {
+            if self.parser.isAtMessageStart {
+                guard let inbound = self.inbound, inbound.readableBytes > 0 else { break }
+                if !self.responseEnded {
+                    self.pausedForPipeline = true
+                    return
+                }
+                if !self.keepAlive {
+                    self.inbound = nil
+                    break
+                }
+            }
+            let part: HTTPServerRequestPart?
+            do {
+                // An empty buffer still yields a `.end` that needs no bytes.
+                if self.inbound == nil { self.inbound = ByteBuffer() }
+                part = try self.parser.next(from: &self.inbound!)
+            } catch {
+                self.inbound = nil
+                self.rejectRequest(error as? RequestParseError ?? RequestParseError(.malformed, "unreadable request"))
+                return
+            }
+            guard let part else { break }
+            self.process(part, context: context)
+        }
+        if self.inbound?.readableBytes == 0 {
+            // Let the channel reuse its receive buffer.
+            self.inbound = nil
+        }
+        if let inbound = self.inbound, inbound.readerIndex > 4096, inbound.readerIndex > inbound.readableBytes {
+            self.inbound!.discardReadBytes()
+        }
+        if self.pausedForPipeline {
+            self.pausedForPipeline = false
+            self.resumeReadingIfPossible()
+        }
     }
 
     private func process(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
@@ -128,40 +178,35 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
     }
 
-    private static func isHead(_ part: HTTPServerRequestPart) -> Bool {
-        if case .head = part { return true }
-        return false
-    }
-
     func channelInactive(context: ChannelHandlerContext) {
         // The client left: stop the upstream request; a partial response is never stored.
         self.abandonCurrent()
         self.setInFlight(false)
-        self.queued.removeAll()
+        self.inbound = nil
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        guard error is HTTPParserError, self.responseEnded, context.channel.isActive else {
-            self.proxy.logger.debug("client connection error", metadata: ["error": "\(error)"])
-            context.close(promise: nil)
+        self.proxy.logger.debug("client connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    /// The request bytes are not HTTP/1.1 as RFC 9112 reads it: answer once (400, 414, 431, 501 or 505), then
+    /// close, since the byte stream can no longer be trusted. A request whose body went wrong is abandoned (its
+    /// upstream exchange cancelled) and answered the same way, unless its response has begun: then only the
+    /// close is left.
+    private func rejectRequest(_ error: RequestParseError) {
+        let answerable = self.responseEnded ? self.requestEnded : self.current.map { !$0.responseStarted } ?? false
+        guard answerable, let context = self.context, context.channel.isActive else {
+            self.proxy.logger.debug("unreadable request", metadata: ["reason": "\(error.reason)"])
+            self.context?.close(promise: nil)
             return
         }
-        // The parser gave up: answer once, then close (the byte stream can no longer be trusted).
-        self.queued.removeAll()
-        let response: ErrorResponse
-        if case HTTPParserError.headerOverflow = error {
-            response = ErrorResponse(
-                status: .requestHeaderFieldsTooLarge,
-                message: "request header block exceeds max_header_bytes",
-                close: true
-            )
-        } else {
-            response = ErrorResponse(status: .badRequest, message: "malformed HTTP request", close: true)
-        }
+        let message = error.kind == .malformed ? "malformed HTTP request: \(error.reason)" : error.reason
+        self.abandonCurrent()
         self.responseEnded = false
         self.requestEnded = true
-        self.respondError(response, version: .http1_1)
+        self.respondError(ErrorResponse(status: error.status, message: message, close: true), version: .http1_1)
     }
 
     // MARK: Outbound: hold reads while the upstream is behind on a body or a pipelined request waits
@@ -380,26 +425,15 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.responseEnded = true
         self.emitRecord()
         self.abandonCurrent()
-        self.queued.removeAll()
+        self.inbound = nil
         self.context?.close(promise: nil)
     }
 
     private func finishIfDone() {
         guard self.requestEnded && self.responseEnded else { return }
         self.current = nil
-        guard !self.draining, let context = self.context else { return }
         // Answer pipelined requests that waited for this response.
-        self.draining = true
-        while let next = self.queued.first {
-            if Self.isHead(next) && !self.responseEnded { break }
-            self.queued.removeFirst()
-            self.process(next, context: context)
-        }
-        self.draining = false
-        if self.queued.isEmpty && self.pausedForPipeline {
-            self.pausedForPipeline = false
-            self.resumeReadingIfPossible()
-        }
+        if let context = self.context { self.parseInbound(context: context) }
     }
 
     /// Flushes at the end of the current event-loop tick (one flush for all the parts written meanwhile).

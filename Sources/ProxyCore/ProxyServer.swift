@@ -26,6 +26,10 @@ public final class ProxyServer: Sendable {
         var adminPort: Int?
         var configuration: ProxyConfiguration?
         var accepting = false
+        /// Tables replaced by a reload whose upstream clients are not closed yet (they wait for a grace period).
+        var retired: [RoutingTable] = []
+        /// `shutdown()` ran: retired tables are closed there, not by their timers.
+        var stopped = false
     }
 
     public init(
@@ -111,18 +115,9 @@ public final class ProxyServer: Sendable {
         let configuration = self.proxy.table.configuration
         let server = configuration.server
         let proxy = self.proxy
-        let limits = ProxyHandler.Limits(maxRequestBody: server.maxRequestBody)
-        let decoderLimits = {
-            var limits = NIOHTTPDecoderLimitConfiguration()
-            limits.maxHeaderListSize = server.maxHeaderBytes
-            limits.maxHeaderFieldSize = server.maxHeaderBytes
-            return limits
-        }()
+        let limits = ProxyHandler.Limits(maxRequestBody: server.maxRequestBody, maxHeaderBytes: server.maxHeaderBytes)
         let main = try await self.bootstrap { channel in
-            // The request decoder only: ProxyHandler writes its own responses and orders pipelined requests.
-            try channel.pipeline.syncOperations.addHandler(
-                ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: decoderLimits))
-            )
+            // One handler: ProxyHandler parses its own requests, writes its own responses, orders pipelined ones.
             try channel.pipeline.syncOperations.addHandler(ProxyHandler(proxy: proxy, limits: limits))
             self.track(channel)
         }
@@ -177,11 +172,18 @@ public final class ProxyServer: Sendable {
             self.logger.warning("[server], [redis], memory, max_object and key_secret apply at the next start, not on reload")
         }
         self.logger.info("configuration reloaded", metadata: ["summary": "\(configuration.summary)"])
-        // Requests that started on the old table may still be streaming; let its clients drain.
+        // Requests that started on the old table may still be streaming; let its clients drain. A shutdown
+        // before then closes it itself (its event loops are gone afterwards).
         let grace = configuration.server.shutdownTimeout
+        self.state.withLockedValue { $0.retired.append(old) }
         Task {
             try? await Task.sleep(for: grace + .seconds(1))
-            await old.shutdown()
+            let due = self.state.withLockedValue { state -> Bool in
+                guard !state.stopped, let index = state.retired.firstIndex(where: { $0 === old }) else { return false }
+                state.retired.remove(at: index)
+                return true
+            }
+            if due { await old.shutdown() }
         }
     }
 
@@ -222,6 +224,12 @@ public final class ProxyServer: Sendable {
         // Every request's line reaches the access log before the process can exit.
         await self.flushAccessLog()
         await self.proxy.table.shutdown()
+        let retired = self.state.withLockedValue { state -> [RoutingTable] in
+            state.stopped = true
+            defer { state.retired = [] }
+            return state.retired
+        }
+        for table in retired { await table.shutdown() }
         if let fleet = self.proxy.fleet { try? await fleet.shutdown().get() }
         try await self.group.shutdownGracefully()
     }
