@@ -6,7 +6,9 @@ import PackageDescription
 /// is checked by NIO at run time, see NIOLoopBound).
 /// Release builds of the hit path skip the dynamic exclusivity checks (they cost ~3% of a 1 KiB hit in
 /// profiles); the checks stay on in debug builds, where the whole test suite runs with them.
-let hotPathSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+let hotPathSettings: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))
+]
 
 let package = Package(
     name: "reprise",

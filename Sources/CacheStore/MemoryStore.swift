@@ -102,9 +102,13 @@ public final class MemoryStore<Policy: EvictionPolicy>: Sendable {
 
     private func shard(for path: String) -> LockedShard<Policy> {
         if self.shards.count == 1 { return self.shards[0] }
-        var hasher = Hasher()
-        hasher.combine(path)
-        return self.shards[Int(UInt(bitPattern: hasher.finalize()) % UInt(self.shards.count))]
+        // FNV-1a over the path's bytes: a shard only spreads load (the dictionary inside hashes with SipHash), and
+        // this costs a third of `Hasher` on the hit path.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in path.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        return self.shards[Int(hash % UInt64(self.shards.count))]
     }
 }
 

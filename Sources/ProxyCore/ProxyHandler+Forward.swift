@@ -124,7 +124,7 @@ extension ProxyHandler {
                     // The 304 has no body; its end is ignored (this exchange is no longer the current one).
                     let cacheStatus = "Reprise; fwd=stale; fwd-status=304; stored; ttl=\(refreshed.info.freshness.ttlSeconds(now: now))"
                     return self.serveFromCache(
-                        refreshed, state: state, now: now, context: context, cacheStatus: cacheStatus, outcome: .revalidated
+                        refreshed, state: &state, now: now, context: context, cacheStatus: cacheStatus, outcome: .revalidated
                     )
                 }
                 self.proxy.store.purge(.target(state.head.uri, partition: plan.partition))
@@ -285,7 +285,8 @@ extension ProxyHandler {
         var cacheStatus = "Reprise; fwd=stale"
         if let upstreamStatus { cacheStatus += "; fwd-status=\(upstreamStatus)" }
         cacheStatus += "; ttl=\(stale.info.freshness.ttlSeconds(now: now)); detail=stale-if-error"
-        self.serveFromCache(stale, state: state, now: now, context: context, cacheStatus: cacheStatus, outcome: .stale)
+        var state = state
+        self.serveFromCache(stale, state: &state, now: now, context: context, cacheStatus: cacheStatus, outcome: .stale)
     }
 
     // MARK: - Conditional storage

@@ -20,8 +20,18 @@ extension ProxyHandler {
             return false
         }
         let key = RequestKey(route: state.route, head: state.head, hasher: self.proxy.hasher)
-        state.plan = self.makePlan(state, key: key, primaryKey: "GET " + key.target + " " + key.partition)
+        state.plan = self.makePlan(state, key: key, primaryKey: Self.primaryKey(key))
         return self.consult(&state, directives: requestDirectives, context: context)
+    }
+
+    /// "GET <target> <partition>", built in one allocation.
+    static func primaryKey(_ key: RequestKey) -> String {
+        var primary = "GET "
+        primary.reserveCapacity(5 + key.target.utf8.count + key.partition.utf8.count)
+        primary.append(key.target)
+        primary.append(" ")
+        primary.append(key.partition)
+        return primary
     }
 
     func makePlan(_ state: RequestState, key: RequestKey, primaryKey: String, bodyKeyed: Bool = false) -> StorePlan {
@@ -82,16 +92,16 @@ extension ProxyHandler {
                 : .fresh
             switch decision {
             case .fresh:
-                self.serveFromCache(entry, state: state, now: now, context: context)
+                self.serveFromCache(entry, state: &state, now: now, context: context)
                 return true
             case .staleAllowed(let reason):
                 if reason == .staleWhileRevalidate, head.method == .GET || head.method == .HEAD {
                     // RFC 5861 §3: answer now, refresh once in the background.
                     self.proxy.refresher.refresh(entry, plan: plan, state: state, on: context.eventLoop)
                     let status = "Reprise; fwd=stale; ttl=\(entry.info.freshness.ttlSeconds(now: now)); detail=\(reason.rawValue)"
-                    self.serveFromCache(entry, state: state, now: now, context: context, cacheStatus: status, outcome: .stale)
+                    self.serveFromCache(entry, state: &state, now: now, context: context, cacheStatus: status, outcome: .stale)
                 } else {
-                    self.serveFromCache(entry, state: state, now: now, context: context)
+                    self.serveFromCache(entry, state: &state, now: now, context: context)
                 }
                 return true
             case .revalidate(let reason):
@@ -109,7 +119,7 @@ extension ProxyHandler {
     /// themselves, shared with the store.
     func serveFromCache(
         _ entry: CachedResponse,
-        state: RequestState,
+        state: inout RequestState,
         now: Double,
         context: ChannelHandlerContext,
         cacheStatus: String? = nil,
