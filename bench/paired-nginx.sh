@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Reprise and nginx proxy_cache side by side (one command: bench/paired-nginx.sh). Both run AT THE SAME TIME on
+# core 0, one worker each, in front of the same origin, each loaded by its own `wrk -t1 -c16` on core 1, with
+# hits of SIZES (default 1 KiB and 32 KiB). Whatever else the shared machine does hits both alike, so their
+# ratio (req/s, and CPU time per request from /proc, all processes) is measured in one run. ROUNDS (default 3)
+# repeats each size. Loopback only; origin :18590, Reprise :18591, nginx :18592.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" paired-nginx
+DURATION=${DURATION:-6}
+ROUNDS=${ROUNDS:-3}
+SIZES=${SIZES:-"1024 32768"}
+export PATH="$PATH:/usr/sbin:/sbin"
+command -v wrk >/dev/null || { echo "paired-nginx.sh: needs wrk"; exit 1; }
+command -v nginx >/dev/null || { echo "paired-nginx.sh: needs nginx (apt-get install -y nginx)"; exit 1; }
+chmod 755 "$WORK"  # nginx workers run as an unprivileged user
+
+REPRISE_THREADS=1 taskset -c 1 "$BIN" upstream --listen 127.0.0.1:18590 >"$WORK/origin.log" 2>&1 & PIDS+=($!)
+cat >"$WORK/reprise.conf" <<CONF
+[server]
+listen = "127.0.0.1:18591"
+[cache]
+memory = "512MiB"
+max_object = "8MiB"
+[metrics]
+enabled = false
+[[upstream]]
+name = "origin"
+prefix = "/"
+url = "http://127.0.0.1:18590"
+CONF
+REPRISE_THREADS=1 taskset -c 0 "$BIN" --config "$WORK/reprise.conf" >"$WORK/reprise.log" 2>&1 & REPRISE=$!
+PIDS+=($REPRISE)
+sed -e "s|@WORK@|$WORK|g" -e "s|@CACHE@|$WORK|g" -e "s|@ORIGIN@|127.0.0.1:18590|g" -e "s|@PORT@|18592|g" \
+  "$ROOT/bench/conf/nginx.conf" >"$WORK/nginx.conf"
+taskset -c 0 nginx -p "$WORK" -c "$WORK/nginx.conf" >"$WORK/nginx.log" 2>&1 & NGINX=$!
+PIDS+=($NGINX)
+for port in 18591 18592; do
+  wait_for "http://127.0.0.1:$port/bench/1024" || { echo "paired-nginx.sh: :$port did not start"; exit 1; }
+  for size in $SIZES; do curl -s -o /dev/null "http://127.0.0.1:$port/bench/$size"; curl -s -o /dev/null "http://127.0.0.1:$port/bench/$size"; done
+done
+
+# CPU ticks of a process and its children (nginx's master and worker).
+ticks() {
+  local total=0 pid
+  for pid in "$1" $(pgrep -P "$1" || true); do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
+  echo "$total"
+}
+HZ=$(getconf CLK_TCK)
+echo "| size | round | Reprise req/s | nginx req/s | req/s ratio | Reprise µs CPU/req | nginx µs CPU/req |"
+echo "|---:|---:|---:|---:|---:|---:|---:|"
+for size in $SIZES; do
+  for round in $(seq 1 "$ROUNDS"); do
+    r0=$(ticks $REPRISE); n0=$(ticks $NGINX)
+    taskset -c 1 wrk -t1 -c16 -d"${DURATION}s" "http://127.0.0.1:18591/bench/$size" >"$WORK/wr" & w1=$!
+    taskset -c 1 wrk -t1 -c16 -d"${DURATION}s" "http://127.0.0.1:18592/bench/$size" >"$WORK/wn" & w2=$!
+    wait $w1 $w2
+    r1=$(ticks $REPRISE); n1=$(ticks $NGINX)
+    rr=$(awk '/requests in/ {print $1}' "$WORK/wr"); nr=$(awk '/requests in/ {print $1}' "$WORK/wn")
+    awk -v s="$size" -v k="$round" -v rr="$rr" -v nr="$nr" -v rt=$((r1 - r0)) -v nt=$((n1 - n0)) -v hz="$HZ" -v d="$DURATION" \
+      'BEGIN { printf "| %d | %d | %.0f | %.0f | %.3f | %.1f | %.1f |\n", s, k, rr/d, nr/d, rr/nr, rt/hz*1e6/rr, nt/hz*1e6/nr }'
+  done
+done
