@@ -29,6 +29,8 @@ final class ProxyContext: Sendable {
     /// Purge path patterns compiled from their text (local and fleet purges name them by text).
     let patterns = FleetBridge.PatternCache()
     private let tableBox: NIOLockedValueBox<RoutingTable>
+    /// Counts table swaps: a connection keeps the table it read until this changes (no lock per request).
+    let tableGeneration = Atomic<Int>(0)
 
     init(
         table: RoutingTable,
@@ -86,6 +88,7 @@ final class ProxyContext: Sendable {
         self.tableBox.withLockedValue { current in
             let old = current
             current = table
+            self.tableGeneration.add(1, ordering: .releasing)
             return old
         }
     }

@@ -171,18 +171,67 @@ extension ProxyHandler {
             }
         }
 
-        let isHead = state.head.method == .HEAD
+        self.writeStored(
+            entry,
+            request: state.head,
+            clientCacheControl: state.route.rule?.clientCacheControl,
+            fromL2: state.fromL2,
+            now: now,
+            context: context,
+            cacheStatus: explicitStatus
+        )
+    }
+
+    /// The common hit, answered before any `RequestState` or `StorePlan` exists: a GET or HEAD without
+    /// `Cache-Control`, `Pragma`, conditional or range fields whose stored response is fresh and may be used as
+    /// it is. Returns false, having changed nothing, when the full lookup has to decide.
+    func serveFreshHit(_ request: HTTPRequestHead, route: Route, path: String, now: Double, context: ChannelHandlerContext) -> Bool {
+        guard route.rule?.cache != false else { return false }
+        let traits = RequestTraits(request.headers)
+        guard !traits.hasDirectives, !traits.hasConditional, !traits.hasRange else { return false }
+        let key = RequestKey(route: route, head: request, hasher: self.proxy.hasher)
+        let lookup = self.proxy.store.lookup(key: Self.primaryKey(key), path: path, now: now) { $0.matches(request.headers) }
+        guard case .hit(let entry) = lookup, !entry.info.cacheControl.noCache, entry.info.freshness.isFresh(now: now) else {
+            return false
+        }
+        if self.recording {
+            self.record.outcome = .hit
+            self.record.status = entry.status
+        }
+        self.writeStored(entry, request: request, clientCacheControl: route.rule?.clientCacheControl, fromL2: false, now: now, context: context)
+        return true
+    }
+
+    /// Writes a stored response as it is: one buffer for the head (the header block encoded at store time, then
+    /// `Cache-Control`, `Age` and `Cache-Status`) and the stored body buffers themselves, then ends the response.
+    func writeStored(
+        _ entry: CachedResponse,
+        request: HTTPRequestHead,
+        clientCacheControl: String?,
+        fromL2: Bool,
+        now: Double,
+        context: ChannelHandlerContext,
+        cacheStatus explicitStatus: String? = nil
+    ) {
+        let isHead = request.method == .HEAD
         var head = context.channel.allocator.buffer(capacity: entry.wireHeaders.readableBytes + 160)
-        if state.head.version == .http1_1 {
+        if request.version == .http1_1 {
             head.writeImmutableBuffer(entry.statusLine)
         } else {
-            ResponseWire.writeStatusLine(HTTPResponseStatus(statusCode: entry.status), version: state.head.version, into: &head)
+            ResponseWire.writeStatusLine(HTTPResponseStatus(statusCode: entry.status), version: request.version, into: &head)
         }
         head.writeImmutableBuffer(entry.wireHeaders)
-        self.writeCacheFields(entry, state: state, now: now, cacheStatus: explicitStatus, into: &head)
+        self.writeCacheFields(
+            entry,
+            clientCacheControl: clientCacheControl,
+            fromL2: fromL2,
+            now: now,
+            cacheStatus: explicitStatus,
+            into: &head
+        )
         // A streamed (chunked) response is replayed with the same framing and chunk boundaries; to an HTTP/1.0
         // client, and when the upstream gave a length, with `Content-Length` (stored bodies are complete).
-        let replayChunked = entry.chunked && !isHead && state.head.version == .http1_1
+        let replayChunked = entry.chunked && !isHead && request.version == .http1_1
         if replayChunked {
             head.writeStaticString("transfer-encoding: chunked\r\n")
         } else if entry.chunked && !isHead {
@@ -214,8 +263,15 @@ extension ProxyHandler {
 
     /// `Cache-Control` (the stored lines or the route's client value), `Age` and `Cache-Status`.
     /// A nil `cacheStatus` is a plain hit's, written without building a string.
-    func writeCacheFields(_ entry: CachedResponse, state: RequestState, now: Double, cacheStatus: String?, into head: inout ByteBuffer) {
-        if let clientCacheControl = state.route.rule?.clientCacheControl {
+    func writeCacheFields(
+        _ entry: CachedResponse,
+        clientCacheControl: String?,
+        fromL2: Bool,
+        now: Double,
+        cacheStatus: String?,
+        into head: inout ByteBuffer
+    ) {
+        if let clientCacheControl {
             ResponseWire.writeField("cache-control", clientCacheControl, into: &head)
         } else {
             for value in entry.cacheControl { ResponseWire.writeField("cache-control", value, into: &head) }
@@ -228,7 +284,7 @@ extension ProxyHandler {
         } else {
             head.writeStaticString("Reprise; hit; ttl=")
             ResponseWire.writeDecimal(entry.info.freshness.ttlSeconds(now: now), into: &head)
-            if state.fromL2 { head.writeStaticString("; detail=l2") }
+            if fromL2 { head.writeStaticString("; detail=l2") }
         }
         head.writeStaticString("\r\n")
     }

@@ -51,6 +51,9 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     // MARK: Pipelining and read backpressure
 
+    /// The routing table this connection last used, and the proxy's table generation it belongs to.
+    private var table: RoutingTable?
+    private var tableGeneration = -1
     private var parser: RequestParser
     /// Received bytes not yet parsed: the rest of a request, or pipelined requests that wait for the response
     /// before them. Nil when empty, so the channel's receive buffer can be reused.
@@ -267,7 +270,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             )
         }
 
-        let table = self.proxy.table
+        let table = self.currentTable()
         let method = head.method.rawValue
         let path = head.uri.pathWithoutQuery
         guard let route = table.router.route(method: method, path: path) else {
@@ -275,7 +278,6 @@ final class ProxyHandler: ChannelDuplexHandler {
             self.record.target = path
             return self.respondError(.noRoute, version: head.version)
         }
-        var state = RequestState(head: head, route: route, table: table, path: path, now: now)
         if self.recording {
             self.record.rule = route.rule?.name ?? ""
             self.record.upstream = route.upstream.settings.name
@@ -286,8 +288,11 @@ final class ProxyHandler: ChannelDuplexHandler {
                 self.record.target = route.credentialShape.target(of: head.uri)
             }
         }
+        let isRead = head.method == .GET || head.method == .HEAD
+        if isRead, self.serveFreshHit(head, route: route, path: path, now: now, context: context) { return }
+        var state = RequestState(head: head, route: route, table: table, path: path, now: now)
 
-        if head.method == .GET || head.method == .HEAD {
+        if isRead {
             if self.lookup(&state, context: context) { return }
             if self.lookupL2(&state, context: context, pendingBody: nil) { return }
             if self.coalesce(&state, context: context) { return }
@@ -385,6 +390,17 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.framing = .none
         self.emitRecord()
         self.finishIfDone()
+    }
+
+    /// The proxy's current table, without its lock unless a reload replaced it since this connection's last
+    /// request.
+    private func currentTable() -> RoutingTable {
+        let generation = self.proxy.tableGeneration.load(ordering: .acquiring)
+        if let table = self.table, generation == self.tableGeneration { return table }
+        let table = self.proxy.table
+        self.table = table
+        self.tableGeneration = generation
+        return table
     }
 
     private func setInFlight(_ inFlight: Bool) {
