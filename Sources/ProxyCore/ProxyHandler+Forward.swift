@@ -57,7 +57,7 @@ extension ProxyHandler {
             state.head.version.major == 1, state.head.version.minor >= 1
         else { return }
         let interim = HTTPResponseHead(version: state.head.version, status: head.status, headers: ForwardedHeaders.response(head.headers))
-        context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(ResponseWire.encodeHead(interim, allocator: context.channel.allocator))), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(.byteBuffer(ResponseWire.encodeHead(interim, allocator: self.allocator))), promise: nil)
     }
 
     /// The upstream's response head. Returns a future when the head must wait (a write's purge is still reaching

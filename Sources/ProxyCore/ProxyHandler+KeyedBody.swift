@@ -16,7 +16,7 @@ extension ProxyHandler {
             state.detail = NotStorableReason.requestNoStore.rawValue
             return false
         }
-        let key = RequestKey(route: state.route, head: state.head, hasher: self.proxy.hasher)
+        let key = RequestKey(route: state.route, head: state.head, hasher: self.proxy.hasher, memo: &self.partitionMemo)
         // Without the credential a body-keyed route does not cache at all.
         if state.route.hasCredentialKeys && !key.hasCredential {
             state.detail = "no-credential"
@@ -30,7 +30,7 @@ extension ProxyHandler {
         state.forward = .uriMiss
         state.bodyKeyed = true
         state.requestKey = key
-        state.keyedBody = context.channel.allocator.buffer(capacity: min(declared ?? 4096, rule.maxKeyedBody))
+        state.keyedBody = self.allocator.buffer(capacity: min(declared ?? 4096, rule.maxKeyedBody))
         self.current = state
         return true
     }

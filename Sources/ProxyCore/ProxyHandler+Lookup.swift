@@ -19,7 +19,7 @@ extension ProxyHandler {
             state.detail = NotStorableReason.requestNoStore.rawValue
             return false
         }
-        let key = RequestKey(route: state.route, head: state.head, hasher: self.proxy.hasher)
+        let key = RequestKey(route: state.route, head: state.head, hasher: self.proxy.hasher, memo: &self.partitionMemo)
         state.plan = self.makePlan(state, key: key, primaryKey: Self.primaryKey(key))
         return self.consult(&state, directives: requestDirectives, context: context)
     }
@@ -189,7 +189,7 @@ extension ProxyHandler {
         guard route.rule?.cache != false else { return false }
         let traits = RequestTraits(request.headers)
         guard !traits.hasDirectives, !traits.hasConditional, !traits.hasRange else { return false }
-        let key = RequestKey(route: route, head: request, hasher: self.proxy.hasher)
+        let key = RequestKey(route: route, head: request, hasher: self.proxy.hasher, memo: &self.partitionMemo)
         let lookup = self.proxy.store.lookup(key: Self.primaryKey(key), path: path, now: now) { $0.matches(request.headers) }
         guard case .hit(let entry) = lookup, !entry.info.cacheControl.noCache, entry.info.freshness.isFresh(now: now) else {
             return false
@@ -214,7 +214,7 @@ extension ProxyHandler {
         cacheStatus explicitStatus: String? = nil
     ) {
         let isHead = request.method == .HEAD
-        var head = context.channel.allocator.buffer(capacity: entry.wireHeaders.readableBytes + 160)
+        var head = self.allocator.buffer(capacity: entry.wireHeaders.readableBytes + 160)
         if request.version == .http1_1 {
             head.writeImmutableBuffer(entry.statusLine)
         } else {

@@ -17,6 +17,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     let proxy: ProxyContext
     let limits: Limits
     var context: ChannelHandlerContext?
+    /// The channel's allocator, read once (the channel getter costs a retain and a release per call).
+    var allocator = ByteBufferAllocator()
 
     struct Limits {
         var maxRequestBody: Int
@@ -51,6 +53,8 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     // MARK: Pipelining and read backpressure
 
+    /// The last credentials this connection sent and their partition (dropped with the connection).
+    var partitionMemo = CredentialHasher.Memo()
     /// The routing table this connection last used, and the proxy's table generation it belongs to.
     private var table: RoutingTable?
     private var tableGeneration = -1
@@ -71,6 +75,7 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.allocator = context.channel.allocator
         self.observers = self.proxy.observers.map { $0.observer(on: context.eventLoop) }
     }
 
@@ -128,7 +133,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         defer { self.parsing = false }
         while true {
             if self.parser.isAtMessageStart {
-                guard let inbound = self.inbound, inbound.readableBytes > 0 else { break }
+                guard (self.inbound?.readableBytes ?? 0) > 0 else { break }
                 if !self.responseEnded {
                     self.pausedForPipeline = true
                     return
@@ -341,7 +346,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if !self.keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
         let buffer = ResponseWire.encodeHead(
             HTTPResponseHead(version: head.version, status: head.status, headers: headers),
-            allocator: context.channel.allocator
+            allocator: self.allocator
         )
         context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
     }
@@ -356,7 +361,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             guard buffer.readableBytes > 0 else { return nil }
             self.record.bytes += buffer.readableBytes
             context.write(
-                self.wrapOutboundOut(.byteBuffer(ResponseWire.chunkHeader(size: buffer.readableBytes, allocator: context.channel.allocator))),
+                self.wrapOutboundOut(.byteBuffer(ResponseWire.chunkHeader(size: buffer.readableBytes, allocator: self.allocator))),
                 promise: nil
             )
             context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)

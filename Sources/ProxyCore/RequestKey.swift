@@ -15,10 +15,16 @@ struct RequestKey {
     let authorizationPartitioned: Bool
 
     init(route: Route, head: HTTPRequestHead, hasher: CredentialHasher) {
+        var memo = CredentialHasher.Memo()
+        self.init(route: route, head: head, hasher: hasher, memo: &memo)
+    }
+
+    /// With the connection's memo of its last credentials (see `CredentialHasher.Memo`).
+    init(route: Route, head: HTTPRequestHead, hasher: CredentialHasher, memo: inout CredentialHasher.Memo) {
         let shape = route.credentialShape
         let (target, parts) = shape.parts(of: head)
         self.target = target
-        self.partition = hasher.partition(parts)
+        self.partition = hasher.partition(parts, memo: &memo)
         self.hasCredential = parts.contains { !$0.values.isEmpty }
         self.authorizationPartitioned = shape.headers.contains("authorization") || shape.jwt?.header == "authorization"
     }
