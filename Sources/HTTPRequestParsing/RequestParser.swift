@@ -224,6 +224,7 @@ public struct RequestParser: Sendable {
         var fields: [(String, String)] = []
         var contentLength: Int?
         var codings = Codings()
+        var hosts = 0
         var lineStart = lineEnd + 2
         while true {
             var end = lineStart
@@ -242,6 +243,8 @@ public struct RequestParser: Sendable {
                 contentLength = length
             } else if name.equalsLowercased("transfer-encoding") {
                 codings.add(value)
+            } else if name.equalsLowercased("host") {
+                hosts += 1
             }
             fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
             lineStart = end + 2
@@ -269,6 +272,9 @@ public struct RequestParser: Sendable {
         } else {
             framing = .none
         }
+        // RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0.
+        if hosts > 1 { throw RequestParseError.malformed("more than one Host field") }
+        if hosts == 0, version.minor >= 1 { throw RequestParseError.malformed("an HTTP/1.1 request without a Host field") }
         let head = HTTPRequestHead(version: version, method: method, uri: target, headers: HTTPHeaders(fields))
         return (head, framing)
     }

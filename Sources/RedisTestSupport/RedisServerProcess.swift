@@ -27,7 +27,7 @@ public final class RedisServerProcess {
     /// The `requirepass` password, if any.
     public let password: String?
     private let directory: URL
-    private var process: Process?
+    private var process: ChildProcess?
 
     /// Starts a server on a free port and returns once it answers PING.
     public init(password: String? = nil) async throws {
@@ -58,8 +58,6 @@ public final class RedisServerProcess {
     /// Starts (or restarts) the server on ``port`` and returns once it answers PING.
     public func start() async throws {
         precondition(self.process == nil, "the server is already running")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
         var arguments = [
             "--port", String(self.port),
             "--bind", "127.0.0.1",
@@ -72,10 +70,7 @@ public final class RedisServerProcess {
         if let password {
             arguments += ["--requirepass", password]
         }
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(executable: Self.executable, arguments: arguments)
         self.process = process
         try await self.waitUntilAnswering(process)
     }
@@ -86,15 +81,13 @@ public final class RedisServerProcess {
             return
         }
         self.process = nil
-        if process.isRunning {
-            sendSignal(SIGKILL, to: process.processIdentifier)
-        }
+        process.signal(SIGKILL)
         process.waitUntilExit()
     }
 
     /// Polls a TCP connect + PING every 10 ms until the server answers (`+PONG`, or `-NOAUTH`
     /// with a password), for at most 10 s.
-    private func waitUntilAnswering(_ process: Process) async throws {
+    private func waitUntilAnswering(_ process: ChildProcess) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             guard process.isRunning else {
@@ -163,7 +156,3 @@ public final class RedisServerProcess {
     }
 }
 
-/// `kill(2)`, under a name that the ``RedisServerProcess/kill()`` method does not shadow.
-private func sendSignal(_ signal: Int32, to pid: pid_t) {
-    _ = kill(pid, signal)
-}

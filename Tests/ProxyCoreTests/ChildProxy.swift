@@ -1,5 +1,5 @@
 import Foundation
-import NIOConcurrencyHelpers
+import RedisTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -10,38 +10,34 @@ import Darwin
 /// The built `reprise` executable running as a child process (`reprise --config <file>`), for what only a real
 /// process shows: signals, the listener closing, the exit status.
 final class ChildProxy {
-    let process = Process()
-    private let stdout = NIOLockedValueBox(Data())
-    private let stderr = NIOLockedValueBox(Data())
+    let process: ChildProcess
+    private let directory: URL
 
-    /// Starts `reprise --config <config> --threads 1`; its stdout and stderr are collected (see `output`, `log`).
+    /// Starts `reprise --config <config> --threads 1`; its stdout and stderr go to files (see `output`, `log`).
     init(executable: URL, config: URL) throws {
-        self.process.executableURL = executable
-        self.process.arguments = ["--config", config.path, "--threads", "1"]
+        self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-child-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         var environment = ProcessInfo.processInfo.environment
         environment["REPRISE_LOG_LEVEL"] = "info"
-        self.process.environment = environment
-        self.process.standardInput = FileHandle.nullDevice
-        self.process.standardOutput = Self.collect(into: self.stdout)
-        self.process.standardError = Self.collect(into: self.stderr)
-        try self.process.run()
+        self.process = try ChildProcess(
+            executable: executable.path,
+            arguments: ["--config", config.path, "--threads", "1"],
+            environment: environment,
+            stdout: self.directory.appendingPathComponent("stdout").path,
+            stderr: self.directory.appendingPathComponent("stderr").path
+        )
     }
 
-    private static func collect(into box: NIOLockedValueBox<Data>) -> Pipe {
-        let pipe = Pipe()
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil  // end of file
-            } else {
-                box.withLockedValue { $0.append(data) }
-            }
-        }
-        return pipe
+    deinit {
+        try? FileManager.default.removeItem(at: self.directory)
     }
 
-    var output: String { String(decoding: self.stdout.withLockedValue { $0 }, as: UTF8.self) }
-    var log: String { String(decoding: self.stderr.withLockedValue { $0 }, as: UTF8.self) }
+    private func read(_ name: String) -> String {
+        (try? String(contentsOf: self.directory.appendingPathComponent(name), encoding: .utf8)) ?? ""
+    }
+
+    var output: String { self.read("stdout") }
+    var log: String { self.read("stderr") }
 
     /// What the process printed so far, for failure messages.
     var transcript: String { "stdout:\n\(self.output)\nstderr:\n\(self.log)" }
@@ -52,7 +48,7 @@ final class ChildProxy {
         while true {
             if let port = Self.port(in: self.output) { return port }
             guard self.process.isRunning else {
-                throw HarnessError("reprise exited (status \(self.process.terminationStatus)) before listening\n\(self.transcript)")
+                throw HarnessError("reprise exited (status \(self.process.exitCode ?? -1)) before listening\n\(self.transcript)")
             }
             if ContinuousClock.now > deadline {
                 throw HarnessError("reprise printed no port within \(timeout)\n\(self.transcript)")
@@ -70,11 +66,7 @@ final class ChildProxy {
     }
 
     func send(_ signal: Int32) {
-        #if canImport(Glibc)
-        _ = Glibc.kill(self.process.processIdentifier, signal)
-        #else
-        _ = Darwin.kill(self.process.processIdentifier, signal)
-        #endif
+        self.process.signal(signal)
     }
 
     /// Waits for the process to end; returns its exit status (a signal death fails the wait).
@@ -86,10 +78,10 @@ final class ChildProxy {
             }
             try await Task.sleep(for: .milliseconds(10))
         }
-        guard self.process.terminationReason == .exit else {
-            throw HarnessError("reprise died of signal \(self.process.terminationStatus)\n\(self.transcript)")
+        guard let code = self.process.exitCode else {
+            throw HarnessError("reprise died of signal \(self.process.terminatingSignal ?? -1)\n\(self.transcript)")
         }
-        return self.process.terminationStatus
+        return code
     }
 
     /// For a test that failed half-way: the child must not outlive it.
