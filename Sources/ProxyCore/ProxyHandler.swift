@@ -51,13 +51,14 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// Upstream exchanges that go on after their client left (finish_on_client_abort), by exchange id.
     var detached: [Int: RequestState] = [:]
 
-    // MARK: Pipelining and read backpressure
-
     /// The last credentials this connection sent and their partition (dropped with the connection).
     var partitionMemo = CredentialHasher.Memo()
     /// The routing table this connection last used, and the proxy's table generation it belongs to.
     private var table: RoutingTable?
     private var tableGeneration = -1
+
+    // MARK: Request parsing, pipelining and read backpressure
+
     private var parser: RequestParser
     /// Received bytes not yet parsed: the rest of a request, or pipelined requests that wait for the response
     /// before them. Nil when empty, so the channel's receive buffer can be reused.
