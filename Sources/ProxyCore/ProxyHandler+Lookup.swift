@@ -3,10 +3,28 @@ import HTTPCaching
 import NIOCore
 import NIOHTTP1
 
+/// A GET or HEAD's key and what the store held for it, as `serveFreshHit` found them: the full lookup goes on from
+/// there instead of computing the key and looking it up again.
+struct StoreProbe {
+    let key: RequestKey
+    let primaryKey: String
+    let found: MemoryStore<LRUPolicy>.Lookup
+}
+
 extension ProxyHandler {
-    /// Looks a GET or HEAD up in the store and answers it when a stored response may be used.
-    /// Returns true when the request was answered.
-    func lookup(_ state: inout RequestState, context: ChannelHandlerContext) -> Bool {
+    /// What `serveFreshHit` did.
+    enum FastHit {
+        /// The response is written.
+        case answered
+        /// The store was consulted, but the full lookup has to decide.
+        case probed(StoreProbe)
+        /// The route or the request's own directives need the full lookup from the start.
+        case skipped
+    }
+
+    /// Looks a GET or HEAD up in the store (or goes on from `probe`) and answers it when a stored response may be
+    /// used. Returns true when the request was answered.
+    func lookup(_ state: inout RequestState, context: ChannelHandlerContext, probe: StoreProbe? = nil) -> Bool {
         guard state.route.rule?.cache != false else {
             state.forward = .bypass
             state.detail = "rule"
@@ -19,9 +37,9 @@ extension ProxyHandler {
             state.detail = NotStorableReason.requestNoStore.rawValue
             return false
         }
-        let key = RequestKey(route: state.route, head: state.head, hasher: self.proxy.hasher, memo: &self.partitionMemo)
-        state.plan = self.makePlan(state, key: key, primaryKey: Self.primaryKey(key))
-        return self.consult(&state, directives: requestDirectives, context: context)
+        let key = probe?.key ?? RequestKey(route: state.route, head: state.head, hasher: self.proxy.hasher, memo: &self.partitionMemo)
+        state.plan = self.makePlan(state, key: key, primaryKey: probe?.primaryKey ?? Self.primaryKey(key))
+        return self.consult(&state, directives: requestDirectives, context: context, found: probe?.found)
     }
 
     /// "GET <target> <partition>", built in one allocation.
@@ -48,13 +66,18 @@ extension ProxyHandler {
         )
     }
 
-    /// Looks `state.plan` up: answers from the store when a stored response may be used (true), or records why
-    /// the request must go upstream (false).
-    func consult(_ state: inout RequestState, directives: CacheControl, context: ChannelHandlerContext) -> Bool {
+    /// Looks `state.plan` up (unless `found` is what the store already said): answers from the store when a stored
+    /// response may be used (true), or records why the request must go upstream (false).
+    func consult(
+        _ state: inout RequestState,
+        directives: CacheControl,
+        context: ChannelHandlerContext,
+        found: MemoryStore<LRUPolicy>.Lookup? = nil
+    ) -> Bool {
         guard let plan = state.plan else { return false }
         let head = state.head
         let now = state.requestTime
-        switch self.proxy.store.lookup(key: plan.key, path: state.path, now: now, matching: { $0.matches(head.headers) }) {
+        switch found ?? self.proxy.store.lookup(key: plan.key, path: state.path, now: now, matching: { $0.matches(head.headers) }) {
         case .hit(let entry):
             if self.useStored(entry, &state, plan: plan, directives: directives, context: context) { return true }
         case .varyMiss:
@@ -87,7 +110,7 @@ extension ProxyHandler {
         let now = state.requestTime
         do {
             let decision =
-                state.traits.hasDirectives || entry.info.cacheControl.noCache || !entry.info.freshness.isFresh(now: now)
+                state.traits.hasDirectives || !Self.usableAsIs(entry, now: now)
                 ? Reuse.decide(requestHeaders: head.headers, stored: entry.info, now: now, defaults: plan.staleDefaults)
                 : .fresh
             switch decision {
@@ -182,24 +205,37 @@ extension ProxyHandler {
         )
     }
 
+    /// A stored response that needs no decision (RFC 9111 §4.2, §5.2.2.4): fresh, and not `no-cache`. With no
+    /// request directives either, it is served as it is.
+    static func usableAsIs(_ entry: CachedResponse, now: Double) -> Bool {
+        !entry.info.cacheControl.noCache && entry.info.freshness.isFresh(now: now)
+    }
+
     /// The common hit, answered before any `RequestState` or `StorePlan` exists: a GET or HEAD without
-    /// `Cache-Control`, `Pragma`, conditional or range fields whose stored response is fresh and may be used as
-    /// it is. Returns false, having changed nothing, when the full lookup has to decide.
-    func serveFreshHit(_ request: HTTPRequestHead, route: Route, path: String, now: Double, context: ChannelHandlerContext) -> Bool {
-        guard route.rule?.cache != false else { return false }
-        let traits = RequestTraits(request.headers)
-        guard !traits.hasDirectives, !traits.hasConditional, !traits.hasRange else { return false }
+    /// `Cache-Control`, `Pragma`, conditional or range fields whose stored response may be used as it is.
+    /// Otherwise it changes nothing but hands the key and what the store held to the full lookup.
+    func serveFreshHit(
+        _ request: HTTPRequestHead,
+        route: Route,
+        traits: RequestTraits,
+        path: String,
+        now: Double,
+        context: ChannelHandlerContext
+    ) -> FastHit {
+        // A rule that does not cache, or request directives (no-store among them), are the full lookup's to read.
+        guard route.rule?.cache != false, !traits.hasDirectives else { return .skipped }
         let key = RequestKey(route: route, head: request, hasher: self.proxy.hasher, memo: &self.partitionMemo)
-        let lookup = self.proxy.store.lookup(key: Self.primaryKey(key), path: path, now: now) { $0.matches(request.headers) }
-        guard case .hit(let entry) = lookup, !entry.info.cacheControl.noCache, entry.info.freshness.isFresh(now: now) else {
-            return false
+        let primaryKey = Self.primaryKey(key)
+        let found = self.proxy.store.lookup(key: primaryKey, path: path, now: now) { $0.matches(request.headers) }
+        guard case .hit(let entry) = found, !traits.hasConditional, !traits.hasRange, Self.usableAsIs(entry, now: now) else {
+            return .probed(StoreProbe(key: key, primaryKey: primaryKey, found: found))
         }
         if self.recording {
             self.record.outcome = .hit
             self.record.status = entry.status
         }
         self.writeStored(entry, request: request, clientCacheControl: route.rule?.clientCacheControl, fromL2: false, now: now, context: context)
-        return true
+        return .answered
     }
 
     /// Writes a stored response as it is: one buffer for the head (the header block encoded at store time, then

@@ -295,11 +295,19 @@ final class ProxyHandler: ChannelDuplexHandler {
             }
         }
         let isRead = head.method == .GET || head.method == .HEAD
-        if isRead, self.serveFreshHit(head, route: route, path: path, now: now, context: context) { return }
-        var state = RequestState(head: head, route: route, table: table, path: path, now: now)
+        let traits = RequestTraits(head.headers)
+        var probe: StoreProbe?
+        if isRead {
+            switch self.serveFreshHit(head, route: route, traits: traits, path: path, now: now, context: context) {
+            case .answered: return
+            case .probed(let probed): probe = probed
+            case .skipped: break
+            }
+        }
+        var state = RequestState(head: head, route: route, table: table, path: path, now: now, traits: traits)
 
         if isRead {
-            if self.lookup(&state, context: context) { return }
+            if self.lookup(&state, context: context, probe: probe) { return }
             if self.lookupL2(&state, context: context, pendingBody: nil) { return }
             if self.coalesce(&state, context: context) { return }
         } else if head.method == .POST || head.method == .PUT, state.route.rule?.cacheBody == true {

@@ -50,13 +50,13 @@ struct RequestState {
     /// The response came from the fleet's L2 (promoted to L1 for this answer).
     var fromL2 = false
 
-    init(head: HTTPRequestHead, route: Route, table: RoutingTable, path: String, now: Double) {
+    init(head: HTTPRequestHead, route: Route, table: RoutingTable, path: String, now: Double, traits: RequestTraits) {
         self.head = head
         self.route = route
         self.table = table
         self.path = path
         self.requestTime = now
-        self.traits = RequestTraits(head.headers)
+        self.traits = traits
     }
 }
 
