@@ -13,3 +13,27 @@ trap cleanup EXIT
 
 # Waits (bounded) until something answers on this URL.
 wait_for() { for _ in $(seq 1 50); do curl -s -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+# CPU ticks (utime + stime) of a process and its children (nginx's master and worker).
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$1" $(pgrep -P "$1" || true); do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
+  echo "$total"
+}
+HZ=$(getconf CLK_TCK)
+
+# The side-by-side measurement of ab.sh, paired-nginx.sh and observability-paired.sh: two servers loaded at the
+# same time, each by its own `wrk -t1 -c16` on core 1 for $DURATION s. `paired_load URL_A PID_A URL_B PID_B` sets
+# PAIR_RATE=(a b) (req/s) and PAIR_US=(a b) (CPU µs per request, the process and its children).
+paired_load() {
+  local a0 b0 a1 b1 w1 w2 na nb
+  a0=$(cpu_ticks "$2"); b0=$(cpu_ticks "$4")
+  taskset -c 1 wrk -t1 -c16 -d"${DURATION}s" "$1" >"$WORK/wrk-a.txt" & w1=$!
+  taskset -c 1 wrk -t1 -c16 -d"${DURATION}s" "$3" >"$WORK/wrk-b.txt" & w2=$!
+  wait $w1 $w2
+  a1=$(cpu_ticks "$2"); b1=$(cpu_ticks "$4")
+  na=$(awk '/requests in/ {print $1}' "$WORK/wrk-a.txt"); nb=$(awk '/requests in/ {print $1}' "$WORK/wrk-b.txt")
+  PAIR_RATE=("$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk-a.txt")" "$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk-b.txt")")
+  PAIR_US=("$(awk -v t=$((a1 - a0)) -v hz="$HZ" -v n="$na" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')"
+           "$(awk -v t=$((b1 - b0)) -v hz="$HZ" -v n="$nb" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')")
+}

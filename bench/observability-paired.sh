@@ -35,8 +35,6 @@ prefix = "/"
 url = "http://127.0.0.1:18490"
 CONF
 }
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-HZ=$(getconf CLK_TCK)
 echo "| round | off req/s | on req/s | off µs CPU/req | on µs CPU/req | CPU cost of metrics + log |"
 echo "|------:|----------:|---------:|---------------:|--------------:|--------------------------:|"
 COSTS=()
@@ -51,16 +49,9 @@ for round in $(seq 1 "$ROUNDS"); do
     wait_for "http://127.0.0.1:$port/bench/1024"
     for _ in 1 2 3; do curl -s -o /dev/null "http://127.0.0.1:$port/bench/1024"; done
   done
-  offbefore=$(cpu $offpid); onbefore=$(cpu $onpid)
-  taskset -c 1 wrk -t1 -c16 -d"${DURATION}s" "http://127.0.0.1:$offport/bench/1024" >"$WORK/wrk-off.txt" & w1=$!
-  taskset -c 1 wrk -t1 -c16 -d"${DURATION}s" "http://127.0.0.1:$onport/bench/1024" >"$WORK/wrk-on.txt" & w2=$!
-  wait $w1 $w2
-  offafter=$(cpu $offpid); onafter=$(cpu $onpid)
+  paired_load "http://127.0.0.1:$offport/bench/1024" $offpid "http://127.0.0.1:$onport/bench/1024" $onpid
   kill $offpid $onpid; wait $offpid $onpid 2>/dev/null || true
-  offreq=$(awk '/requests in/ {print $1}' "$WORK/wrk-off.txt"); onreq=$(awk '/requests in/ {print $1}' "$WORK/wrk-on.txt")
-  offrate=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk-off.txt"); onrate=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk-on.txt")
-  offus=$(awk -v t=$((offafter - offbefore)) -v hz="$HZ" -v n="$offreq" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
-  onus=$(awk -v t=$((onafter - onbefore)) -v hz="$HZ" -v n="$onreq" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')
+  offrate=${PAIR_RATE[0]}; onrate=${PAIR_RATE[1]}; offus=${PAIR_US[0]}; onus=${PAIR_US[1]}
   cost=$(awk -v a="$onus" -v b="$offus" 'BEGIN {printf "%.1f", (a / b - 1) * 100}')
   COSTS+=("$cost")
   printf '| %s | %s | %s | %s | %s | %+.1f%% |\n' "$round" "$offrate" "$onrate" "$offus" "$onus" "$cost"

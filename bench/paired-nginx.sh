@@ -39,24 +39,12 @@ for port in 18591 18592; do
   for size in $SIZES; do curl -s -o /dev/null "http://127.0.0.1:$port/bench/$size"; curl -s -o /dev/null "http://127.0.0.1:$port/bench/$size"; done
 done
 
-# CPU ticks of a process and its children (nginx's master and worker).
-ticks() {
-  local total=0 pid
-  for pid in "$1" $(pgrep -P "$1" || true); do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
-  echo "$total"
-}
-HZ=$(getconf CLK_TCK)
 echo "| size | round | Reprise req/s | nginx req/s | req/s ratio | Reprise µs CPU/req | nginx µs CPU/req |"
 echo "|---:|---:|---:|---:|---:|---:|---:|"
 for size in $SIZES; do
   for round in $(seq 1 "$ROUNDS"); do
-    r0=$(ticks $REPRISE); n0=$(ticks $NGINX)
-    taskset -c 1 wrk -t1 -c16 -d"${DURATION}s" "http://127.0.0.1:18591/bench/$size" >"$WORK/wr" & w1=$!
-    taskset -c 1 wrk -t1 -c16 -d"${DURATION}s" "http://127.0.0.1:18592/bench/$size" >"$WORK/wn" & w2=$!
-    wait $w1 $w2
-    r1=$(ticks $REPRISE); n1=$(ticks $NGINX)
-    rr=$(awk '/requests in/ {print $1}' "$WORK/wr"); nr=$(awk '/requests in/ {print $1}' "$WORK/wn")
-    awk -v s="$size" -v k="$round" -v rr="$rr" -v nr="$nr" -v rt=$((r1 - r0)) -v nt=$((n1 - n0)) -v hz="$HZ" -v d="$DURATION" \
-      'BEGIN { printf "| %d | %d | %.0f | %.0f | %.3f | %.1f | %.1f |\n", s, k, rr/d, nr/d, rr/nr, rt/hz*1e6/rr, nt/hz*1e6/nr }'
+    paired_load "http://127.0.0.1:18591/bench/$size" $REPRISE "http://127.0.0.1:18592/bench/$size" $NGINX
+    awk -v s="$size" -v k="$round" -v rr="${PAIR_RATE[0]}" -v nr="${PAIR_RATE[1]}" -v ru="${PAIR_US[0]}" -v nu="${PAIR_US[1]}" \
+      'BEGIN { printf "| %d | %d | %.0f | %.0f | %.3f | %.1f | %.1f |\n", s, k, rr, nr, rr/nr, ru, nu }'
   done
 done
