@@ -132,9 +132,11 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard !self.parsing else { return }  // `process` answered synchronously: the loop below goes on
         self.parsing = true
         defer { self.parsing = false }
-        while true {
+        // `inbound` stays set (empty, perhaps) until the loop ends: a `.end` that follows the last body bytes
+        // needs no bytes of its own.
+        while self.inbound != nil {
             if self.parser.isAtMessageStart {
-                guard (self.inbound?.readableBytes ?? 0) > 0 else { break }
+                guard self.inbound!.readableBytes > 0 else { break }
                 if !self.responseEnded {
                     self.pausedForPipeline = true
                     return
@@ -146,8 +148,6 @@ final class ProxyHandler: ChannelDuplexHandler {
             }
             let part: HTTPServerRequestPart?
             do {
-                // An empty buffer still yields a `.end` that needs no bytes.
-                if self.inbound == nil { self.inbound = ByteBuffer() }
                 part = try self.parser.next(from: &self.inbound!)
             } catch {
                 self.inbound = nil
