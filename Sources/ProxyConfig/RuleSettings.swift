@@ -47,6 +47,8 @@ public struct RuleSettings: Sendable, Equatable {
     public var keyJWTClaim: JWTClaimKey?
     /// Lower-cased response header whose integer value is summed as the cost saved on hits.
     public var costHeader: String?
+    /// Overrides `[cache] client_refresh` for this route; nil: the `[cache]` value.
+    public var clientRefresh: ClientRefresh?
     /// Line of the rule's `[[rule]]` header, for logs.
     public var line: Int
 

@@ -49,6 +49,11 @@ struct RequestState {
     var l2Token = 0
     /// The response came from the fleet's L2 (promoted to L1 for this answer).
     var fromL2 = false
+    /// Who sent the request (for the forwarding fields of a background refresh it triggers).
+    var peer = ClientPeer(ip: nil, trusted: false)
+    /// A client-forced refresh (`no-cache`) that may not replace the entry it refreshes (`client_refresh = "own"`
+    /// on an entry other clients share): its response is served to this client only.
+    var refreshMayNotStore = false
 
     init(head: HTTPRequestHead, route: Route, table: RoutingTable, path: String, now: Double, traits: RequestTraits) {
         self.head = head
