@@ -296,8 +296,15 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         let isRead = head.method == .GET || head.method == .HEAD
         let traits = RequestTraits(head.headers)
+        var controls: ClientControls?
+        if traits.hasClientControls, route.rule?.clientControls == true {
+            switch ClientControls.parse(head.headers) {
+            case .success(let parsed): controls = parsed
+            case .failure(let error): return self.respondError(error.response, version: head.version)
+            }
+        }
         var probe: StoreProbe?
-        if isRead {
+        if isRead, controls == nil {
             switch self.serveFreshHit(head, route: route, traits: traits, path: path, now: now, context: context) {
             case .answered: return
             case .probed(let probed): probe = probed
@@ -305,6 +312,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             }
         }
         var state = RequestState(head: head, route: route, table: table, path: path, now: now, traits: traits)
+        state.controls = controls
 
         if isRead {
             if self.lookup(&state, context: context, probe: probe) { return }
