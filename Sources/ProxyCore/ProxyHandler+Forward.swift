@@ -219,7 +219,7 @@ extension ProxyHandler {
     /// Stores a response whose upstream finished cleanly (when it is storable and its condition holds).
     func commit(_ state: RequestState) {
         guard let pending = state.pending, let plan = state.plan, let body = pending.collector.finish(keepingParts: pending.isChunked),
-            Self.satisfiesStoreCondition(state.route.rule, body: body)
+            Self.satisfiesStoreCondition(state.route.rule, body: body, headers: pending.headers)
         else { return }
         let rule = state.route.rule
         let entry = pending.entry(
@@ -302,10 +302,22 @@ extension ProxyHandler {
 
     /// store_if_json: a response is stored only when its JSON says the work is final (a Kling task that is
     /// still `processing` must never be frozen in the cache).
-    static func satisfiesStoreCondition(_ rule: RuleSettings?, body: [ByteBuffer]) -> Bool {
+    /// A gzip or deflate body is read decoded (the upstream compressed it for a client that accepts it).
+    static func satisfiesStoreCondition(_ rule: RuleSettings?, body: [ByteBuffer], headers: HTTPHeaders) -> Bool {
         guard let condition = rule?.storeIfJSON else { return true }
         var bytes: [UInt8] = []
-        for buffer in body { bytes.append(contentsOf: buffer.readableBytesView) }
+        if let coding = ContentCoding.of(headers) {
+            guard let decoder = ContentDecoder(coding: coding, maxOutput: 64 << 20) else { return false }
+            do {
+                for buffer in body {
+                    try decoder.decode(buffer, allocator: ByteBufferAllocator()) { bytes.append(contentsOf: $0.readableBytesView) }
+                }
+            } catch {
+                return false
+            }
+        } else {
+            for buffer in body { bytes.append(contentsOf: buffer.readableBytesView) }
+        }
         return JSONPointerMatch.matches(body: bytes, pointer: condition.pointer, values: condition.values)
     }
 

@@ -235,6 +235,26 @@ import Testing
             #expect(!poll.cacheStatus.contains("stored"))
         }
     }
+
+    /// httpx accepts gzip, so the upstream compresses the task JSON: `store_if_json` reads it decoded.
+    @Test func aGzippedFinishedKlingTaskIsStored() async throws {
+        try await withHarness(try ShippedConfig.text()) { h in
+            func headers() -> [(String, String)] {
+                [("authorization", "Bearer " + DemoUpstream.klingToken(accessKey: "AK-2")), ("accept-encoding", "gzip, deflate")]
+            }
+            let created = try await h.request(
+                .POST, "/kling/v1/images/generations", headers: [("authorization", headers()[0].1), ("content-type", "application/json")],
+                body: ByteBuffer(string: #"{"prompt":"a fox"}"#)
+            )
+            let json = try JSONSerialization.jsonObject(with: Data(created.text.utf8)) as? [String: Any]
+            let task = try #require((json?["data"] as? [String: Any])?["task_id"] as? String)
+            var replies: [Reply] = []
+            for _ in 0..<4 { replies.append(try await h.get("/kling/v1/images/generations/\(task)", headers: headers())) }
+            #expect(replies[2].headers.first(name: "content-encoding") == "gzip", "the finished task is gzipped")
+            #expect(!replies[2].isHit)
+            #expect(replies[3].isHit, "\(replies[3].cacheStatus)")
+        }
+    }
 }
 
 /// Drives `UnmatchedRoutes` directly (it is internal to ProxyCore).
