@@ -32,6 +32,15 @@ enum ConfigSchema {
             ("max_request_body", "\"64MiB\""),
             ("max_header_bytes", "\"32KiB\""),
             ("shutdown_timeout", "\"10s\""),
+            ("max_header_fields", "100"),
+            ("trusted_proxies", "[\"10.0.0.0/8\"]"),
+            ("get_with_body", "\"reject\""),
+            ("allow_trace", "false"),
+            ("client_header_timeout", "\"10s\""),
+            ("client_body_timeout", "\"30s\""),
+            ("keepalive_timeout", "\"60s\""),
+            ("send_timeout", "\"30s\""),
+            ("max_connections", "10000"),
         ]
     )
 
@@ -45,6 +54,7 @@ enum ConfigSchema {
             ("stale_if_error", "\"10m\""),
             ("coalesce_timeout", "\"10s\""),
             ("key_secret", "\"${REPRISE_KEY_SECRET}\""),
+            ("client_refresh", "\"own\""),
         ]
     )
 
@@ -120,6 +130,7 @@ enum ConfigSchema {
             ("cost_header", "\"character-cost\""),
             ("client_controls", "true"),
             ("client_ttl_max", "\"30d\""),
+            ("client_refresh", "\"own\""),
         ]
     )
 

@@ -52,6 +52,8 @@ public struct RuleSettings: Sendable, Equatable {
     public var clientControls: Bool
     /// The longest `Reprise-Cache-TTL` honoured; longer ones are cut to it. nil: the rule's `ttl`, else one day.
     public var clientTTLMax: Duration?
+    /// Overrides `[cache] client_refresh` for this route; nil: the `[cache]` value.
+    public var clientRefresh: ClientRefresh?
     /// Line of the rule's `[[rule]]` header, for logs.
     public var line: Int
 

@@ -146,10 +146,21 @@ struct AdminAPI: Sendable {
             "invalidated":\(counters.invalidations.load(ordering: .relaxed)),\
             "bytes_from_cache":\(counters.bytesFromCache.load(ordering: .relaxed)),\
             "coalesced":\(counters.coalesced.load(ordering: .relaxed)),\
+            "connections":\(self.connectionStats()),\
             "memory":{"entries":\(statistics.entries),"bytes":\(statistics.bytes),\
             "budget":\(self.server.store.budget),"evictions":\(statistics.evictions)},\
             "rules":{\(rules)},"unmatched_routes":\(self.server.proxy.unmatched.json()),\
             "recent_purges":[\(purges)],"redis":\(self.redisStats())}
+            """
+    }
+
+    /// Client connections for `/stats`: open now, refused at accept, unreadable requests, and deadlines that closed one.
+    private func connectionStats() -> String {
+        let c = MetricsObserver.ClientReading(self.server.proxy.counters)
+        return """
+            {"open":\(c.open),"refused":\(c.refused),"rejected_requests":\(c.rejected),\
+            "timeouts":{"header":\(c.headerTimeouts),"body":\(c.bodyTimeouts),"keepalive":\(c.keepAliveTimeouts),\
+            "send":\(c.sendTimeouts)}}
             """
     }
 

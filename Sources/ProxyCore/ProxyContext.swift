@@ -111,4 +111,17 @@ final class ProxyCounters: Sendable {
     /// Requests answered from another request's upstream fetch (request coalescing).
     let coalesced = Atomic<Int>(0)
 
+    // Client connections (issue 12): what was refused, and which deadline closed a connection.
+
+    /// Client connections open now.
+    let openConnections = Atomic<Int>(0)
+    /// Connections closed at accept because `max_connections` were open.
+    let refusedConnections = Atomic<Int>(0)
+    /// Requests refused as unreadable (400, 414, 431, 501, 505 from the parser).
+    let rejectedRequests = Atomic<Int>(0)
+    let headerTimeouts = Atomic<Int>(0)
+    let bodyTimeouts = Atomic<Int>(0)
+    let keepAliveTimeouts = Atomic<Int>(0)
+    let sendTimeouts = Atomic<Int>(0)
+
 }

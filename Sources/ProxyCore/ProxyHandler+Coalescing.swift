@@ -10,7 +10,7 @@ extension ProxyHandler {
     /// (it is answered by `followerEvent`); false when it must go upstream itself (as leader or alone).
     func coalesce(_ state: inout RequestState, context: ChannelHandlerContext) -> Bool {
         guard let plan = state.plan, state.head.method == .GET || state.bodyKeyed, !state.revalidating,
-            !state.traits.hasConditional, !state.traits.hasRange
+            !state.traits.hasConditional, !state.traits.hasRange, !state.refreshMayNotStore
         else { return false }
         switch self.proxy.coalescer.join(key: plan.key, now: state.requestTime, maxReplayBytes: self.proxy.store.maxObject) {
         case .alone:
@@ -78,8 +78,8 @@ extension ProxyHandler {
             self.current?.responseStarted = true
             self.proxy.counters.coalesced.wrappingAdd(1, ordering: .relaxed)
             if self.recording {
-                self.record.outcome = .coalesced
-                self.record.status = status
+                self.record?.outcome = .coalesced
+                self.record?.status = status
             }
             self.writeHead(
                 HTTPResponseHead(version: state.head.version, status: HTTPResponseStatus(statusCode: status), headers: headers),

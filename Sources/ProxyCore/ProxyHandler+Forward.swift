@@ -12,7 +12,7 @@ extension ProxyHandler {
         var state = state
         let head = state.head
         let upstream = state.route.upstream
-        var headers = ForwardedHeaders.request(head, remoteAddress: context.channel.remoteAddress)
+        var headers = ForwardedHeaders.request(head, peer: self.peer)
         if state.revalidating, let stale = state.stale {
             // RFC 9111 §4.3.1: validate the stored response with its own validators, not the client's.
             for name in RequestTraits.conditionalFields { headers.remove(name: name) }
@@ -37,8 +37,10 @@ extension ProxyHandler {
         state.fetchMark = self.proxy.committer.mark()
         self.current = state
         self.proxy.counters.misses.wrappingAdd(1, ordering: .relaxed)
-        if state.route.rule == nil { self.proxy.unmatched.record(method: head.method, path: state.path, upstream: upstream.settings.name) }
-        if self.recording { self.record.upstreamStart = self.proxy.clock.now() }
+        if state.route.rule == nil {
+            self.proxy.unmatched.record(method: head.method, path: state.path, upstream: upstream.settings.name)
+        }
+        if self.recording { self.record?.upstreamStart = self.proxy.clock.now() }
         // On this event loop: the upstream connection lives here too, so no callback hops threads.
         let call = upstream.client.execute(request.head, body: request.body, on: context.eventLoop, handler: exchange)
         exchange.call = call
@@ -69,12 +71,13 @@ extension ProxyHandler {
         let now = self.proxy.clock.now()
         let method = state.head.method
         if self.recording {
-            self.record.status = status
-            self.record.upstreamSeconds = self.record.upstreamStart.map { max(0, now - $0) }
+            self.record?.status = status
+            let upstreamStart = self.record?.upstreamStart
+            self.record?.upstreamSeconds = upstreamStart.map { max(0, now - $0) }
             switch state.forward {
-            case .method: self.record.outcome = .pass
-            case .bypass: self.record.outcome = .bypass
-            default: self.record.outcome = .miss
+            case .method: self.record?.outcome = .pass
+            case .bypass: self.record?.outcome = .bypass
+            default: self.record?.outcome = .miss
             }
         }
 
@@ -156,6 +159,9 @@ extension ProxyHandler {
                     now: now,
                     maxObject: self.proxy.committer.maxObject
                 ) {
+                case .store where state.refreshMayNotStore:
+                    // client_refresh = "own": this client's refresh is its own; the shared entry stays as it was.
+                    cacheStatus.detail = "refresh-own"
                 case .store(let pending):
                     state.pending = pending
                     // With store_if_json the body decides at the end; the head promises neither storing nor a ttl.
@@ -177,7 +183,7 @@ extension ProxyHandler {
         for name in CachedResponse.fieldsKeptFromClients { headers.remove(name: name) }
         headers.add(name: "via", value: ForwardedHeaders.via(head.version))
         headers.add(name: "cache-status", value: cacheStatus.headerValue)
-        if self.recording { self.record.detail = cacheStatus.detail ?? "" }
+        if self.recording { self.record?.detail = cacheStatus.detail ?? "" }
         if let clientCacheControl = state.route.rule?.clientCacheControl {
             headers.replaceOrAdd(name: "cache-control", value: clientCacheControl)
         }
@@ -204,6 +210,13 @@ extension ProxyHandler {
         self.scheduleFlush(context: context)
         // Backpressure only when the client is slow: the upstream is read as fast as the client takes it.
         guard let written, !context.channel.isWritable else { return exchange.eventLoop.makeSucceededVoidFuture() }
+        // send_timeout runs until this write reaches the socket, even once the channel counts as writable again.
+        self.machine.writeWaitStarted(now: self.loopNow)
+        self.armTimer()
+        written.whenComplete { [weak self] _ in
+            guard let self else { return }
+            self.machine.writeWaitEnded(now: self.loopNow)
+        }
         return written
     }
 

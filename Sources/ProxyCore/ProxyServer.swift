@@ -115,10 +115,23 @@ public final class ProxyServer: Sendable {
         let configuration = self.proxy.table.configuration
         let server = configuration.server
         let proxy = self.proxy
-        let limits = ProxyHandler.Limits(maxRequestBody: server.maxRequestBody, maxHeaderBytes: server.maxHeaderBytes)
+        let limits = ProxyHandler.Limits(
+            maxRequestBody: server.maxRequestBody,
+            maxHeaderBytes: server.maxHeaderBytes,
+            maxHeaderFields: server.maxHeaderFields
+        )
         let main: Channel
         do {
             main = try await self.bootstrap { channel in
+                let counters = proxy.counters
+                let open = counters.openConnections.wrappingAdd(1, ordering: .relaxed).newValue
+                channel.closeFuture.whenComplete { _ in counters.openConnections.wrappingSubtract(1, ordering: .relaxed) }
+                guard open <= proxy.table.configuration.server.maxConnections else {
+                    // max_connections: refused at accept, closed at once; the connections already open keep being served.
+                    counters.refusedConnections.wrappingAdd(1, ordering: .relaxed)
+                    try channel.pipeline.syncOperations.addHandler(RefusedConnectionHandler())
+                    return
+                }
                 // One handler: ProxyHandler parses its own requests, writes its own responses, orders pipelined ones.
                 try channel.pipeline.syncOperations.addHandler(ProxyHandler(proxy: proxy, limits: limits))
                 self.track(channel)
@@ -176,11 +189,13 @@ public final class ProxyServer: Sendable {
         let table = try RoutingTable(configuration: configuration, group: self.group)
         let old = self.proxy.swapTable(table)
         let previous = old.configuration
-        if previous.server != configuration.server || previous.cache.memory != configuration.cache.memory
+        if previous.server.startOnly != configuration.server.startOnly || previous.cache.memory != configuration.cache.memory
             || previous.cache.maxObject != configuration.cache.maxObject || previous.cache.keySecret != configuration.cache.keySecret
             || previous.redis != configuration.redis
         {
-            self.logger.warning("[server], [redis], memory, max_object and key_secret apply at the next start, not on reload")
+            self.logger.warning(
+                "listen, admin_listen, admin_token, the request limits, [redis], memory, max_object and key_secret apply at the next start, not on reload"
+            )
         }
         self.logger.info("configuration reloaded", metadata: ["summary": "\(configuration.summary)"])
         // Requests that started on the old table may still be streaming; let its clients drain. A shutdown
@@ -258,6 +273,19 @@ public final class ProxyServer: Sendable {
         channel.closeFuture.whenComplete { _ in
             _ = self.connections.withLockedValue { $0.removeValue(forKey: id) }
         }
+    }
+}
+
+/// Closes a connection accepted past `max_connections` as soon as it is active.
+private final class RefusedConnectionHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.close(promise: nil)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { context.close(promise: nil) }
     }
 }
 

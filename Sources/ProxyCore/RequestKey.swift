@@ -8,22 +8,25 @@ struct RequestKey {
     /// Client target with the route's `key_query_params` removed: what is stored, listed and purged.
     let target: String
     let partition: String
+    /// The scheme and host the client named (`ClientPeer.authority`): part of the primary key (RFC 9111 §2).
+    let authority: String
     /// At least one configured credential was present in the request.
     let hasCredential: Bool
     /// The route partitions on `Authorization` itself (a header or a JWT claim): every credential has its own
     /// entries, so RFC 9111 §3.5's concern (one user's authorized response served to another) cannot arise.
     let authorizationPartitioned: Bool
 
-    init(route: Route, head: HTTPRequestHead, hasher: CredentialHasher) {
+    init(route: Route, head: HTTPRequestHead, authority: String, hasher: CredentialHasher) {
         var memo = CredentialHasher.Memo()
-        self.init(route: route, head: head, hasher: hasher, memo: &memo)
+        self.init(route: route, head: head, authority: authority, hasher: hasher, memo: &memo)
     }
 
     /// With the connection's memo of its last credentials (see `CredentialHasher.Memo`).
-    init(route: Route, head: HTTPRequestHead, hasher: CredentialHasher, memo: inout CredentialHasher.Memo) {
+    init(route: Route, head: HTTPRequestHead, authority: String, hasher: CredentialHasher, memo: inout CredentialHasher.Memo) {
         let shape = route.credentialShape
         let (target, parts) = shape.parts(of: head)
         self.target = target
+        self.authority = authority
         self.partition = hasher.partition(parts, memo: &memo)
         self.hasCredential = parts.contains { !$0.values.isEmpty }
         self.authorizationPartitioned = shape.headers.contains("authorization") || shape.jwt?.header == "authorization"

@@ -53,6 +53,11 @@ struct RequestState {
     var controls: ClientControls?
     /// Decodes the response body for a client that does not accept its content coding.
     var decoder: ContentDecoder?
+    /// Who sent the request (for the forwarding fields of a background refresh it triggers).
+    var peer = ClientPeer(ip: nil, trusted: false)
+    /// A client-forced refresh (`no-cache`) that may not replace the entry it refreshes (`client_refresh = "own"`
+    /// on an entry other clients share): its response is served to this client only.
+    var refreshMayNotStore = false
 
     init(head: HTTPRequestHead, route: Route, table: RoutingTable, path: String, now: Double, traits: RequestTraits) {
         self.head = head

@@ -8,11 +8,15 @@ struct RequestTraits {
     var hasRange = false
     /// `Reprise-Cache-TTL` or `Reprise-Cache-Namespace` (see `ClientControls`).
     var hasClientControls = false
+    /// The `Host` field's value (the parser allows at most one).
+    var host: String?
 
     init(_ headers: HTTPHeaders) {
-        for (name, _) in headers {
+        for (name, value) in headers {
             guard let first = name.utf8.first else { continue }
             switch first | 0x20 {
+            case UInt8(ascii: "h"):
+                if name.utf8.count == 4, name.utf8.elementsEqual("host".utf8, by: { $0 | 0x20 == $1 }) { self.host = value }
             case UInt8(ascii: "c"):
                 if name.utf8.count == 13, name.lowercased() == "cache-control" { self.hasDirectives = true }
             case UInt8(ascii: "p"):

@@ -231,7 +231,7 @@ import Testing
             // The same framing: chunked, one chunk per event as the upstream flushed them.
             let raw = try await RawClient.exchange(
                 port: h.server.port,
-                bytes: "POST \(path) HTTP/1.1\r\nHost: x\r\nx-goog-api-key: gk-1\r\ncontent-type: application/json\r\n"
+                bytes: "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(h.server.port)\r\nx-goog-api-key: gk-1\r\ncontent-type: application/json\r\n"
                     + "content-length: \(body.utf8.count)\r\nconnection: close\r\n\r\n\(body)"
             )
             #expect(raw.text.lowercased().contains("transfer-encoding: chunked"))
@@ -258,7 +258,7 @@ import Testing
             // 14 MiB in 16 KiB chunks, 1 ms apart (about a second upstream); the client leaves after ~100 KB.
             let path = Self.ttsPath + "/stream?size=\(14 << 20)&chunk_delay_ms=1"
             let body = #"{"text":"An abandoned chapter","model_id":"m"}"#
-            let request = "POST \(path) HTTP/1.1\r\nHost: x\r\nxi-api-key: key-A\r\ncontent-type: application/json\r\n"
+            let request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(h.server.port)\r\nxi-api-key: key-A\r\ncontent-type: application/json\r\n"
                 + "content-length: \(body.utf8.count)\r\n\r\n\(body)"
             let read = try await RawClient.abandon(port: h.server.port, bytes: request, after: 100_000)
             #expect(read < 14 << 20)
