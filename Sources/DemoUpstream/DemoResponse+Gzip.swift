@@ -9,8 +9,10 @@ extension DemoResponse {
     /// sends `Vary: Origin, X-Origin, Referer` only, which is what a cache must cope with).
     /// `force`: whether or not the client accepts gzip (a misbehaving upstream, for tests).
     func gzipped(for request: HTTPRequestHead, varyOnAcceptEncoding: Bool, force: Bool = false) -> DemoResponse {
-        guard case .full(var buffer) = self.body, buffer.readableBytes >= 256, !self.headers.contains(name: "content-encoding"),
-            let type = self.headers.first(name: "content-type")?.lowercased(), type.contains("json") || type.hasPrefix("text/"),
+        guard case .full(var buffer) = self.body, buffer.readableBytes >= 256,
+            !self.headers.contains(name: "content-encoding"),
+            let type = self.headers.first(name: "content-type")?.lowercased(),
+            type.contains("json") || type.hasPrefix("text/"),
             force || Self.acceptsGzip(request.headers), let compressed = try? buffer.compress(with: .gzip())
         else { return self }
         var copy = self

@@ -98,7 +98,8 @@ final class ContentDecoder {
     static let pieceSize = 64 << 10
 
     init?(coding: String, maxOutput: Int = 1 << 30) {
-        guard let algorithm = ContentCoding.algorithm(coding), let inflater = try? ZlibDecompressor(algorithm: algorithm)
+        guard let algorithm = ContentCoding.algorithm(coding),
+            let inflater = try? ZlibDecompressor(algorithm: algorithm)
         else { return nil }
         self.inflater = inflater
         self.maxOutput = maxOutput
@@ -124,10 +125,11 @@ final class ContentDecoder {
             } catch {
                 throw Failure.corrupt
             }
-            if output.writableBytes == 0 || input.readableBytes == 0 || (input.readerIndex, output.writerIndex) == before {
+            let stalled = (input.readerIndex, output.writerIndex) == before
+            if output.writableBytes == 0 || input.readableBytes == 0 || stalled {
                 try self.flush(&output, allocator: allocator, emit: emit)
                 // No progress at all: the stream ended and bytes follow it. They are not part of the body.
-                if (input.readerIndex, output.writerIndex) == before { break }
+                if stalled { break }
             }
         }
         try self.flush(&output, allocator: allocator, emit: emit)

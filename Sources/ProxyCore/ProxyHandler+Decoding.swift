@@ -26,13 +26,17 @@ extension ProxyHandler {
         self.current = nil
         let method = state.head.method
         self.writeHead(
-            HTTPResponseHead(version: state.head.version, status: HTTPResponseStatus(statusCode: entry.status), headers: headers),
+            HTTPResponseHead(
+                version: state.head.version,
+                status: HTTPResponseStatus(statusCode: entry.status),
+                headers: headers
+            ),
             requestMethod: method
         )
         if method != .HEAD {
             do {
                 for part in entry.body {
-                    try decoder.decode(part, allocator: self.allocator) { piece in _ = self.writeBody(piece, flush: false) }
+                    try decoder.decode(part, allocator: self.allocator) { _ = self.writeBody($0, flush: false) }
                 }
             } catch {
                 self.proxy.logger.debug("undecodable stored body", metadata: ["error": "\(error)"])
@@ -42,7 +46,8 @@ extension ProxyHandler {
         self.proxy.counters.hits.wrappingAdd(1, ordering: .relaxed)
         self.proxy.counters.bytesFromCache.wrappingAdd(entry.bodyLength, ordering: .relaxed)
         if !entry.rule.isEmpty {
-            self.proxy.tally.recordHit(rule: entry.rule, bytes: method == .HEAD ? 0 : entry.bodyLength, cost: entry.savedCost)
+            let bytes = method == .HEAD ? 0 : entry.bodyLength
+            self.proxy.tally.recordHit(rule: entry.rule, bytes: bytes, cost: entry.savedCost)
         }
         self.writeEnd()
     }

@@ -323,7 +323,9 @@ extension ProxyHandler {
             guard let decoder = ContentDecoder(coding: coding, maxOutput: 64 << 20) else { return false }
             do {
                 for buffer in body {
-                    try decoder.decode(buffer, allocator: ByteBufferAllocator()) { bytes.append(contentsOf: $0.readableBytesView) }
+                    try decoder.decode(buffer, allocator: ByteBufferAllocator()) {
+                        bytes.append(contentsOf: $0.readableBytesView)
+                    }
                 }
             } catch {
                 return false

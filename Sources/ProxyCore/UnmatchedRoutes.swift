@@ -52,14 +52,16 @@ final class UnmatchedRoutes: Sendable {
     /// The `count` busiest, most requests first (ties by route).
     func top(_ count: Int) -> [Route] {
         let all = self.counters.withLock { Array($0.values) }
-        return Array(all.sorted { $0.requests != $1.requests ? $0.requests > $1.requests : $0.route < $1.route }.prefix(count))
+        let sorted = all.sorted { $0.requests != $1.requests ? $0.requests > $1.requests : $0.route < $1.route }
+        return Array(sorted.prefix(count))
     }
 
     /// `[{"route":"GET /x","upstream":"name","requests":N}, …]` for `/stats` (`approximate` once a count inherited
     /// another route's).
     func json(top count: Int = 10) -> String {
         let items = self.top(count).map { route in
-            "{\"route\":\"\(ErrorResponse.escape(route.route))\",\"upstream\":\"\(ErrorResponse.escape(route.upstream))\","
+            "{\"route\":\"\(ErrorResponse.escape(route.route))\","
+                + "\"upstream\":\"\(ErrorResponse.escape(route.upstream))\","
                 + "\"requests\":\(route.requests)\(route.error > 0 ? ",\"approximate\":true" : "")}"
         }
         return "[" + items.joined(separator: ",") + "]"
