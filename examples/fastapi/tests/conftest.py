@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -138,6 +139,7 @@ def stack():
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 _unique = iter(range(1, 1_000_000))
