@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func aConnectionThatSendsNothingIsClosedQuietlyAfterKeepAlive() async throws {
-        try await withHarness(Self.config("keepalive_timeout = \"2s\"")) { h in
+        try await withHarness(Self.config("keepalive_timeout = \"5s\"")) { h in
             let (text, closed) = try await RawClient.exchange(port: h.server.port, bytes: "")
             #expect(text.isEmpty)
             #expect(closed)
@@ -91,7 +91,7 @@ import Testing
     }
 
     @Test func anIdleKeptAliveConnectionIsClosed() async throws {
-        try await withHarness(Self.config("keepalive_timeout = \"2s\"")) { h in
+        try await withHarness(Self.config("keepalive_timeout = \"5s\"")) { h in
             let (text, closed) = try await RawClient.exchange(port: h.server.port, bytes: "GET /test/echo HTTP/1.1\r\nHost: a\r\n\r\n")
             #expect(text.hasPrefix("HTTP/1.1 200"))
             #expect(!text.contains("HTTP/1.1 408"))
