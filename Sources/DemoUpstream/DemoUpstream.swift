@@ -21,6 +21,9 @@ public final class DemoUpstream: Sendable {
         public var klingJWTSecret: String? = "demo-secret"
         /// Threads of the event loop group the server owns.
         public var eventLoopThreads: Int = 1
+        /// JSON and text answers of the API fakes are gzipped for clients that accept gzip; with this set, without
+        /// adding `Vary: Accept-Encoding` (as Gemini's front end does).
+        public var gzipWithoutVary = false
 
         public init() {}
     }

@@ -35,6 +35,16 @@ extension ConfigDecoder {
         settings.keyQueryParams = self.queryParamNames(table, "key_query_params")
         settings.keyJWTClaim = self.jwtClaimKey(table, "key_jwt_claim")
         settings.costHeader = self.headerName(table, "cost_header")
+        settings.clientControls = self.bool(table, "client_controls") ?? settings.cacheBody
+        settings.clientTTLMax = self.duration(table, "client_ttl_max")
+        if table.entries["client_ttl_max"] != nil && !settings.clientControls {
+            self.report(
+                table,
+                "client_ttl_max",
+                "is set, but the rule does not read Reprise-Cache-TTL.",
+                fix: "add client_controls = true, or remove client_ttl_max."
+            )
+        }
     }
 
     /// `{ pointer = "/data/task_status", in = ["succeed", "failed"] }`.

@@ -82,7 +82,7 @@ public enum ConfigLoader {
                 line: nil,
                 key: "",
                 message: "the file does not exist.",
-                fix: "check the path, or pass --config with the path of your proxy.conf."
+                fix: "check the path, or name your proxy.conf: reprise check PATH, reprise --config PATH."
             )
         }
         guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {

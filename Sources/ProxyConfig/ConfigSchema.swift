@@ -128,6 +128,8 @@ enum ConfigSchema {
             ("key_query_params", "[\"key\"]"),
             ("key_jwt_claim", Self.jwtClaimExample),
             ("cost_header", "\"character-cost\""),
+            ("client_controls", "true"),
+            ("client_ttl_max", "\"30d\""),
             ("client_refresh", "\"own\""),
         ]
     )

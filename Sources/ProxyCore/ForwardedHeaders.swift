@@ -26,6 +26,8 @@ enum ForwardedHeaders {
         for name in HopByHop.fieldNamesToRemove(connectionValues: headers["connection"]) {
             headers.remove(name: name)
         }
+        // Reprise's own request controls (`ClientControls`) are for Reprise alone.
+        for name in ClientControls.requestFields { headers.remove(name: name) }
         let host = headers.first(name: "host")
         headers.remove(name: "host")
         headers.remove(name: "content-length")

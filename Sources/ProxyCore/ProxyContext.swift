@@ -22,6 +22,8 @@ final class ProxyContext: Sendable {
     let tally = RuleTally()
     /// The last purges and their causes, for the dashboard.
     let purgeLog = PurgeLog()
+    /// The busiest routes forwarded without a matching rule, for `/stats` and the dashboard.
+    let unmatched = UnmatchedRoutes()
     /// Metrics and the access log; empty when both are off (then no record is built).
     let observers: [RequestObserver]
     /// The Prometheus observer among `observers`, when metrics are on (purges are counted through it).

@@ -54,6 +54,20 @@ extension ProxyHandler {
         guard let state = self.current, state.followToken == token else { return }
         switch event {
         case .head(let status, var headers):
+            if let coding = ContentCoding.of(headers), !ContentCoding.accepts(state.head.headers, coding: coding) {
+                guard let decoder = ContentDecoder(coding: coding) else {
+                    // A coding this client does not accept and Reprise cannot remove: fetch for yourself.
+                    guard let context = self.context else { return }
+                    state.subscription?.cancel()
+                    var alone = state
+                    alone.subscription = nil
+                    alone.followToken = 0
+                    alone.detail = "vary-mismatch"
+                    return self.forward(alone, context: context)
+                }
+                headers = ContentCoding.decodedHeaders(headers)
+                self.current?.decoder = decoder
+            }
             var cacheStatus = CacheStatus(hit: false, forward: state.forward, forwardStatus: status)
             cacheStatus.collapsed = true
             headers.add(name: "via", value: ForwardedHeaders.via(state.head.version))
@@ -72,7 +86,7 @@ extension ProxyHandler {
                 requestMethod: state.head.method
             )
         case .body(let buffer):
-            _ = self.writeBody(buffer, flush: true)
+            _ = self.writeClientBody(buffer, decoder: state.decoder, flush: true)
         case .end:
             self.writeEnd()
         case .released(let reason):

@@ -65,7 +65,8 @@ extension ProxyHandler {
             contentType: state.head.headers.first(name: "content-type"),
             ignoredFields: rule.ignoreBodyFields
         )
-        let primaryKey = state.head.method.rawValue + " " + key.target + " " + key.partition + " " + key.authority + " " + digest
+        var primaryKey = state.head.method.rawValue + " " + key.target + " " + key.partition + " " + key.authority + " " + digest
+        if let namespace = state.controls?.namespace { primaryKey += ClientControls.keySuffix(namespace: namespace) }
         state.plan = self.makePlan(state, key: key, primaryKey: primaryKey, bodyKeyed: true)
         self.current = state
         let directives = state.traits.hasDirectives ? CacheControl(headers: state.head.headers) : CacheControl()

@@ -38,12 +38,14 @@ extension ProxyHandler {
             return false
         }
         let key = probe?.key ?? self.requestKey(state.route, state.head, traits: state.traits)
-        state.plan = self.makePlan(state, key: key, primaryKey: probe?.primaryKey ?? Self.primaryKey(key))
+        let primaryKey = probe?.primaryKey ?? Self.primaryKey(key, namespace: state.controls?.namespace)
+        state.plan = self.makePlan(state, key: key, primaryKey: primaryKey)
         return self.consult(&state, directives: requestDirectives, context: context, found: probe?.found)
     }
 
-    /// "GET <target> <partition> <authority>", built in one allocation.
-    static func primaryKey(_ key: RequestKey) -> String {
+    /// "GET <target> <partition> <authority>", built in one allocation; " ns=<namespace>" follows for
+    /// `Reprise-Cache-Namespace`.
+    static func primaryKey(_ key: RequestKey, namespace: String? = nil) -> String {
         var primary = "GET "
         primary.reserveCapacity(6 + key.target.utf8.count + key.partition.utf8.count + key.authority.utf8.count)
         primary.append(key.target)
@@ -51,6 +53,7 @@ extension ProxyHandler {
         primary.append(key.partition)
         primary.append(" ")
         primary.append(key.authority)
+        if let namespace { primary.append(ClientControls.keySuffix(namespace: namespace)) }
         return primary
     }
 
@@ -69,8 +72,14 @@ extension ProxyHandler {
         let rule = state.route.rule
         var policy = state.table.storagePolicy(for: rule)
         policy.bodyKeyed = bodyKeyed
+        if let rule, let ttl = state.controls?.storedTTL(cap: rule.effectiveClientTTLMax.seconds) {
+            // Reprise-Cache-TTL: the freshness of the entry stored from this response.
+            policy.ruleTTL = ttl
+            policy.ttlOverride = true
+        }
         return StorePlan(
             key: primaryKey,
+            keyID: self.proxy.hasher.keyID(primaryKey),
             partition: key.partition,
             target: key.target,
             policy: policy,
@@ -121,6 +130,13 @@ extension ProxyHandler {
     ) -> Bool {
         let head = state.head
         let now = state.requestTime
+        if let coding = entry.contentCoding, !ContentCoding.accepts(head.headers, coding: coding),
+            !ContentCoding.isDecodable(coding)
+        {
+            // A coding the client does not accept and Reprise cannot remove (br, zstd): ask the upstream again.
+            state.forward = .varyMiss
+            return false
+        }
         var decision =
             state.traits.hasDirectives || !Self.usableAsIs(entry, now: now)
             ? Reuse.decide(requestHeaders: head.headers, stored: entry.info, now: now, defaults: plan.staleDefaults)
@@ -231,6 +247,10 @@ extension ProxyHandler {
                 break
             }
         }
+        if let coding = entry.contentCoding, !ContentCoding.accepts(state.head.headers, coding: coding) {
+            // Never a coding the client did not accept: decoded on the way out (ranges of it are not served).
+            return self.writeDecoded(entry, state: state, now: now, cacheStatus: cacheStatus)
+        }
         if state.traits.hasRange, state.head.method == .GET, entry.status == 200,
             let ranges = ByteRangeRequest(requestHeaders: state.head.headers),
             ContentRange.ifRangeAllowsRange(
@@ -282,7 +302,9 @@ extension ProxyHandler {
         let key = self.requestKey(route, request, traits: traits)
         let primaryKey = Self.primaryKey(key)
         let found = self.proxy.store.lookup(key: primaryKey, path: path, now: now) { $0.matches(request.headers) }
-        guard case .hit(let entry) = found, !traits.hasConditional, !traits.hasRange, Self.usableAsIs(entry, now: now) else {
+        guard case .hit(let entry) = found, !traits.hasConditional, !traits.hasRange, Self.usableAsIs(entry, now: now),
+            entry.contentCoding.map({ ContentCoding.accepts(request.headers, coding: $0) }) ?? true
+        else {
             return .probed(StoreProbe(key: key, primaryKey: primaryKey, found: found))
         }
         if self.recording {

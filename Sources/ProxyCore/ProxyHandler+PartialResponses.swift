@@ -13,6 +13,7 @@ extension ProxyHandler {
                 .filter { $0.name.lowercased() != "cache-control" }
                 .map { ($0.name, $0.value) }
         )
+        if !entry.keyID.isEmpty { headers.add(name: ClientControls.keyField, value: entry.keyID) }
         self.addCacheFields(entry, state: state, now: now, cacheStatus: cacheStatus, to: &headers)
         self.finishFromCache(status: .notModified, headers: headers, body: [], state: state)
     }

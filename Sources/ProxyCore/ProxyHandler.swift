@@ -338,8 +338,15 @@ final class ProxyHandler: ChannelDuplexHandler {
         let isRead = head.method == .GET || head.method == .HEAD
         let traits = RequestTraits(head.headers)
         let passesWithBody = isRead && self.parserExpectsBody
+        var controls: ClientControls?
+        if traits.hasClientControls, route.rule?.clientControls == true {
+            switch ClientControls.parse(head.headers) {
+            case .success(let parsed): controls = parsed
+            case .failure(let error): return self.respondError(error.response, version: head.version)
+            }
+        }
         var probe: StoreProbe?
-        if isRead, !passesWithBody {
+        if isRead, !passesWithBody, controls == nil {
             switch self.serveFreshHit(head, route: route, traits: traits, path: path, now: now, context: context) {
             case .answered: return
             case .probed(let probed): probe = probed
@@ -348,6 +355,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         }
         var state = RequestState(head: head, route: route, table: table, path: path, now: now, traits: traits)
         state.peer = self.peer
+        state.controls = controls
 
         if passesWithBody {
             // get_with_body = "pass": a body is not part of a GET's key, so it may never shape a shared entry.

@@ -120,30 +120,41 @@ public final class ProxyServer: Sendable {
             maxHeaderBytes: server.maxHeaderBytes,
             maxHeaderFields: server.maxHeaderFields
         )
-        let main = try await self.bootstrap { channel in
-            let counters = proxy.counters
-            let open = counters.openConnections.wrappingAdd(1, ordering: .relaxed).newValue
-            channel.closeFuture.whenComplete { _ in counters.openConnections.wrappingSubtract(1, ordering: .relaxed) }
-            guard open <= proxy.table.configuration.server.maxConnections else {
-                // max_connections: refused at accept, closed at once; the connections already open keep being served.
-                counters.refusedConnections.wrappingAdd(1, ordering: .relaxed)
-                try channel.pipeline.syncOperations.addHandler(RefusedConnectionHandler())
-                return
+        let main: Channel
+        do {
+            main = try await self.bootstrap { channel in
+                let counters = proxy.counters
+                let open = counters.openConnections.wrappingAdd(1, ordering: .relaxed).newValue
+                channel.closeFuture.whenComplete { _ in counters.openConnections.wrappingSubtract(1, ordering: .relaxed) }
+                guard open <= proxy.table.configuration.server.maxConnections else {
+                    // max_connections: refused at accept, closed at once; the connections already open keep being served.
+                    counters.refusedConnections.wrappingAdd(1, ordering: .relaxed)
+                    try channel.pipeline.syncOperations.addHandler(RefusedConnectionHandler())
+                    return
+                }
+                // One handler: ProxyHandler parses its own requests, writes its own responses, orders pipelined ones.
+                try channel.pipeline.syncOperations.addHandler(ProxyHandler(proxy: proxy, limits: limits))
+                self.track(channel)
             }
-            // One handler: ProxyHandler parses its own requests, writes its own responses, orders pipelined ones.
-            try channel.pipeline.syncOperations.addHandler(ProxyHandler(proxy: proxy, limits: limits))
-            self.track(channel)
+            .bind(host: server.listen.host, port: server.listen.port).get()
+        } catch {
+            throw ListenError(key: "listen", host: server.listen.host, port: server.listen.port, underlying: error)
         }
-        .bind(host: server.listen.host, port: server.listen.port).get()
         var channels = [main]
         var adminPort: Int?
         if let adminListen = server.adminListen {
             let admin = AdminAPI(server: self, token: server.adminToken ?? "")
-            let adminChannel = try await self.bootstrap { channel in
-                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                try channel.pipeline.syncOperations.addHandler(AdminHandler(api: admin))
+            let adminChannel: Channel
+            do {
+                adminChannel = try await self.bootstrap { channel in
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(AdminHandler(api: admin))
+                }
+                .bind(host: adminListen.host, port: adminListen.port).get()
+            } catch {
+                try? await main.close()
+                throw ListenError(key: "admin_listen", host: adminListen.host, port: adminListen.port, underlying: error)
             }
-            .bind(host: adminListen.host, port: adminListen.port).get()
             channels.append(adminChannel)
             adminPort = adminChannel.localAddress?.port
         }

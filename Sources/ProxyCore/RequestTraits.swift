@@ -6,6 +6,8 @@ struct RequestTraits {
     var hasDirectives = false
     var hasConditional = false
     var hasRange = false
+    /// `Reprise-Cache-TTL` or `Reprise-Cache-Namespace` (see `ClientControls`).
+    var hasClientControls = false
     /// The `Host` field's value (the parser allows at most one).
     var host: String?
 
@@ -26,7 +28,17 @@ struct RequestTraits {
                 default: break
                 }
             case UInt8(ascii: "r"):
-                if name.utf8.count == 5, name.lowercased() == "range" { self.hasRange = true }
+                switch name.utf8.count {
+                case 5:
+                    if name.lowercased() == "range" { self.hasRange = true }
+                case 17, 23:
+                    let lowercased = name.lowercased()
+                    if lowercased == ClientControls.ttlField || lowercased == ClientControls.namespaceField {
+                        self.hasClientControls = true
+                    }
+                default:
+                    break
+                }
             default:
                 break
             }

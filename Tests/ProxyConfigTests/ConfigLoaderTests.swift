@@ -272,8 +272,8 @@ struct ConfigLoaderTests {
             try ConfigLoader.load(path: "/nonexistent/proxy.conf", environment: [:])
         } throws: { error in
             (error as? ConfigError)?.description
-                == "/nonexistent/proxy.conf: the file does not exist. Fix: check the path, or pass --config with the "
-                + "path of your proxy.conf."
+                == "/nonexistent/proxy.conf: the file does not exist. Fix: check the path, or name your proxy.conf: "
+                + "reprise check PATH, reprise --config PATH."
         }
     }
 
