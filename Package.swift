@@ -48,6 +48,21 @@ let package = Package(
             ],
             swiftSettings: hotPathSettings
         ),
+        .target(name: "CDiskSupport"),
+        .target(
+            name: "DiskCache",
+            dependencies: [
+                "CacheStore",
+                "HTTPCaching",
+                "CDiskSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: hotPathSettings
+        ),
         .target(name: "RESP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(
             name: "RedisClient",
@@ -99,6 +114,7 @@ let package = Package(
                 "HTTPCaching",
                 "BodyKeying",
                 "CacheStore",
+                "DiskCache",
                 "ProxyConfig",
                 "RedisCache",
                 "RedisClient",
@@ -165,6 +181,18 @@ let package = Package(
         .testTarget(name: "HTTPCachingTests", dependencies: ["HTTPCaching"]),
         .testTarget(name: "BodyKeyingTests", dependencies: ["BodyKeying"]),
         .testTarget(name: "CacheStoreTests", dependencies: ["CacheStore"]),
+        .testTarget(
+            name: "DiskCacheTests",
+            dependencies: [
+                "DiskCache",
+                "CacheStore",
+                "HTTPCaching",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "ProxyConfigTests", dependencies: ["ProxyConfig"]),
         .testTarget(
             name: "RESPTests",

@@ -2,53 +2,87 @@ import HTTPCaching
 import NIOCore
 import NIOHTTP1
 
-/// One stored response: immutable once built, shared by every hit (the body buffers are never copied on a hit).
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One stored response: immutable once built, shared by every hit (the body is never copied on a hit).
+///
+/// It holds what the response is, nothing about the proxy's decisions (which rule stored it, what it cost, which
+/// fields a route keeps out of hits: the proxy reads those from its rules when it answers). Every tier stores it the
+/// same way.
+///
+/// Compact on purpose (the memory budget counts every byte): the key, the target, every stored field and, for a
+/// body of up to `compactionThreshold` bytes, the body share one buffer (`storage`), laid out as
+/// `[key][target when it is not inside the key][fields sent on hits][cache-control lines][targeted fields][body]`.
+/// The fields are kept only as their encoded lines; `headers` and `info` are rebuilt from them when a request needs
+/// more than a plain hit.
 public final class CachedResponse: Sendable {
-    /// Primary cache key (method class + target + credential partition [+ body hash]).
-    public let key: String
-    /// Client-visible path without query; the purge index groups entries by it.
-    public let path: String
-    /// Client-visible path with query, as the entry was requested.
-    public let target: String
+    // MARK: Storage
+
+    let storage: ByteBuffer
+    let layout: Layout
+    /// The body when it is not in `storage`: a replay that keeps its chunk boundaries, or a body over
+    /// `compactionThreshold` (kept as it arrived, not copied).
+    let parts: [ByteBuffer]?
+    /// The body when it stays in a file (a disk tier's entry served with `sendfile`).
+    public let file: FileBody?
+
+    struct Layout: Sendable {
+        var keyLength: UInt32
+        var targetStart: UInt32
+        var targetLength: UInt32
+        /// The fields a plain hit writes as they are (every stored field except `Cache-Control` and the targeted
+        /// fields), then the `cache-control:` lines, then the targeted fields, one after the other.
+        var wireStart: UInt32
+        var wireLength: UInt32
+        var cacheControlLength: UInt32
+        var keptLength: UInt32
+        /// The `ETag` and `Last-Modified` values inside the fields (length 0: none).
+        var etagStart: UInt32
+        var etagLength: UInt32
+        var lastModifiedStart: UInt32
+        var lastModifiedLength: UInt32
+    }
+
+    // MARK: What the response is
+
     /// HMAC of the credential values the route keys on ("-" when none); never a credential itself.
     public let partition: String
     /// Secondary key (RFC 9111 §4.1); empty when the response has no `Vary`.
     public let vary: VaryKey
     public let status: Int
-    /// End-to-end response fields as the upstream sent them (hop-by-hop and `Age` removed).
-    public let headers: HTTPHeaders
-    /// The body as it arrived, in one or more buffers.
-    public let body: [ByteBuffer]
     public let bodyLength: Int
-    public let info: StoredResponseInfo
+    /// RFC 9111 §4.2: computed once, when the response arrived.
+    public let freshness: Freshness
+    /// The stored directives that decide reuse (the targeted field's, else `Cache-Control`'s).
+    public let directives: StoredDirectives
+    /// Tags of the rule that stored it, for tag purges (the rule's own array, shared by its entries).
     public let tags: [String]
-    /// Name of the rule that stored it (for stats and logs), or the empty string.
-    public let rule: String
     /// When the store may drop the entry (epoch seconds): end of freshness plus every stale window.
     public let evictAt: Double
-    /// Bytes charged against the memory budget.
+    /// Bytes charged against a memory budget: what the entry really occupies, allocations and index included.
     public let cost: Int
-    /// The status line for HTTP/1.1, encoded once.
-    public let statusLine: ByteBuffer
-    /// Every stored field except `Cache-Control`, encoded once as `name: value\r\n` lines: a hit writes it as is.
-    public let wireHeaders: ByteBuffer
-    /// The stored `Cache-Control` lines, written on a hit unless the route replaces them for clients.
-    public let cacheControl: [String]
-    /// Fields the route keeps out of hits (usage headers that describe the original generation).
-    public let omittedOnHits: Set<String>
     /// The upstream streamed it without a length (chunked): replays keep that framing and its chunk boundaries.
     public let chunked: Bool
-    /// What this response cost upstream (e.g. ElevenLabs `character-cost`): every hit saves it again.
-    public let savedCost: Int
     /// The stored body's content coding, lower-cased (`gzip`); nil when it has none (or `identity`). A hit checks
     /// that the client accepts it.
     public let contentCoding: String?
-    /// The entry's short name (`Reprise-Cache-Key`), or "" when it has none.
-    public let keyID: String
+    /// The entry's short name (`Reprise-Cache-Key`) as a number; 0 when it has none.
+    let keyIDValue: UInt64
 
-    public init(
+    /// Bodies up to this size are copied once, at store time, into the entry's own buffer: a stored entry never pins
+    /// a larger read buffer it happened to be sliced from, and a hit writes one buffer.
+    public static let compactionThreshold = 1 << 20
+
+    /// - Parameters:
+    ///   - body: the body as it arrived. Unless `keepingParts`, a body of up to `compactionThreshold` bytes is copied
+    ///     into the entry's buffer; larger ones are kept as given.
+    ///   - keepingParts: a streamed response whose replay keeps its chunk boundaries (server-sent events).
+    public convenience init(
         key: String,
-        path: String,
         target: String,
         partition: String,
         vary: VaryKey,
@@ -57,66 +91,316 @@ public final class CachedResponse: Sendable {
         body: [ByteBuffer],
         info: StoredResponseInfo,
         tags: [String],
-        rule: String,
         evictAt: Double,
-        omittedOnHits: Set<String> = [],
-        savedCost: Int = 0,
+        chunked: Bool = false,
+        keepingParts: Bool = false
+    ) {
+        let bodyLength = body.reduce(0) { $0 + $1.readableBytes }
+        let inline = !keepingParts && bodyLength <= Self.compactionThreshold
+        self.init(
+            key: key,
+            target: target,
+            partition: partition,
+            vary: vary,
+            status: status,
+            headers: headers,
+            body: inline ? .inline(body) : .parts(keepingParts ? Self.ownedCopies(body) : body),
+            bodyLength: bodyLength,
+            info: info,
+            tags: tags,
+            evictAt: evictAt,
+            chunked: chunked
+        )
+    }
+
+    /// An entry whose body stays in a file (the disk tier): sent from there, never copied into memory.
+    public convenience init(
+        key: String,
+        target: String,
+        partition: String,
+        vary: VaryKey,
+        status: Int,
+        headers: HTTPHeaders,
+        file: FileBody,
+        info: StoredResponseInfo,
+        tags: [String],
+        evictAt: Double,
         chunked: Bool = false
     ) {
-        self.chunked = chunked
-        self.key = key
-        self.path = path
-        self.target = target
+        self.init(
+            key: key,
+            target: target,
+            partition: partition,
+            vary: vary,
+            status: status,
+            headers: headers,
+            body: .file(file),
+            bodyLength: file.length,
+            info: info,
+            tags: tags,
+            evictAt: evictAt,
+            chunked: chunked
+        )
+    }
+
+    /// The same response with other fields and freshness (a 304 merge, RFC 9111 §4.3.4): the body is shared.
+    public convenience init(_ entry: CachedResponse, headers: HTTPHeaders, info: StoredResponseInfo, evictAt: Double) {
+        let body: Body
+        if let file = entry.file {
+            body = .file(file)
+        } else if let parts = entry.parts {
+            body = .parts(parts)
+        } else {
+            body = .inline(entry.bodyLength == 0 ? [] : [entry.inlineBody])
+        }
+        self.init(
+            key: entry.key,
+            target: entry.target,
+            partition: entry.partition,
+            vary: entry.vary,
+            status: entry.status,
+            headers: headers,
+            body: body,
+            bodyLength: entry.bodyLength,
+            info: info,
+            tags: entry.tags,
+            evictAt: evictAt,
+            chunked: entry.chunked
+        )
+    }
+
+    private enum Body {
+        /// Copied into the entry's buffer.
+        case inline([ByteBuffer])
+        case parts([ByteBuffer])
+        case file(FileBody)
+    }
+
+    private init(
+        key: String,
+        target: String,
+        partition: String,
+        vary: VaryKey,
+        status: Int,
+        headers: HTTPHeaders,
+        body: Body,
+        bodyLength: Int,
+        info: StoredResponseInfo,
+        tags: [String],
+        evictAt: Double,
+        chunked: Bool
+    ) {
+        var inlineBytes = 0
+        if case .inline = body { inlineBytes = bodyLength }
+        let block = FieldBlock.encode(
+            key: key,
+            target: target,
+            headers: headers,
+            reservingBody: inlineBytes
+        )
+        var storage = block.storage
+        switch body {
+        case .inline(let parts):
+            for part in parts { storage.writeImmutableBuffer(part) }
+            self.parts = nil
+            self.file = nil
+        case .parts(let parts):
+            self.parts = parts
+            self.file = nil
+        case .file(let file):
+            self.parts = nil
+            self.file = file
+        }
+        self.storage = storage
+        self.layout = block.layout
         self.partition = partition
         self.vary = vary
         self.status = status
-        self.headers = headers
-        self.body = body
-        self.bodyLength = body.reduce(0) { $0 + $1.readableBytes }
-        self.info = info
+        self.bodyLength = bodyLength
+        self.freshness = info.freshness
+        self.directives = StoredDirectives(info.cacheControl)
         self.tags = tags
-        self.rule = rule
         self.evictAt = evictAt
-        let status = HTTPResponseStatus(statusCode: status)
-        var statusLine = ByteBuffer()
-        statusLine.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
-        self.statusLine = statusLine
-        var wire = ByteBuffer()
-        var cacheControl: [String] = []
-        var codings: [String] = []
-        var keyID = ""
-        for (name, value) in headers {
-            let lowercased = name.lowercased()
-            if lowercased == "cache-control" {
-                cacheControl.append(value)
-                continue
-            }
-            if lowercased == "content-encoding" {
-                codings += value.split(separator: ",").map { $0.filter { $0 != " " && $0 != "\t" }.lowercased() }
-                    .filter { !$0.isEmpty && $0 != "identity" }
-            } else if lowercased == "reprise-cache-key" {
-                keyID = value
-            }
-            if Self.fieldsKeptFromClients.contains(lowercased) || omittedOnHits.contains(lowercased) { continue }
-            wire.writeString(name)
-            wire.writeStaticString(": ")
-            wire.writeString(value)
-            wire.writeStaticString("\r\n")
+        self.chunked = chunked
+        self.contentCoding = block.contentCoding
+        self.keyIDValue = block.keyID
+        self.cost = Self.accountedBytes(storage: storage, parts: self.parts, partition: partition, vary: vary)
+    }
+
+    /// Parts of a small streamed body, each copied into a buffer of its own (a stored entry never pins a read buffer).
+    private static func ownedCopies(_ body: [ByteBuffer]) -> [ByteBuffer] {
+        let total = body.reduce(0) { $0 + $1.readableBytes }
+        guard total <= Self.compactionThreshold else { return body }
+        return body.map { part in
+            var copy = ByteBufferAllocator().buffer(capacity: part.readableBytes)
+            copy.writeImmutableBuffer(part)
+            return copy
         }
-        self.wireHeaders = wire
-        self.contentCoding = codings.isEmpty ? nil : codings.joined(separator: ", ")
-        self.keyID = keyID
-        self.savedCost = savedCost
-        self.omittedOnHits = omittedOnHits
-        self.cacheControl = cacheControl
-        self.cost = Self.overhead + wire.readableBytes + key.utf8.count + target.utf8.count
-            + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 }
-            + body.reduce(0) { $0 + $1.capacity }
     }
 
     /// Targeted cache-control fields (RFC 9213) are for Reprise: stored for revalidation, never sent on.
     public static let fieldsKeptFromClients: Set<String> = ["reprise-cache-control", "cdn-cache-control"]
+}
 
-    /// Fixed per-entry charge for the object, its index slots and bookkeeping.
-    static let overhead = 512
+// MARK: - Reading
+
+extension CachedResponse {
+    /// Primary cache key (method class + target + credential partition + authority [+ body hash]).
+    public var key: String { self.string(at: 0, length: self.layout.keyLength) }
+
+    /// Client-visible path with query, as the entry was requested (credential query parameters removed).
+    public var target: String { self.string(at: self.layout.targetStart, length: self.layout.targetLength) }
+
+    /// Client-visible path without query; the purge indexes group entries by it.
+    public var path: String { self.target.pathWithoutQuery }
+
+    /// Whether `key` is this entry's key (no allocation).
+    public func hasKey(_ key: String) -> Bool {
+        var key = key
+        return key.withUTF8 { wanted in
+            guard wanted.count == Int(self.layout.keyLength) else { return false }
+            return self.storage.withUnsafeReadableBytes { stored in
+                wanted.count == 0 || memcmp(stored.baseAddress!, wanted.baseAddress!, wanted.count) == 0
+            }
+        }
+    }
+
+    /// Whether `other` has the same key (no allocation).
+    public func hasSameKey(as other: CachedResponse) -> Bool {
+        guard self.layout.keyLength == other.layout.keyLength else { return false }
+        return self.storage.withUnsafeReadableBytes { mine in
+            other.storage.withUnsafeReadableBytes { theirs in
+                mine.count == 0 || memcmp(mine.baseAddress!, theirs.baseAddress!, Int(self.layout.keyLength)) == 0
+            }
+        }
+    }
+
+    /// Whether `target` is this entry's target (no allocation).
+    public func hasTarget(_ target: String) -> Bool {
+        var target = target
+        return target.withUTF8 { wanted in
+            guard wanted.count == Int(self.layout.targetLength) else { return false }
+            return self.storage.withUnsafeReadableBytes { stored in
+                wanted.count == 0
+                    || memcmp(stored.baseAddress! + Int(self.layout.targetStart), wanted.baseAddress!, wanted.count) == 0
+            }
+        }
+    }
+
+    /// The entry's short name (`Reprise-Cache-Key`), or "" when it has none.
+    public var keyID: String { self.keyIDValue == 0 ? "" : KeyID.format(self.keyIDValue) }
+
+    /// Every stored field except `Cache-Control` and the targeted fields, encoded once as `name: value\r\n` lines:
+    /// a plain hit writes it as is.
+    public var wireHeaders: ByteBuffer {
+        self.storage.getSlice(at: Int(self.layout.wireStart), length: Int(self.layout.wireLength))!
+    }
+
+    /// The wire fields followed by the stored `cache-control:` lines, one slice.
+    public var wireHeadersWithCacheControl: ByteBuffer {
+        let length = Int(self.layout.wireLength + self.layout.cacheControlLength)
+        return self.storage.getSlice(at: Int(self.layout.wireStart), length: length)!
+    }
+
+    /// Whether the entry has stored `Cache-Control` lines.
+    public var hasCacheControl: Bool { self.layout.cacheControlLength > 0 }
+
+    /// The body in one buffer, when it is stored in one.
+    public var singleBody: ByteBuffer? {
+        guard self.parts == nil, self.file == nil else { return nil }
+        return self.inlineBody
+    }
+
+    /// Whether the body is in memory (not a file of the disk tier).
+    public var isInMemory: Bool { self.file == nil }
+
+    var inlineBody: ByteBuffer {
+        let start = Int(self.layout.wireStart + self.layout.wireLength + self.layout.cacheControlLength + self.layout.keptLength)
+        return self.storage.getSlice(at: start, length: self.bodyLength)!
+    }
+
+    /// The body as buffers (one, or the parts it is kept in); empty for a body in a file (see `file`).
+    public var body: [ByteBuffer] {
+        if let parts = self.parts { return parts }
+        return self.bodyLength == 0 || self.file != nil ? [] : [self.inlineBody]
+    }
+
+    /// The stored `Cache-Control` values, one per stored line.
+    public var cacheControl: [String] {
+        let start = Int(self.layout.wireStart + self.layout.wireLength)
+        return FieldBlock.fields(in: self.storage, at: start, length: Int(self.layout.cacheControlLength)).map(\.value)
+    }
+
+    /// End-to-end response fields as stored (hop-by-hop and `Age` removed). Rebuilt from the encoded lines: for
+    /// answers other than a plain hit.
+    public var headers: HTTPHeaders {
+        let length = Int(self.layout.wireLength + self.layout.cacheControlLength + self.layout.keptLength)
+        return HTTPHeaders(FieldBlock.fields(in: self.storage, at: Int(self.layout.wireStart), length: length))
+    }
+
+    /// The first stored value of the field `name` (any case), without rebuilding every field.
+    public func field(_ name: String) -> String? {
+        let length = Int(self.layout.wireLength + self.layout.cacheControlLength + self.layout.keptLength)
+        return FieldBlock.firstValue(named: name, in: self.storage, at: Int(self.layout.wireStart), length: length)
+    }
+
+    /// Writes the fields a plain hit sends, leaving out those named in `dropping` (lower-cased names).
+    public func writeWireHeaders(dropping: [String], into buffer: inout ByteBuffer) {
+        guard !dropping.isEmpty else {
+            buffer.writeImmutableBuffer(self.wireHeaders)
+            return
+        }
+        FieldBlock.forEachLine(in: self.storage, at: Int(self.layout.wireStart), length: Int(self.layout.wireLength)) { name, line in
+            if !dropping.contains(name.lowercased()) { buffer.writeImmutableBuffer(line) }
+        }
+    }
+
+    /// The RFC 9111 facts reuse decisions read.
+    public var info: StoredResponseInfo {
+        StoredResponseInfo(
+            status: self.status,
+            cacheControl: self.directives.cacheControl,
+            freshness: self.freshness,
+            etag: self.optionalString(at: self.layout.etagStart, length: self.layout.etagLength),
+            lastModified: self.optionalString(at: self.layout.lastModifiedStart, length: self.layout.lastModifiedLength)
+        )
+    }
+
+    /// The stored `ETag` value.
+    public var etag: String? { self.optionalString(at: self.layout.etagStart, length: self.layout.etagLength) }
+
+    /// Whether the entry can be revalidated upstream (RFC 9111 §4.3.1): an upstream `ETag` or a `Last-Modified`.
+    public var hasValidator: Bool {
+        if self.layout.lastModifiedLength > 0 { return true }
+        guard let etag = self.etag else { return false }
+        return !DerivedETag.isDerived(etag)
+    }
+
+    private func string(at start: UInt32, length: UInt32) -> String {
+        self.storage.getString(at: Int(start), length: Int(length)) ?? ""
+    }
+
+    private func optionalString(at start: UInt32, length: UInt32) -> String? {
+        length == 0 ? nil : self.string(at: start, length: length)
+    }
+}
+
+/// A body in a file, open for as long as the entry holding it lives: the descriptor is closed when the last reference
+/// goes. Each lookup of a disk entry opens its own, so two requests never share one (NIO's file handles allow one
+/// user at a time).
+public final class FileBody: Sendable {
+    public let descriptor: CInt
+    /// Where the body starts in the file, and its length.
+    public let offset: Int
+    public let length: Int
+
+    public init(descriptor: CInt, offset: Int, length: Int) {
+        self.descriptor = descriptor
+        self.offset = offset
+        self.length = length
+    }
+
+    deinit {
+        _ = close(self.descriptor)
+    }
 }

@@ -1,20 +1,17 @@
 import HTTPCaching
 import NIOConcurrencyHelpers
+import Synchronization
 
-/// The byte-bounded in-memory store (L1).
+/// The byte-bounded in-memory tier.
 ///
-/// Entries are spread over shards by their path, so that every variant and partition of one URL lives in
-/// one shard and a URL purge takes one lock. Each shard owns an equal part of the budget; the shard count is
-/// chosen so that the largest object still fits in one shard, which keeps the sum of the shards (and so the
-/// whole store) within the budget at every instant. Locks are held for dictionary work only, never across I/O.
+/// One budget for the whole store, whatever the keys look like: entries are spread over shards (locks) by their
+/// path, so that every variant and partition of one URL lives in one shard and a URL purge takes one lock, but the
+/// bytes are counted once for all shards, and the entry evicted is the one with the lowest rank among every shard's
+/// victim (the policy's global order). Locks are held for index work only, never across I/O.
+///
+/// The total may pass the budget by the entries being inserted at that moment on other threads (each insert makes
+/// room first, then evicts again until the total is within the budget).
 public final class MemoryStore<Policy: EvictionPolicy>: Sendable {
-    public enum Lookup: Sendable {
-        case hit(CachedResponse)
-        /// Something is stored under this key, but no variant matches the request's `Vary` fields.
-        case varyMiss
-        case miss
-    }
-
     public enum InsertResult: Sendable, Equatable {
         case stored
         /// Larger than `max_object`: streamed through, not stored.
@@ -26,55 +23,154 @@ public final class MemoryStore<Policy: EvictionPolicy>: Sendable {
     public let budget: Int
     public let maxObject: Int
     private let shards: [LockedShard<Policy>]
+    private let total = Atomic<Int>(0)
+    private let entryCount = Atomic<Int>(0)
+    private let evicted = Atomic<Int>(0)
+    /// GreedyDual's L (the rank of the last eviction), as a `Double` bit pattern.
+    private let floorBits = Atomic<UInt64>(0)
 
-    public init(budget: Int, maxObject: Int) {
-        precondition(budget > 0 && maxObject > 0, "budget and maxObject must be positive")
-        let count = max(1, min(16, budget / max(maxObject, 1)))
+    public init(budget: Int, maxObject: Int, shards: Int = 16) {
+        precondition(budget > 0 && maxObject > 0 && shards > 0, "budget, maxObject and shards must be positive")
         self.budget = budget
-        self.maxObject = min(maxObject, budget / count)
-        self.shards = (0..<count).map { _ in LockedShard(budget: budget / count) }
+        self.maxObject = min(maxObject, budget)
+        self.shards = (0..<shards).map { _ in LockedShard() }
     }
+
+    private var floor: Double { Double(bitPattern: self.floorBits.load(ordering: .relaxed)) }
 
     // MARK: - Reads
 
     /// Finds the variant of `key` whose secondary key matches, dropping entries past their eviction time.
-    public func lookup(key: String, path: String, now: Double, matching: (VaryKey) -> Bool) -> Lookup {
-        self.shard(for: path).withLock { $0.lookup(key: key, now: now, matching: matching) }
+    public func lookup(key: String, path: String, now: Double, matching: (VaryKey) -> Bool) -> StoreLookup {
+        let hash = MemoryHashing.key(key)
+        let floor = self.floor
+        let (result, dropped) = self.shard(forPathHash: MemoryHashing.path(path)).withLock { shard in
+            let before = shard.bytes
+            let result = shard.lookup(key: key, hash: hash, now: now, floor: floor, matching: matching)
+            return (result, before - shard.bytes)
+        }
+        if dropped > 0 { self.account(bytes: -dropped, entries: -1) }
+        return result
+    }
+
+    /// How often the entry was used here (0 when it is not stored): carried along when it moves to another tier.
+    public func frequency(of response: CachedResponse) -> Int {
+        let key = response.key
+        return self.shard(forPathHash: MemoryHashing.path(response)).withLock {
+            $0.frequency(key: key, hash: MemoryHashing.key(key), vary: response.vary)
+        }
     }
 
     // MARK: - Writes
 
     /// Stores `response`. `onlyIf` is evaluated under the shard's lock, the lock every purge of this path takes too:
-    /// a purge that a caller's condition observes (a purge epoch it bumps before purging) cannot slip between the
-    /// check and the insert.
+    /// a purge that a caller's condition observes (recorded before it purges) cannot slip between the check and the
+    /// insert.
     @discardableResult
-    public func insert(_ response: CachedResponse, now: Double, onlyIf condition: (() -> Bool)? = nil) -> InsertResult {
-        guard response.bodyLength <= self.maxObject, response.cost <= self.shardBudget else { return .tooLarge }
-        return self.shard(for: response.path).withLock { shard in
-            if let condition, !condition() { return .refused }
-            shard.insert(response)
-            return .stored
+    public func insert(
+        _ response: CachedResponse,
+        traits: EntryTraits = EntryTraits(),
+        now: Double,
+        onlyIf condition: (() -> Bool)? = nil
+    ) -> InsertResult {
+        guard response.isInMemory, response.bodyLength <= self.maxObject, response.cost <= self.budget else { return .tooLarge }
+        self.makeRoom(for: response.cost)
+        let hash = MemoryHashing.key(response)
+        let pathHash = MemoryHashing.path(response)
+        let context = EvictionContext(now: now, floor: self.floor)
+        let result: (InsertResult, bytes: Int, entries: Int) = self.shard(forPathHash: pathHash).withLock { shard in
+            if let condition, !condition() { return (.refused, 0, 0) }
+            let entriesBefore = shard.count
+            let delta = shard.insert(response, hash: hash, pathHash: pathHash, traits: traits, context: context)
+            return (.stored, delta, shard.count - entriesBefore)
         }
+        guard result.0 == .stored else { return result.0 }
+        self.account(bytes: result.bytes, entries: result.entries)
+        // Another thread may have filled the room meanwhile.
+        self.makeRoom(for: 0)
+        return .stored
     }
 
     /// Drops every entry the selector names; returns how many entries were dropped.
     @discardableResult
     public func purge(_ selector: PurgeSelector) -> Int {
+        let hashPath: (String) -> Int = MemoryHashing.path
+        var dropped = (entries: 0, bytes: 0)
         if let path = selector.singlePath {
-            return self.shard(for: path).withLock { $0.purge(selector) }
+            dropped = self.shard(forPathHash: MemoryHashing.path(path)).withLock { $0.purge(selector, hashPath: hashPath) }
+        } else {
+            for shard in self.shards {
+                let (entries, bytes) = shard.withLock { $0.purge(selector, hashPath: hashPath) }
+                dropped.entries += entries
+                dropped.bytes += bytes
+            }
         }
-        return self.shards.reduce(0) { total, shard in total + shard.withLock { $0.purge(selector) } }
+        self.account(bytes: -dropped.bytes, entries: -dropped.entries)
+        return dropped.entries
     }
 
-    /// Drops everything.
-    public func removeAll() {
-        for shard in self.shards { shard.withLock { $0.removeAll() } }
+    /// Drops everything; returns how many entries were dropped.
+    @discardableResult
+    public func removeAll() -> Int {
+        var dropped = 0
+        for shard in self.shards {
+            let (entries, bytes) = shard.withLock { $0.removeAll() }
+            self.account(bytes: -bytes, entries: -entries)
+            dropped += entries
+        }
+        return dropped
     }
 
     /// Frees entries whose eviction time has passed (lookups also drop them lazily).
     @discardableResult
     public func sweep(now: Double) -> Int {
-        self.shards.reduce(0) { total, shard in total + shard.withLock { $0.sweep(now: now) } }
+        var dropped = 0
+        for shard in self.shards {
+            let (entries, bytes) = shard.withLock { $0.sweep(now: now) }
+            self.account(bytes: -bytes, entries: -entries)
+            dropped += entries
+        }
+        return dropped
+    }
+
+    // MARK: - Eviction
+
+    /// Evicts the globally lowest-ranked entries until `bytes` more fit in the budget.
+    private func makeRoom(for bytes: Int) {
+        while self.total.load(ordering: .relaxed) + bytes > self.budget {
+            guard self.evictOne() else { return }
+        }
+    }
+
+    /// Evicts the victim with the lowest rank among the shards' victims; false when every shard is empty.
+    private func evictOne() -> Bool {
+        var best: (shard: LockedShard<Policy>, rank: Double)?
+        for shard in self.shards {
+            guard let rank = shard.withLock({ $0.victim()?.rank }) else { continue }
+            if best == nil || rank < best!.rank { best = (shard, rank) }
+        }
+        guard let chosen = best?.shard, let (bytes, rank) = chosen.withLock({ $0.evictVictim() }) else {
+            return best != nil
+        }
+        self.account(bytes: -bytes, entries: -1)
+        self.evicted.wrappingAdd(1, ordering: .relaxed)
+        // L rises to the rank of what was evicted (GreedyDual aging); never falls.
+        var current = self.floorBits.load(ordering: .relaxed)
+        while Double(bitPattern: current) < rank {
+            let (exchanged, original) = self.floorBits.compareExchange(
+                expected: current,
+                desired: rank.bitPattern,
+                ordering: .relaxed
+            )
+            if exchanged { break }
+            current = original
+        }
+        return true
+    }
+
+    private func account(bytes: Int, entries: Int) {
+        if bytes != 0 { self.total.wrappingAdd(bytes, ordering: .relaxed) }
+        if entries != 0 { self.entryCount.wrappingAdd(entries, ordering: .relaxed) }
     }
 
     // MARK: - Introspection
@@ -86,11 +182,11 @@ public final class MemoryStore<Policy: EvictionPolicy>: Sendable {
     }
 
     public var statistics: Statistics {
-        self.shards.reduce(Statistics(entries: 0, bytes: 0, evictions: 0)) { sum, shard in
-            shard.withLock { s in
-                Statistics(entries: sum.entries + s.count, bytes: sum.bytes + s.bytes, evictions: sum.evictions + s.evictions)
-            }
-        }
+        Statistics(
+            entries: self.entryCount.load(ordering: .relaxed),
+            bytes: self.total.load(ordering: .relaxed),
+            evictions: self.evicted.load(ordering: .relaxed)
+        )
     }
 
     /// A snapshot of the stored entries (for the admin API), in no particular order.
@@ -98,23 +194,8 @@ public final class MemoryStore<Policy: EvictionPolicy>: Sendable {
         self.shards.flatMap { shard in shard.withLock { $0.allResponses() } }
     }
 
-    private var shardBudget: Int { self.budget / self.shards.count }
-
-    private func shard(for path: String) -> LockedShard<Policy> {
-        if self.shards.count == 1 { return self.shards[0] }
-        // FNV-1a over the path's bytes: a shard only spreads load (the dictionary inside hashes with SipHash), and
-        // this costs a third of `Hasher` on the hit path.
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in path.utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-        }
-        return self.shards[Int(hash % UInt64(self.shards.count))]
-    }
-}
-
-extension MemoryStore where Policy == LRUPolicy {
-    public convenience init(lruBudget budget: Int, maxObject: Int) {
-        self.init(budget: budget, maxObject: maxObject)
+    private func shard(forPathHash hash: Int) -> LockedShard<Policy> {
+        self.shards.count == 1 ? self.shards[0] : self.shards[Int(UInt(bitPattern: hash) % UInt(self.shards.count))]
     }
 }
 
@@ -125,14 +206,53 @@ extension MemoryStore where Policy == LRUPolicy {
 /// passes in, which never leaves the call.)
 final class LockedShard<Policy: EvictionPolicy>: @unchecked Sendable {
     private let lock = NIOLock()
-    private var shard: Shard<Policy>
-
-    init(budget: Int) {
-        self.shard = Shard<Policy>(budget: budget)
-    }
+    private var shard = Shard<Policy>()
 
     @inline(__always)
     func withLock<R>(_ body: (inout Shard<Policy>) -> R) -> R {
         self.lock.withLock { body(&self.shard) }
+    }
+}
+
+/// The hashes the memory tier indexes by: seeded per process (`Hasher`), so that request targets cannot be chosen to
+/// collide.
+enum MemoryHashing {
+    static func key(_ key: String) -> Int {
+        var key = key
+        return key.withUTF8 { bytes in
+            var hasher = Hasher()
+            hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
+            return hasher.finalize()
+        }
+    }
+
+    static func key(_ response: CachedResponse) -> Int {
+        response.storage.withUnsafeReadableBytes { bytes in
+            var hasher = Hasher()
+            hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: bytes.prefix(Int(response.layout.keyLength))))
+            return hasher.finalize()
+        }
+    }
+
+    static func path(_ path: String) -> Int {
+        var path = path
+        return path.withUTF8 { bytes in
+            var hasher = Hasher()
+            hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
+            return hasher.finalize()
+        }
+    }
+
+    /// The hash of the path part of the entry's target (up to `?`).
+    static func path(_ response: CachedResponse) -> Int {
+        response.storage.withUnsafeReadableBytes { bytes in
+            let target = UnsafeRawBufferPointer(
+                rebasing: bytes[Int(response.layout.targetStart)..<Int(response.layout.targetStart + response.layout.targetLength)]
+            )
+            let end = target.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex
+            var hasher = Hasher()
+            hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: target[..<end]))
+            return hasher.finalize()
+        }
     }
 }

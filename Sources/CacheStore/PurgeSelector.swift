@@ -1,4 +1,5 @@
-/// What an invalidation drops. `partition == nil` means every credential partition.
+/// A purge compiled for matching stored entries (a pattern's text made a predicate). `partition == nil` means every
+/// credential partition.
 public enum PurgeSelector: Sendable {
     /// Entries requested with exactly this target (path + query), any method or variant.
     case target(String, partition: String?)
@@ -14,6 +15,22 @@ public enum PurgeSelector: Sendable {
     /// stands for one partition.
     case keyID(String)
 
+    /// The selector for `purge`; nil for `.all` (everything), and for a pattern that does not compile (nothing).
+    public init?(_ purge: Purge, compile: PathPatternCompiler) {
+        let partition = purge.partition
+        switch purge.selector {
+        case .target(let target): self = .target(target, partition: partition)
+        case .path(let path): self = .path(path, partition: partition)
+        case .prefix(let prefix): self = .prefix(prefix, partition: partition)
+        case .tag(let tag): self = .tag(tag, partition: partition)
+        case .key(let id): self = .keyID(id)
+        case .pattern(let text):
+            guard let predicate = compile(text) else { return nil }
+            self = .pathMatching(predicate, partition: partition)
+        case .all: return nil
+        }
+    }
+
     var partition: String? {
         switch self {
         case .target(_, let p), .path(_, let p), .prefix(_, let p), .pathMatching(_, let p), .tag(_, let p): return p
@@ -21,16 +38,33 @@ public enum PurgeSelector: Sendable {
         }
     }
 
-    /// Whether this selector drops `response`: the rule `Shard.purge` applies, for one response.
+    /// Whether this selector drops `response`.
     public func matches(_ response: CachedResponse) -> Bool {
-        if let partition = self.partition, response.partition != partition { return false }
+        self.matches(
+            partition: response.partition,
+            target: { response.hasTarget($0) },
+            path: { response.path },
+            tags: response.tags,
+            keyID: response.keyID
+        )
+    }
+
+    /// The rule for an entry described by its parts (a tier that keeps entries elsewhere than in memory).
+    public func matches(
+        partition: String,
+        target: (String) -> Bool,
+        path: () -> String,
+        tags: [String],
+        keyID: @autoclosure () -> String
+    ) -> Bool {
+        if let wanted = self.partition, partition != wanted { return false }
         switch self {
-        case .target(let target, _): return response.target == target
-        case .path(let path, _): return response.path == path
-        case .prefix(let prefix, _): return response.path.hasPrefix(prefix)
-        case .pathMatching(let predicate, _): return predicate(response.path)
-        case .tag(let tag, _): return response.tags.contains(tag)
-        case .keyID(let id): return !id.isEmpty && response.keyID == id
+        case .target(let wanted, _): return target(wanted)
+        case .path(let wanted, _): return path() == wanted
+        case .prefix(let prefix, _): return path().hasPrefix(prefix)
+        case .pathMatching(let predicate, _): return predicate(path())
+        case .tag(let tag, _): return tags.contains(tag)
+        case .keyID(let id): return !id.isEmpty && keyID() == id
         }
     }
 

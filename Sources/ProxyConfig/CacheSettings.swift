@@ -14,6 +14,8 @@ public struct CacheSettings: Sendable, Equatable {
     public var keySecret: String?
     /// What a client's `no-cache` may do to a stored entry (rules may override it).
     public var clientRefresh: ClientRefresh
+    /// The persistent disk tier; nil: memory only.
+    public var disk: DiskSettings?
 
     public init(
         memory: Int = 256 << 20,
@@ -22,7 +24,8 @@ public struct CacheSettings: Sendable, Equatable {
         staleIfError: Duration? = nil,
         coalesceTimeout: Duration = .seconds(10),
         keySecret: String? = nil,
-        clientRefresh: ClientRefresh = .own
+        clientRefresh: ClientRefresh = .own,
+        disk: DiskSettings? = nil
     ) {
         self.memory = memory
         self.maxObject = maxObject
@@ -31,5 +34,6 @@ public struct CacheSettings: Sendable, Equatable {
         self.coalesceTimeout = coalesceTimeout
         self.keySecret = keySecret
         self.clientRefresh = clientRefresh
+        self.disk = disk
     }
 }

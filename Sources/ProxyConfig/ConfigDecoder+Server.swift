@@ -213,6 +213,7 @@ extension ConfigDecoder {
         settings.staleIfError = self.duration(table, "stale_if_error")
         settings.coalesceTimeout = self.duration(table, "coalesce_timeout", positive: true) ?? settings.coalesceTimeout
         settings.clientRefresh = self.choice(table, "client_refresh", noun: "client refresh mode") ?? settings.clientRefresh
+        settings.disk = self.decodeDisk(table)
         settings.keySecret = self.string(table, "key_secret")?.value
         if let secret = settings.keySecret, secret.utf8.count < 16 {
             self.report(

@@ -55,6 +55,9 @@ enum ConfigSchema {
             ("coalesce_timeout", "\"10s\""),
             ("key_secret", "\"${REPRISE_KEY_SECRET}\""),
             ("client_refresh", "\"own\""),
+            ("disk_path", "\"cache\""),
+            ("disk_size", "\"20GiB\""),
+            ("disk_max_object", "\"256MiB\""),
         ]
     )
 

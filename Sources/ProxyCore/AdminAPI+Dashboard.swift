@@ -28,7 +28,13 @@ extension AdminAPI {
         case .failure(let problem):
             return Reply(status: .badRequest, json: "{\"error\":\"\(ErrorResponse.escape(problem.message))\"}")
         }
-        var listed = self.server.store.entries().filter(request.matches).map(ListedEntry.init)
+        let router = self.server.proxy.table.router
+        var listed = self.server.store.entries().filter(request.matches).map { entry in
+            // The rule that would store it now (an entry does not remember its rule).
+            let key = entry.key
+            let method = String(key.prefix { $0 != " " })
+            return ListedEntry(entry, rule: router.route(method: method, path: entry.path)?.rule?.name ?? "")
+        }
         if let after = request.after {
             listed.removeAll { $0.order <= after }
         }
@@ -171,12 +177,14 @@ private struct ListedEntry {
     let entry: CachedResponse
     let key: String
     let partition: String
+    let rule: String
     /// Sort position: the shown key, then a salted digest of the whole key and its `Vary` values, so that entries
     /// whose shown keys are equal still have one stable order.
     let order: String
 
-    init(_ entry: CachedResponse) {
+    init(_ entry: CachedResponse, rule: String) {
         self.entry = entry
+        self.rule = rule
         self.partition = Self.shortened(entry.partition)
         self.key =
             self.partition == entry.partition
@@ -204,7 +212,7 @@ private struct ListedEntry {
         return "{\"key\":\"\(ErrorResponse.escape(self.key))\","
             + "\"target\":\"\(ErrorResponse.escape(self.entry.target))\","
             + "\"partition\":\"\(ErrorResponse.escape(self.partition))\",\"status\":\(self.entry.status),"
-            + "\"bytes\":\(self.entry.bodyLength),\"rule\":\"\(ErrorResponse.escape(self.entry.rule))\","
-            + "\"tags\":[\(tags)],\"ttl\":\(self.entry.info.freshness.ttlSeconds(now: now))}"
+            + "\"bytes\":\(self.entry.bodyLength),\"rule\":\"\(ErrorResponse.escape(self.rule))\","
+            + "\"tags\":[\(tags)],\"ttl\":\(self.entry.freshness.ttlSeconds(now: now))}"
     }
 }

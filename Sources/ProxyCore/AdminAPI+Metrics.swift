@@ -8,13 +8,22 @@ extension AdminAPI {
         let contentType = "text/plain; version=0.0.4; charset=utf-8"
         let store = MetricsObserver.StoreReading(self.server.store)
         let savings = self.server.proxy.tally.snapshot
+        let disk = self.server.disk?.statistics
         guard let fleet = self.server.fleet else {
-            return Reply(status: .ok, json: observer.exposition(store: store, savings: savings, clients: .init(self.server.proxy.counters)), contentType: contentType)
+            let text = observer.exposition(store: store, savings: savings, clients: .init(self.server.proxy.counters), disk: disk)
+            return Reply(status: .ok, json: text, contentType: contentType)
         }
         // Fleet mode: L2's size is read from Redis now (bounded by the command timeout; absent when Redis is down).
         let pending = fleet.tierReading().map { reading -> Reply in
             let l2 = reading.map { MetricsObserver.StoreReading(entries: $0.keys, bytes: $0.bytes, budget: $0.budget, evictions: $0.evictions) }
-            let text = observer.exposition(store: store, savings: savings, fleet: fleet.status, l2: l2, clients: .init(self.server.proxy.counters))
+            let text = observer.exposition(
+                store: store,
+                savings: savings,
+                fleet: fleet.status,
+                l2: l2,
+                clients: .init(self.server.proxy.counters),
+                disk: disk
+            )
             return Reply(status: .ok, json: text, contentType: contentType)
         }
         return Reply(status: .ok, json: "", contentType: contentType, pending: pending)

@@ -1,5 +1,6 @@
 import CacheStore
 import Crypto
+import DiskCache
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -55,12 +56,11 @@ struct AdminAPI: Sendable {
         case (.POST, "/purge"):
             return self.purge(body: body)
         case (.PURGE, _), (.RAW(value: "PURGE"), _):
-            let purges = [FleetPurge(.target(uri))]
-            let dropped = self.server.proxy.purgeLocally(purges)
+            let outcome = self.server.proxy.purge([Purge(.target(uri))], scope: .everywhere)
             let now = self.server.proxy.clock.now()
-            self.server.proxy.purgeLog.record(cause: "PURGE " + Self.redactedQuery(uri), dropped: dropped, now: now)
-            self.server.metricsObserver?.recordPurge(rule: "", source: "admin", dropped: dropped)
-            return self.purgeReply(dropped: dropped, fleet: purges)
+            self.server.proxy.purgeLog.record(cause: "PURGE " + Self.redactedQuery(uri), dropped: outcome.dropped, now: now)
+            self.server.metricsObserver?.recordPurge(rule: "", source: "admin", dropped: outcome.dropped)
+            return self.purgeReply(outcome)
         default:
             return Reply(status: .notFound, json: #"{"error":"no such admin endpoint"}"#)
         }
@@ -92,9 +92,10 @@ struct AdminAPI: Sendable {
                     + "use the 16 hex digits of a Reprise-Cache-Key response field\"}"
             )
         }
-        let purges = urls.map { FleetPurge(.target(Self.target(of: $0))) } + tags.map { FleetPurge(.tag($0)) }
-            + prefixes.map { FleetPurge(.prefix($0)) } + keys.map { FleetPurge(.key($0)) }
-        let dropped = self.server.proxy.purgeLocally(purges)
+        let purges = urls.map { Purge(.target(Self.target(of: $0))) } + tags.map { Purge(.tag($0)) }
+            + prefixes.map { Purge(.prefix($0)) } + keys.map { Purge(.key($0)) }
+        let outcome = self.server.proxy.purge(purges, scope: .everywhere)
+        let dropped = outcome.dropped
         let named = [
             ("urls", urls.map { Self.redactedQuery(Self.target(of: $0)) }),
             ("tags", tags),
@@ -106,24 +107,24 @@ struct AdminAPI: Sendable {
             .joined(separator: "; ")
         self.server.proxy.purgeLog.record(cause: "POST /purge " + cause, dropped: dropped, now: self.server.proxy.clock.now())
         self.server.metricsObserver?.recordPurge(rule: "", source: "admin", dropped: dropped)
-        return self.purgeReply(dropped: dropped, fleet: purges)
+        return self.purgeReply(outcome)
     }
 
-    /// `{"purged": n}`; in fleet mode once L2 and the other instances have dropped it too, with what they did.
-    private func purgeReply(dropped: Int, fleet purges: [FleetPurge]) -> Reply {
-        guard let fleet = self.server.fleet, !purges.isEmpty else {
-            return Reply(status: .ok, json: "{\"purged\":\(dropped)}")
+    /// `{"purged":N}` with each local tier's count when there is more than memory (`"tiers":{"memory":N,"disk":M}`);
+    /// in fleet mode once L2 and the other instances have dropped it too, with what they did.
+    private func purgeReply(_ outcome: TieredStore<CachePolicy>.PurgeOutcome) -> Reply {
+        var json = "{\"purged\":\(outcome.dropped)"
+        if outcome.byTier.count > 1 {
+            json += ",\"tiers\":{" + outcome.byTier.map { "\"\($0.tier)\":\($0.dropped)" }.joined(separator: ",") + "}"
         }
-        let pending = fleet.invalidate(purges).map { outcome -> Reply in
-            let publish: String
-            switch outcome.publish {
-            case .acknowledged(let peers): publish = "{\"acknowledged\":\(peers)}"
-            case .timedOut(let missing): publish = "{\"timed_out\":\(missing)}"
-            case .notPublished: publish = "{\"not_published\":\"Redis unreachable: replayed on reconnect\"}"
-            }
-            return Reply(status: .ok, json: "{\"purged\":\(dropped),\"purged_l2\":\(outcome.droppedInL2),\"fleet\":\(publish)}")
+        guard let fleet = outcome.pending.first(where: { $0.tier == "l2" }) else {
+            return Reply(status: .ok, json: json + "}")
         }
-        return Reply(status: .ok, json: "{\"purged\":\(dropped)}", pending: pending)
+        let local = json
+        let pending = fleet.report.map { report -> Reply in
+            Reply(status: .ok, json: local + ",\"purged_l2\":\(report.dropped),\"fleet\":\(report.detailJSON ?? "null")}")
+        }
+        return Reply(status: .ok, json: json + "}", pending: pending)
     }
 
     private func stats() -> String {
@@ -148,9 +149,21 @@ struct AdminAPI: Sendable {
             "coalesced":\(counters.coalesced.load(ordering: .relaxed)),\
             "connections":\(self.connectionStats()),\
             "memory":{"entries":\(statistics.entries),"bytes":\(statistics.bytes),\
-            "budget":\(self.server.store.budget),"evictions":\(statistics.evictions)},\
+            "budget":\(self.server.store.budget),"evictions":\(statistics.evictions)},"disk":\(self.diskStats()),\
             "rules":{\(rules)},"unmatched_routes":\(self.server.proxy.unmatched.json()),\
             "recent_purges":[\(purges)],"redis":\(self.redisStats())}
+            """
+    }
+
+    /// The disk tier for `/stats`: `null` without `disk_path`.
+    private func diskStats() -> String {
+        guard let disk = self.server.disk else { return "null" }
+        let s = disk.statistics
+        let load = disk.loadReport.map { "{\"entries\":\($0.entries),\"seconds\":\($0.seconds),\"removed\":\($0.removed)}" } ?? "null"
+        return """
+            {"entries":\(s.entries),"bytes":\(s.bytes),"budget":\(s.budget),"evictions":\(s.evictions),\
+            "hits":\(s.hits),"misses":\(s.misses),"writes":\(s.writes),"writes_skipped":\(s.writesSkipped),\
+            "corrupt_files":\(s.corrupt),"io_errors":\(s.ioErrors),"loading":\(s.loading),"load":\(load)}
             """
     }
 

@@ -4,47 +4,48 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import ProxyConfig
 import UpstreamHTTP
 
 /// stale-while-revalidate (RFC 5861 §3): refreshes a stale entry off the request path, at most once at a time
 /// per key, so that one stale window costs one upstream request however many clients read it meanwhile.
 final class BackgroundRefresher: Sendable {
     private let inFlight = NIOLockedValueBox<Set<String>>([])
-    private let committer: EntryCommitter
+    private let cache: TieredStore<CachePolicy>
+    private let clock: WallClock
     private let logger: Logger
 
-    init(committer: EntryCommitter, logger: Logger) {
-        self.committer = committer
+    init(cache: TieredStore<CachePolicy>, clock: WallClock, logger: Logger) {
+        self.cache = cache
+        self.clock = clock
         self.logger = logger
     }
-
-    private var clock: WallClock { self.committer.clock }
 
     /// Number of refreshes running now.
     var count: Int { self.inFlight.withLockedValue { $0.count } }
 
     /// Starts the refresh on `eventLoop` (the calling connection's; its upstream connection lives there too).
     func refresh(_ entry: CachedResponse, plan: StorePlan, state: RequestState, on eventLoop: EventLoop) {
-        let claimed = self.inFlight.withLockedValue { $0.insert(entry.key).inserted }
+        let key = entry.key
+        let claimed = self.inFlight.withLockedValue { $0.insert(key).inserted }
         guard claimed else { return }
         var headers = ForwardedHeaders.request(state.head, peer: state.peer)
         for name in RequestTraits.conditionalFields { headers.remove(name: name) }
         if entry.status == 200 {
             for (name, value) in Revalidation.conditionalHeaders(for: entry.info) { headers.add(name: name, value: value) }
         }
+        let now = self.clock.now()
         let upstream = state.route.upstream
         let delegate = RefreshDelegate(
             refresher: self,
             eventLoop: eventLoop,
             entry: entry,
+            key: key,
             plan: plan,
             requestHeaders: state.head.headers,
-            requestTime: self.clock.now(),
-            mark: self.committer.mark(),
-            tags: state.route.rule?.tags ?? [],
-            rule: state.route.rule?.name ?? "",
-            omittedOnHits: Set(state.route.rule?.hitDropHeaders ?? []),
-            costHeader: state.route.rule?.costHeader
+            requestTime: now,
+            mark: self.cache.mark(),
+            rule: state.route.rule
         )
         // The client's own target: the stored one has its credential query parameters removed.
         let request = upstream.requestHead(
@@ -60,13 +61,13 @@ final class BackgroundRefresher: Sendable {
         _ = self.inFlight.withLockedValue { $0.remove(key) }
     }
 
-    fileprivate func commit(_ response: CachedResponse, mark: EntryCommitter.FetchMark) {
-        self.committer.commit(response, mark: mark)
+    fileprivate func commit(_ response: CachedResponse, traits: EntryTraits, mark: TieredStore<CachePolicy>.FetchMark) {
+        self.cache.commit(response, traits: traits, mark: mark, now: self.clock.now())
     }
 
     fileprivate var now: Double { self.clock.now() }
 
-    fileprivate var maxObject: Int { self.committer.maxObject }
+    fileprivate var maxObject: Int { self.cache.maxObject }
 }
 
 /// Collects one background response; stores it (200) or refreshes the entry (matching 304) when it ends cleanly.
@@ -76,14 +77,13 @@ private final class RefreshDelegate: UpstreamResponseHandler {
     private let refresher: BackgroundRefresher
     private let eventLoop: EventLoop
     private let entry: CachedResponse
+    /// The entry's key (claimed in the refresher's set until this ends).
+    private let key: String
     private let plan: StorePlan
     private let requestHeaders: HTTPHeaders
     private let requestTime: Double
-    private let mark: EntryCommitter.FetchMark
-    private let tags: [String]
-    private let rule: String
-    private let omittedOnHits: Set<String>
-    private let costHeader: String?
+    private let mark: TieredStore<CachePolicy>.FetchMark
+    private let rule: RuleSettings?
     private var pending: PendingEntry?
     private var notModified: HTTPHeaders?
 
@@ -91,25 +91,21 @@ private final class RefreshDelegate: UpstreamResponseHandler {
         refresher: BackgroundRefresher,
         eventLoop: EventLoop,
         entry: CachedResponse,
+        key: String,
         plan: StorePlan,
         requestHeaders: HTTPHeaders,
         requestTime: Double,
-        mark: EntryCommitter.FetchMark,
-        tags: [String],
-        rule: String,
-        omittedOnHits: Set<String>,
-        costHeader: String?
+        mark: TieredStore<CachePolicy>.FetchMark,
+        rule: RuleSettings?
     ) {
-        self.omittedOnHits = omittedOnHits
-        self.costHeader = costHeader
         self.refresher = refresher
         self.eventLoop = eventLoop
         self.entry = entry
+        self.key = key
         self.plan = plan
         self.requestHeaders = requestHeaders
         self.requestTime = requestTime
         self.mark = mark
-        self.tags = tags
         self.rule = rule
     }
 
@@ -142,7 +138,7 @@ private final class RefreshDelegate: UpstreamResponseHandler {
     }
 
     func upstreamEnd() {
-        defer { self.refresher.finished(self.entry.key) }
+        defer { self.refresher.finished(self.key) }
         let now = self.refresher.now
         if let notModified = self.notModified {
             if let refreshed = StoragePlanner.refreshed(
@@ -152,27 +148,23 @@ private final class RefreshDelegate: UpstreamResponseHandler {
                 now: now,
                 plan: self.plan
             ) {
-                self.refresher.commit(refreshed, mark: self.mark)
+                let traits = EntryCost.traits(rule: self.rule, entry: refreshed, fetchSeconds: now - self.requestTime)
+                self.refresher.commit(refreshed, traits: traits, mark: self.mark)
             }
-        } else if let pending = self.pending, let body = pending.collector.finish(keepingParts: pending.isChunked) {
-            self.refresher.commit(
-                pending.entry(
-                    key: self.entry.key,
-                    path: self.entry.path,
-                    target: self.entry.target,
-                    partition: self.entry.partition,
-                    tags: self.tags,
-                    rule: self.rule,
-                    body: body,
-                    omittedOnHits: self.omittedOnHits,
-                    savedCost: self.costHeader.flatMap { pending.headers.first(name: $0) }.flatMap { Int($0) } ?? 0
-                ),
-                mark: self.mark
+        } else if let pending = self.pending, let body = pending.collector.finish() {
+            let entry = pending.entry(
+                key: self.key,
+                target: self.entry.target,
+                partition: self.entry.partition,
+                tags: self.rule?.tags ?? [],
+                body: body
             )
+            let traits = EntryCost.traits(rule: self.rule, responseHeaders: pending.headers, fetchSeconds: now - self.requestTime)
+            self.refresher.commit(entry, traits: traits, mark: self.mark)
         }
     }
 
     func upstreamFailed(_ error: UpstreamError) {
-        self.refresher.finished(self.entry.key)
+        self.refresher.finished(self.key)
     }
 }

@@ -129,6 +129,15 @@ enum DashboardPage {
         <dt>Redis (fleet L2)</dt><dd id="m-redis">–</dd>
         <dt>L2 hits · fleet purges in</dt><dd id="m-l2">–</dd>
         </dl>
+        <h2>Disk</h2>
+        <div id="d-text">not configured</div>
+        <div class="bar"><div id="d-bar"></div></div>
+        <dl>
+        <dt>entries</dt><dd id="d-entries">–</dd>
+        <dt>hits · misses</dt><dd id="d-hits">–</dd>
+        <dt>evictions</dt><dd id="d-evictions">–</dd>
+        <dt>corrupt files · I/O errors</dt><dd id="d-errors">–</dd>
+        </dl>
         </section>
         <section class="half"><h2>Rules</h2>
         <table><thead><tr><th>rule</th><th class="n">calls avoided</th><th class="n">bytes from cache</th>\
@@ -235,6 +244,7 @@ enum DashboardPage {
             text("c-entries", count(memory.entries));
             text("c-evictions", count(memory.evictions));
             renderMemory(s, memory);
+            renderDisk(s.disk);
             renderRules(s);
             renderPurges(s.recent_purges);
             renderUnmatched(s.unmatched_routes);
@@ -257,6 +267,21 @@ enum DashboardPage {
             text("m-redis", !redis ? "not configured" : (redis.state === "ok" ? "connected"
               : "degraded (" + (redis.last_error || "reconnecting") + ")"));
             text("m-l2", redis ? count(redis.l2_hits) + " · " + count(redis.purges_received) : "–");
+          }
+
+          function renderDisk(disk) {
+            if (!disk) { return; }
+            var used = disk.bytes || 0, budget = disk.budget || 0;
+            var share = budget > 0 ? Math.min(1, used / budget) : 0;
+            text("d-text", (disk.loading ? "reading its index… " : "") + bytes(used) + " of " + bytes(budget)
+              + " (" + percent(share) + ")");
+            var bar = $("d-bar");
+            bar.style.width = (100 * share).toFixed(1) + "%";
+            bar.className = share > 0.9 ? "bad" : (share > 0.75 ? "warn" : "");
+            text("d-entries", count(disk.entries));
+            text("d-hits", count(disk.hits) + " · " + count(disk.misses));
+            text("d-evictions", count(disk.evictions));
+            text("d-errors", count(disk.corrupt_files) + " · " + count(disk.io_errors));
           }
 
           function cell(row, value, numeric) {

@@ -3,32 +3,15 @@ import NIOConcurrencyHelpers
 import ProxyConfig
 import RedisCache
 
-/// Translates between purges as every instance reads them (`FleetPurge`, text patterns) and this instance's L1
-/// (`PurgeSelector`).
+/// The fleet's hooks into one proxy, and the path patterns purges name by their text.
 enum FleetBridge {
-    /// The L1 selector for a fleet purge; nil for `.all` (the whole store).
-    static func selector(_ purge: FleetPurge, patterns: PatternCache) -> PurgeSelector? {
-        let partition = purge.partition
-        switch purge.selector {
-        case .target(let target): return .target(target, partition: partition)
-        case .path(let path): return .path(path, partition: partition)
-        case .prefix(let prefix): return .prefix(prefix, partition: partition)
-        case .tag(let tag): return .tag(tag, partition: partition)
-        case .key(let id): return .keyID(id)
-        case .pattern(let text):
-            guard let pattern = patterns.pattern(text) else { return nil }
-            return .pathMatching({ pattern.matches(path: $0) }, partition: partition)
-        case .all: return nil
-        }
-    }
-
-    /// The fleet's hooks into one proxy: purges from other instances and whole-L1 drops, each recorded.
+    /// Purges from other instances and whole-cache drops, each applied to this instance's own tiers and recorded.
     static func hooks(for proxy: ProxyContext) -> RedisFleet.Hooks {
         let patterns = proxy.patterns
         return RedisFleet.Hooks(
             applyRemote: { [weak proxy] purges in
                 guard let proxy else { return }
-                let dropped = proxy.purgeLocally(purges)
+                let dropped = proxy.purge(purges, scope: .local).dropped
                 proxy.counters.invalidations.wrappingAdd(dropped, ordering: .relaxed)
                 proxy.metrics?.recordPurge(rule: "", source: "fleet", dropped: dropped)
                 if dropped > 0 {
@@ -37,9 +20,10 @@ enum FleetBridge {
             },
             dropLocal: { [weak proxy] reason in
                 guard let proxy else { return }
-                let dropped = proxy.purgeLocally([FleetPurge(.all)])
+                // Purges may have been missed: neither memory nor disk can prove it holds nothing they selected.
+                let dropped = proxy.purge([Purge(.all)], scope: .local).dropped
                 proxy.metrics?.recordPurge(rule: "", source: "fleet-resync", dropped: dropped)
-                proxy.purgeLog.record(cause: "L1 dropped: " + reason, dropped: dropped, now: proxy.clock.now())
+                proxy.purgeLog.record(cause: "local tiers dropped: " + reason, dropped: dropped, now: proxy.clock.now())
             },
             patternMatches: { text, path in patterns.pattern(text)?.matches(path: path) ?? false }
         )
@@ -54,6 +38,14 @@ enum FleetBridge {
             guard let pattern = try? RoutePattern(parsing: text, requireMethod: false) else { return nil }
             self.compiled.withLockedValue { $0[text] = pattern }
             return pattern
+        }
+
+        /// For the tiers: a pattern's text to a predicate on paths.
+        var compiler: PathPatternCompiler {
+            { [self] text in
+                guard let pattern = self.pattern(text) else { return nil }
+                return { pattern.matches(path: $0) }
+            }
         }
     }
 }

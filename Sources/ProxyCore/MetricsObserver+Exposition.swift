@@ -15,10 +15,12 @@ extension MetricsObserver {
         savings: [String: RuleTally.Savings],
         fleet: RedisFleet.Status? = nil,
         l2: StoreReading? = nil,
-        clients: ClientReading? = nil
+        clients: ClientReading? = nil,
+        disk: TierStatistics? = nil
     ) -> String {
         self.scrape.withLockedValue { state in
             state.publish(fleet: fleet)
+            if let disk { state.publish(disk: disk) }
             if let clients { state.publish(clients: clients) }
             if let l2 {
                 state.l2Entries.set(to: Double(l2.entries))
@@ -75,7 +77,7 @@ extension MetricsObserver {
             self.evictions = evictions
         }
 
-        init(_ store: MemoryStore<LRUPolicy>) {
+        init<Policy>(_ store: MemoryStore<Policy>) {
             let statistics = store.statistics
             self.init(
                 entries: statistics.entries,
@@ -105,6 +107,59 @@ extension MetricsObserver {
         var fleet: FleetMirrors
         let connectionsOpen: Gauge
         var clients: ClientMirrors
+        /// Made at the first scrape that has a disk tier (none without one).
+        var disk: DiskMirrors?
+
+        /// The disk tier's series, `tier="disk"`.
+        struct DiskMirrors: Sendable {
+            let entries: Gauge
+            let bytes: Gauge
+            let budget: Gauge
+            let loading: Gauge
+            var evictions: MirroredCounter
+            var hits: MirroredCounter
+            var misses: MirroredCounter
+            var corrupt: MirroredCounter
+            var ioErrors: MirroredCounter
+            var writes: MirroredCounter
+            var writesSkipped: MirroredCounter
+        }
+
+        mutating func publish(disk: TierStatistics) {
+            var mirrors = self.disk ?? self.makeDiskMirrors()
+            mirrors.entries.set(to: Double(disk.entries))
+            mirrors.bytes.set(to: Double(disk.bytes))
+            mirrors.budget.set(to: Double(disk.budget))
+            mirrors.loading.set(to: disk.loading ? 1 : 0)
+            mirrors.evictions.publish(disk.evictions)
+            mirrors.hits.publish(disk.hits)
+            mirrors.misses.publish(disk.misses)
+            mirrors.corrupt.publish(disk.corrupt)
+            mirrors.ioErrors.publish(disk.ioErrors)
+            mirrors.writes.publish(disk.writes)
+            mirrors.writesSkipped.publish(disk.writesSkipped)
+            self.disk = mirrors
+        }
+
+        private func makeDiskMirrors() -> DiskMirrors {
+            let tier = [("tier", "disk")]
+            func mirror(_ family: MetricNameDescriptor, _ labels: [(String, String)]) -> MirroredCounter {
+                MirroredCounter(self.registry.makeCounter(descriptor: family, labels: labels))
+            }
+            return DiskMirrors(
+                entries: self.registry.makeGauge(descriptor: Family.cacheEntries, labels: tier),
+                bytes: self.registry.makeGauge(descriptor: Family.cacheBytes, labels: tier),
+                budget: self.registry.makeGauge(descriptor: Family.cacheBudget, labels: tier),
+                loading: self.registry.makeGauge(descriptor: Family.tierLoading, labels: tier),
+                evictions: mirror(Family.evictions, tier),
+                hits: mirror(Family.tierLookups, tier + [("result", "hit")]),
+                misses: mirror(Family.tierLookups, tier + [("result", "miss")]),
+                corrupt: mirror(Family.tierCorrupt, tier),
+                ioErrors: mirror(Family.tierIOErrors, tier),
+                writes: mirror(Family.tierWrites, tier + [("result", "stored")]),
+                writesSkipped: mirror(Family.tierWrites, tier + [("result", "skipped")])
+            )
+        }
 
         /// Client-connection totals kept in `ProxyCounters`, mirrored at scrape time.
         struct ClientMirrors: Sendable {
@@ -276,7 +331,7 @@ extension MetricsObserver {
             Self.make("cost_saved", "total", "Configured upstream cost avoided by cache hits (copied at scrape).")
         }
         static var cacheEntries: MetricNameDescriptor {
-            Self.make("cache_entries", "", "Entries in the cache tier (l2: keys in Reprise's Redis database, index keys included).")
+            Self.make("cache_entries", "", "Entries in the cache tier (l1 is memory; l2: keys in Reprise's Redis database, index keys included).")
         }
         static var cacheBytes: MetricNameDescriptor {
             Self.make("cache_bytes", "", "Bytes held by the cache tier (l2: Redis used_memory).")
@@ -316,6 +371,22 @@ extension MetricsObserver {
         }
         static var fleetL1Drops: MetricNameDescriptor {
             Self.make("fleet_l1_drops", "total", "Times L1 was dropped because purges may have been missed (Redis reconnects).")
+        }
+
+        static var tierLookups: MetricNameDescriptor {
+            Self.make("cache_tier_lookups", "total", "Lookups in a tier below memory (disk), by result.")
+        }
+        static var tierCorrupt: MetricNameDescriptor {
+            Self.make("cache_corrupt_files", "total", "Files that failed a checksum or were cut short: answered as misses and removed.")
+        }
+        static var tierIOErrors: MetricNameDescriptor {
+            Self.make("cache_io_errors", "total", "Reads and writes that failed (a full disk, I/O errors): never a client's error.")
+        }
+        static var tierWrites: MetricNameDescriptor {
+            Self.make("cache_tier_writes", "total", "Entries written to a tier below memory: stored, or skipped (too much waiting, purged meanwhile, an error).")
+        }
+        static var tierLoading: MetricNameDescriptor {
+            Self.make("cache_tier_loading", "", "1 while the tier reads its index at start (lookups miss until it is done).")
         }
 
         static var connectionsOpen: MetricNameDescriptor {

@@ -5,17 +5,19 @@ import ProxyConfig
 import RedisCache
 import Synchronization
 
+/// The eviction policy of the proxy's tiers (GreedyDual-Size-Frequency: README, Eviction).
+typealias CachePolicy = GDSFPolicy
+
 /// State shared by every connection of one proxy: the cache, the credential hasher, the clock, counters, and
 /// the current routing table (swapped whole on reload).
 final class ProxyContext: Sendable {
-    let store: MemoryStore<LRUPolicy>
+    /// Memory, then disk and the fleet's Redis when configured; promotion and the purge journal.
+    let cache: TieredStore<CachePolicy>
     let hasher: CredentialHasher
     let clock: WallClock
     let logger: Logger
     let counters = ProxyCounters()
     let refresher: BackgroundRefresher
-    /// Stores complete responses in L1 (and L2), unless a purge ran during their fetch.
-    let committer: EntryCommitter
     /// Fleet mode: the Redis L2 and purge fan-out; nil without `[redis]`.
     let fleet: RedisFleet?
     let coalescer = Coalescer()
@@ -29,14 +31,15 @@ final class ProxyContext: Sendable {
     /// The Prometheus observer among `observers`, when metrics are on (purges are counted through it).
     let metrics: MetricsObserver?
     /// Purge path patterns compiled from their text (local and fleet purges name them by text).
-    let patterns = FleetBridge.PatternCache()
+    let patterns: FleetBridge.PatternCache
     private let tableBox: NIOLockedValueBox<RoutingTable>
     /// Counts table swaps: a connection keeps the table it read until this changes (no lock per request).
     let tableGeneration = Atomic<Int>(0)
 
     init(
         table: RoutingTable,
-        store: MemoryStore<LRUPolicy>,
+        cache: TieredStore<CachePolicy>,
+        patterns: FleetBridge.PatternCache = FleetBridge.PatternCache(),
         hasher: CredentialHasher,
         clock: WallClock,
         logger: Logger,
@@ -44,42 +47,26 @@ final class ProxyContext: Sendable {
         fleet: RedisFleet? = nil
     ) {
         self.fleet = fleet
-        self.committer = EntryCommitter(store: store, fleet: fleet, clock: clock)
         self.observers = observers
         self.metrics = observers.lazy.compactMap { $0 as? MetricsObserver }.first
         self.tableBox = NIOLockedValueBox(table)
-        self.store = store
+        self.cache = cache
+        self.patterns = patterns
         self.hasher = hasher
         self.clock = clock
         self.logger = logger
-        self.refresher = BackgroundRefresher(committer: self.committer, logger: logger)
+        self.refresher = BackgroundRefresher(cache: cache, clock: clock, logger: logger)
     }
 
-    /// The one way entries leave L1 on purpose (write-invalidate, admin purges, other instances' purges): fetches
-    /// in flight are told first not to store what they fetched, then the purges are applied. Returns the entries
-    /// dropped.
+    /// The memory tier.
+    var store: MemoryStore<CachePolicy> { self.cache.memory }
+
+    /// The one way entries leave the cache on purpose (write-invalidate, admin purges, other instances' purges):
+    /// fetches in flight are told first not to store what they fetched, then the purges are applied to the tiers
+    /// `scope` names.
     @discardableResult
-    func purgeLocally(_ purges: [FleetPurge]) -> Int {
-        // nil: everything. A pattern this instance cannot compile selects nothing.
-        var selectors: [PurgeSelector?] = []
-        for purge in purges {
-            if purge.selector == .all {
-                selectors.append(nil)
-            } else if let selector = FleetBridge.selector(purge, patterns: self.patterns) {
-                selectors.append(selector)
-            }
-        }
-        self.committer.willPurge(selectors)
-        var dropped = 0
-        for selector in selectors {
-            if let selector {
-                dropped += self.store.purge(selector)
-            } else {
-                dropped += self.store.statistics.entries
-                self.store.removeAll()
-            }
-        }
-        return dropped
+    func purge(_ purges: [Purge], scope: TieredStore<CachePolicy>.PurgeScope) -> TieredStore<CachePolicy>.PurgeOutcome {
+        self.cache.purge(purges, scope: scope)
     }
 
     /// The table new requests use.

@@ -15,13 +15,13 @@ extension ProxyHandler {
         var headers = ContentCoding.decodedHeaders(entry.headers)
         headers.remove(name: "cache-control")
         for name in CachedResponse.fieldsKeptFromClients { headers.remove(name: name) }
-        for name in entry.omittedOnHits { headers.remove(name: name) }
+        for name in state.route.rule?.hitDropHeaders ?? [] { headers.remove(name: name) }
         if let clientCacheControl = state.route.rule?.clientCacheControl {
             headers.add(name: "cache-control", value: clientCacheControl)
         } else {
             for value in entry.cacheControl { headers.add(name: "cache-control", value: value) }
         }
-        headers.add(name: "age", value: String(entry.info.freshness.ageHeaderValue(now: now)))
+        headers.add(name: "age", value: String(entry.freshness.ageHeaderValue(now: now)))
         headers.add(name: "cache-status", value: cacheStatus)
         self.current = nil
         let method = state.head.method
@@ -45,9 +45,9 @@ extension ProxyHandler {
         }
         self.proxy.counters.hits.wrappingAdd(1, ordering: .relaxed)
         self.proxy.counters.bytesFromCache.wrappingAdd(entry.bodyLength, ordering: .relaxed)
-        if !entry.rule.isEmpty {
+        if let rule = state.route.rule {
             let bytes = method == .HEAD ? 0 : entry.bodyLength
-            self.proxy.tally.recordHit(rule: entry.rule, bytes: bytes, cost: entry.savedCost)
+            self.proxy.tally.recordHit(rule: rule.name, bytes: bytes, cost: EntryCost.savedCost(entry, rule: rule) ?? 0)
         }
         self.writeEnd()
     }

@@ -34,7 +34,7 @@ extension ProxyHandler {
             state.forward = .bypass
         }
         state.exchange = exchange
-        state.fetchMark = self.proxy.committer.mark()
+        state.fetchMark = self.proxy.cache.mark()
         self.current = state
         self.proxy.counters.misses.wrappingAdd(1, ordering: .relaxed)
         if state.route.rule == nil {
@@ -93,15 +93,20 @@ extension ProxyHandler {
                 status: status,
                 upstream: state.route.upstream,
                 hasher: self.proxy.hasher,
-                purge: self.proxy.purgeLocally
+                purge: { self.proxy.purge($0, scope: .local).dropped }
             )
             self.proxy.counters.invalidations.wrappingAdd(outcome.dropped, ordering: .relaxed)
             self.recordPurges(outcome)
-            if let fleet = self.proxy.fleet, !outcome.fleet.isEmpty {
+            let shared = outcome.fleet.isEmpty ? [] : self.proxy.purge(outcome.fleet, scope: .shared).pending
+            if !shared.isEmpty {
                 // Fleet mode: L2 and every other instance drop it too before this client sees the response.
-                return fleet.invalidate(outcome.fleet).hop(to: exchange.eventLoop).map { result in
-                    if result.publish == .notPublished || result.droppedInL2 > 0 {
-                        self.proxy.logger.debug("fleet purge", metadata: ["l2_dropped": "\(result.droppedInL2)", "publish": "\(result.publish)"])
+                let reports = EventLoopFuture.whenAllComplete(shared.map(\.report), on: exchange.eventLoop)
+                return reports.map { results in
+                    for case .success(let report) in results where report.dropped > 0 || report.detailJSON != nil {
+                        self.proxy.logger.debug(
+                            "fleet purge",
+                            metadata: ["l2_dropped": "\(report.dropped)", "publish": "\(report.detailJSON ?? "")"]
+                        )
                     }
                     self.upstreamHeadAfterPurge(head, exchange: exchange, now: now)
                 }
@@ -124,14 +129,15 @@ extension ProxyHandler {
                 if Revalidation.notModifiedMatches(stored: stale.info, notModifiedHeaders: headers),
                     let refreshed = StoragePlanner.refreshed(stale, notModified: headers, requestTime: state.requestTime, now: now, plan: plan)
                 {
-                    self.proxy.committer.commit(refreshed, mark: state.fetchMark ?? self.proxy.committer.mark())
+                    let traits = EntryCost.traits(rule: state.route.rule, entry: refreshed, fetchSeconds: now - state.requestTime)
+                    self.proxy.cache.commit(refreshed, traits: traits, mark: state.fetchMark ?? self.proxy.cache.mark(), now: now)
                     // The 304 has no body; its end is ignored (this exchange is no longer the current one).
                     let cacheStatus = "Reprise; fwd=stale; fwd-status=304; stored; ttl=\(refreshed.info.freshness.ttlSeconds(now: now))"
                     return self.serveFromCache(
                         refreshed, state: &state, now: now, context: context, cacheStatus: cacheStatus, outcome: .revalidated
                     )
                 }
-                self.proxy.store.purge(.target(state.head.uri, partition: plan.partition))
+                self.proxy.purge([Purge(.target(plan.target), partition: plan.partition)], scope: .local)
             } else if status >= 500, self.canServeStale(stale, state: state, now: now) {
                 // RFC 5861 §4: the upstream failed; a stale response is better than its error. The error body is
                 // read and dropped, so the upstream connection stays reusable.
@@ -157,7 +163,7 @@ extension ProxyHandler {
                     status: status,
                     headers: headers,
                     now: now,
-                    maxObject: self.proxy.committer.maxObject
+                    maxObject: self.proxy.cache.maxObject
                 ) {
                 case .store where state.refreshMayNotStore:
                     // client_refresh = "own": this client's refresh is its own; the shared entry stays as it was.
@@ -231,22 +237,14 @@ extension ProxyHandler {
 
     /// Stores a response whose upstream finished cleanly (when it is storable and its condition holds).
     func commit(_ state: RequestState) {
-        guard let pending = state.pending, let plan = state.plan, let body = pending.collector.finish(keepingParts: pending.isChunked),
+        guard let pending = state.pending, let plan = state.plan, let body = pending.collector.finish(),
             Self.satisfiesStoreCondition(state.route.rule, body: body, headers: pending.headers)
         else { return }
         let rule = state.route.rule
-        let entry = pending.entry(
-            key: plan.key,
-            path: state.path,
-            target: plan.target,
-            partition: plan.partition,
-            tags: rule?.tags ?? [],
-            rule: rule?.name ?? "",
-            body: body,
-            omittedOnHits: Set(rule?.hitDropHeaders ?? []),
-            savedCost: rule?.costHeader.flatMap { pending.headers.first(name: $0) }.flatMap { Int($0) } ?? 0
-        )
-        if let mark = state.fetchMark, self.proxy.committer.commit(entry, mark: mark) {
+        let entry = pending.entry(key: plan.key, target: plan.target, partition: plan.partition, tags: rule?.tags ?? [], body: body)
+        let now = self.proxy.clock.now()
+        let traits = EntryCost.traits(rule: rule, responseHeaders: pending.headers, fetchSeconds: now - state.requestTime)
+        if let mark = state.fetchMark, self.proxy.cache.commit(entry, traits: traits, mark: mark, now: now) {
             self.proxy.counters.stored.wrappingAdd(1, ordering: .relaxed)
         }
     }

@@ -71,7 +71,7 @@ extension ProxyHandler {
         self.current = state
         let directives = state.traits.hasDirectives ? CacheControl(headers: state.head.headers) : CacheControl()
         if self.consult(&state, directives: directives, context: context) { return }
-        if self.lookupL2(&state, context: context, pendingBody: body) { return }
+        if self.lookupBelow(&state, context: context, pendingBody: body) { return }
         self.continueMiss(&state, context: context, pendingBody: body)
     }
 }

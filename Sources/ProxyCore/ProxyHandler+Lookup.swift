@@ -2,13 +2,14 @@ import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import ProxyConfig
 
 /// A GET or HEAD's key and what the store held for it, as `serveFreshHit` found them: the full lookup goes on from
 /// there instead of computing the key and looking it up again.
 struct StoreProbe {
     let key: RequestKey
     let primaryKey: String
-    let found: MemoryStore<LRUPolicy>.Lookup
+    let found: StoreLookup
 }
 
 extension ProxyHandler {
@@ -94,12 +95,12 @@ extension ProxyHandler {
         _ state: inout RequestState,
         directives: CacheControl,
         context: ChannelHandlerContext,
-        found: MemoryStore<LRUPolicy>.Lookup? = nil
+        found: StoreLookup? = nil
     ) -> Bool {
         guard let plan = state.plan else { return false }
         let head = state.head
         let now = state.requestTime
-        switch found ?? self.proxy.store.lookup(key: plan.key, path: state.path, now: now, matching: { $0.matches(head.headers) }) {
+        switch found ?? self.proxy.cache.lookup(key: plan.key, path: state.path, now: now, matching: { $0.matches(head.headers) }) {
         case .hit(let entry):
             if self.useStored(entry, &state, plan: plan, directives: directives, context: context) { return true }
         case .varyMiss:
@@ -131,9 +132,10 @@ extension ProxyHandler {
         let head = state.head
         let now = state.requestTime
         if let coding = entry.contentCoding, !ContentCoding.accepts(head.headers, coding: coding),
-            !ContentCoding.isDecodable(coding)
+            !ContentCoding.isDecodable(coding) || !entry.isInMemory
         {
-            // A coding the client does not accept and Reprise cannot remove (br, zstd): ask the upstream again.
+            // A coding the client does not accept and Reprise cannot remove (br, zstd), or a body left in its file on
+            // disk (decoded only from memory): ask the upstream again.
             state.forward = .varyMiss
             return false
         }
@@ -159,7 +161,7 @@ extension ProxyHandler {
             if reason == .staleWhileRevalidate, head.method == .GET || head.method == .HEAD {
                 // RFC 5861 §3: answer now, refresh once in the background.
                 self.proxy.refresher.refresh(entry, plan: plan, state: state, on: context.eventLoop)
-                let status = "Reprise; fwd=stale; ttl=\(entry.info.freshness.ttlSeconds(now: now)); detail=\(reason.rawValue)"
+                let status = "Reprise; fwd=stale; ttl=\(entry.freshness.ttlSeconds(now: now)); detail=\(reason.rawValue)"
                 self.serveFromCache(entry, state: &state, now: now, context: context, cacheStatus: status, outcome: .stale)
             } else {
                 let status = refreshIgnored ? self.hitStatus(entry, state: state, now: now, detail: "refresh-ignored") : nil
@@ -169,7 +171,7 @@ extension ProxyHandler {
         case .revalidate(let reason):
             state.forward = directives.noCache || reason.isRequestDriven ? .request : .stale
             state.stale = entry
-            state.revalidating = entry.info.hasValidator && entry.status == 200 && head.method != .POST
+            state.revalidating = entry.hasValidator && entry.status == 200 && head.method != .POST
                 && head.method != .PUT
         }
         return false
@@ -204,8 +206,7 @@ extension ProxyHandler {
 
     /// A hit's `Cache-Status` with a detail.
     private func hitStatus(_ entry: CachedResponse, state: RequestState, now: Double, detail: String) -> String {
-        let tier = state.fromL2 ? "; detail=l2" : ""
-        return "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now))\(tier.isEmpty ? "; detail=\(detail)" : tier)"
+        "Reprise; hit; ttl=\(entry.freshness.ttlSeconds(now: now)); detail=\(state.fromTier ?? detail)"
     }
 
     /// Answers from a stored response: client conditionals (RFC 9110 §13) and ranges (RFC 9110 §14) first, else
@@ -221,22 +222,23 @@ extension ProxyHandler {
     ) {
         // The plain hit's `Cache-Status` is written as bytes below; the other answers need it as a string.
         let explicitStatus = cacheStatus
+        let fromTier = state.fromTier
         var cacheStatus: String {
             explicitStatus
-                ?? (state.fromL2
-                    ? "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now)); detail=l2"
-                    : "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now))")
+                ?? (fromTier.map { "Reprise; hit; ttl=\(entry.freshness.ttlSeconds(now: now)); detail=\($0)" }
+                    ?? "Reprise; hit; ttl=\(entry.freshness.ttlSeconds(now: now))")
         }
         if self.recording {
             self.record?.outcome = outcome
             self.record?.status = entry.status
         }
         if state.traits.hasConditional {
+            let info = entry.info
             switch Conditional.evaluate(
                 method: state.head.method.rawValue,
                 requestHeaders: state.head.headers,
-                etag: entry.info.etag,
-                lastModified: entry.info.lastModified,
+                etag: info.etag,
+                lastModified: info.lastModified,
                 status: entry.status
             ) {
             case .notModified:
@@ -255,7 +257,7 @@ extension ProxyHandler {
             let ranges = ByteRangeRequest(requestHeaders: state.head.headers),
             ContentRange.ifRangeAllowsRange(
                 requestHeaders: state.head.headers,
-                etag: entry.info.etag,
+                etag: entry.etag,
                 lastModified: entry.info.lastModified
             )
         {
@@ -272,8 +274,8 @@ extension ProxyHandler {
         self.writeStored(
             entry,
             request: state.head,
-            clientCacheControl: state.route.rule?.clientCacheControl,
-            fromL2: state.fromL2,
+            rule: state.route.rule,
+            fromTier: fromTier,
             now: now,
             context: context,
             cacheStatus: explicitStatus
@@ -283,7 +285,7 @@ extension ProxyHandler {
     /// A stored response that needs no decision (RFC 9111 §4.2, §5.2.2.4): fresh, and not `no-cache`. With no
     /// request directives either, it is served as it is.
     static func usableAsIs(_ entry: CachedResponse, now: Double) -> Bool {
-        !entry.info.cacheControl.noCache && entry.info.freshness.isFresh(now: now)
+        !entry.directives.noCache && entry.freshness.isFresh(now: now)
     }
 
     /// The common hit, answered before any `RequestState` or `StorePlan` exists: a GET or HEAD without
@@ -301,7 +303,7 @@ extension ProxyHandler {
         guard route.rule?.cache != false, !traits.hasDirectives else { return .skipped }
         let key = self.requestKey(route, request, traits: traits)
         let primaryKey = Self.primaryKey(key)
-        let found = self.proxy.store.lookup(key: primaryKey, path: path, now: now) { $0.matches(request.headers) }
+        let found = self.proxy.cache.lookup(key: primaryKey, path: path, now: now) { $0.matches(request.headers) }
         guard case .hit(let entry) = found, !traits.hasConditional, !traits.hasRange, Self.usableAsIs(entry, now: now),
             entry.contentCoding.map({ ContentCoding.accepts(request.headers, coding: $0) }) ?? true
         else {
@@ -311,40 +313,47 @@ extension ProxyHandler {
             self.record?.outcome = .hit
             self.record?.status = entry.status
         }
-        self.writeStored(entry, request: request, clientCacheControl: route.rule?.clientCacheControl, fromL2: false, now: now, context: context)
+        self.writeStored(entry, request: request, rule: route.rule, fromTier: nil, now: now, context: context)
         return .answered
     }
 
     /// Writes a stored response as it is: one buffer for the head (the header block encoded at store time, then
-    /// `Cache-Control`, `Age` and `Cache-Status`) and the stored body buffers themselves, then ends the response.
+    /// `Cache-Control`, `Age` and `Cache-Status`) and the stored body itself (its buffer, or its file with
+    /// `sendfile`), then ends the response. The rule decides what the entry does not: the fields kept out of hits,
+    /// the `Cache-Control` clients see, and the savings counted.
     func writeStored(
         _ entry: CachedResponse,
         request: HTTPRequestHead,
-        clientCacheControl: String?,
-        fromL2: Bool,
+        rule: RuleSettings?,
+        fromTier: String?,
         now: Double,
         context: ChannelHandlerContext,
         cacheStatus explicitStatus: String? = nil
     ) {
         let isHead = request.method == .HEAD
-        var head = self.allocator.buffer(capacity: entry.wireHeaders.readableBytes + 160)
+        var head = self.allocator.buffer(capacity: entry.wireHeaders.readableBytes + 192)
         if request.version == .http1_1 {
-            head.writeImmutableBuffer(entry.statusLine)
+            head.writeImmutableBuffer(StatusLine.http11(entry.status))
         } else {
             ResponseWire.writeStatusLine(HTTPResponseStatus(statusCode: entry.status), version: request.version, into: &head)
         }
-        head.writeImmutableBuffer(entry.wireHeaders)
-        self.writeCacheFields(
-            entry,
-            clientCacheControl: clientCacheControl,
-            fromL2: fromL2,
-            now: now,
-            cacheStatus: explicitStatus,
-            into: &head
-        )
+        let dropped = rule?.hitDropHeaders ?? []
+        let clientCacheControl = rule?.clientCacheControl
+        if dropped.isEmpty, clientCacheControl == nil {
+            // The common case: the stored fields and their `Cache-Control` lines in one copy.
+            head.writeImmutableBuffer(entry.wireHeadersWithCacheControl)
+        } else {
+            entry.writeWireHeaders(dropping: dropped, into: &head)
+            if let clientCacheControl {
+                ResponseWire.writeField("cache-control", clientCacheControl, into: &head)
+            } else {
+                for value in entry.cacheControl { ResponseWire.writeField("cache-control", value, into: &head) }
+            }
+        }
+        self.writeCacheFields(entry, fromTier: fromTier, now: now, cacheStatus: explicitStatus, into: &head)
         // A streamed (chunked) response is replayed with the same framing and chunk boundaries; to an HTTP/1.0
         // client, and when the upstream gave a length, with `Content-Length` (stored bodies are complete).
-        let replayChunked = entry.chunked && !isHead && request.version == .http1_1
+        let replayChunked = entry.chunked && !isHead && request.version == .http1_1 && entry.isInMemory
         if replayChunked {
             head.writeStaticString("transfer-encoding: chunked\r\n")
         } else if entry.chunked && !isHead {
@@ -358,46 +367,64 @@ extension ProxyHandler {
         context.write(self.wrapOutboundOut(.byteBuffer(head)), promise: nil)
         if replayChunked {
             for buffer in entry.body { _ = self.writeBody(buffer, flush: false) }
-            self.record?.bytes = entry.bodyLength
-            self.proxy.counters.bytesFromCache.wrappingAdd(entry.bodyLength, ordering: .relaxed)
         } else if !isHead {
-            for buffer in entry.body {
-                context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+            if let body = entry.singleBody {
+                context.write(self.wrapOutboundOut(.byteBuffer(body)), promise: nil)
+            } else if let file = entry.file {
+                self.writeFile(file, from: 0, count: file.length, context: context)
+            } else {
+                for buffer in entry.body {
+                    context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+                }
             }
+        }
+        if !isHead {
             self.proxy.counters.bytesFromCache.wrappingAdd(entry.bodyLength, ordering: .relaxed)
             self.record?.bytes = entry.bodyLength
         }
         self.proxy.counters.hits.wrappingAdd(1, ordering: .relaxed)
-        if !entry.rule.isEmpty {
-            self.proxy.tally.recordHit(rule: entry.rule, bytes: isHead ? 0 : entry.bodyLength, cost: entry.savedCost)
+        if let rule {
+            let cost = rule.costHeader == nil ? 0 : (EntryCost.savedCost(entry, rule: rule) ?? 0)
+            self.proxy.tally.recordHit(rule: rule.name, bytes: isHead ? 0 : entry.bodyLength, cost: cost)
         }
         self.writeEnd()
     }
 
-    /// `Cache-Control` (the stored lines or the route's client value), `Age` and `Cache-Status`.
-    /// A nil `cacheStatus` is a plain hit's, written without building a string.
+    /// Writes `count` bytes of a stored body's file from `offset` (relative to the body) with `sendfile`: no copy
+    /// through user space. The file stays open until the write is done (the region holds the entry's `FileBody`).
+    func writeFile(_ file: FileBody, from offset: Int, count: Int, context: ChannelHandlerContext) {
+        guard count > 0 else { return }
+        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: file.descriptor)
+        let region = FileRegion(fileHandle: handle, readerIndex: file.offset + offset, endIndex: file.offset + offset + count)
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenComplete { _ in
+            // The descriptor is the entry's (`FileBody` closes it): the handle only lends it to the write.
+            _ = try? handle.takeDescriptorOwnership()
+            withExtendedLifetime(file) {}
+        }
+        context.write(self.wrapOutboundOut(.fileRegion(region)), promise: promise)
+    }
+
+    /// `Age` and `Cache-Status`. A nil `cacheStatus` is a plain hit's, written without building a string.
     func writeCacheFields(
         _ entry: CachedResponse,
-        clientCacheControl: String?,
-        fromL2: Bool,
+        fromTier: String?,
         now: Double,
         cacheStatus: String?,
         into head: inout ByteBuffer
     ) {
-        if let clientCacheControl {
-            ResponseWire.writeField("cache-control", clientCacheControl, into: &head)
-        } else {
-            for value in entry.cacheControl { ResponseWire.writeField("cache-control", value, into: &head) }
-        }
         head.writeStaticString("age: ")
-        ResponseWire.writeDecimal(entry.info.freshness.ageHeaderValue(now: now), into: &head)
+        ResponseWire.writeDecimal(entry.freshness.ageHeaderValue(now: now), into: &head)
         head.writeStaticString("\r\ncache-status: ")
         if let cacheStatus {
             head.writeString(cacheStatus)
         } else {
             head.writeStaticString("Reprise; hit; ttl=")
-            ResponseWire.writeDecimal(entry.info.freshness.ttlSeconds(now: now), into: &head)
-            if fromL2 { head.writeStaticString("; detail=l2") }
+            ResponseWire.writeDecimal(entry.freshness.ttlSeconds(now: now), into: &head)
+            if let fromTier {
+                head.writeStaticString("; detail=")
+                head.writeString(fromTier)
+            }
         }
         head.writeStaticString("\r\n")
     }

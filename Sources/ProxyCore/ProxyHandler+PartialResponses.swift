@@ -15,14 +15,14 @@ extension ProxyHandler {
         )
         if !entry.keyID.isEmpty { headers.add(name: ClientControls.keyField, value: entry.keyID) }
         self.addCacheFields(entry, state: state, now: now, cacheStatus: cacheStatus, to: &headers)
-        self.finishFromCache(status: .notModified, headers: headers, body: [], state: state)
+        self.finishFromCache(status: .notModified, headers: headers, body: [], entry: entry, state: state)
     }
 
     func servePreconditionFailed(state: RequestState, cacheStatus: String) {
         var headers = HTTPHeaders()
         headers.add(name: "content-length", value: "0")
         headers.add(name: "cache-status", value: cacheStatus)
-        self.finishFromCache(status: .preconditionFailed, headers: headers, body: [], state: state)
+        self.finishFromCache(status: .preconditionFailed, headers: headers, body: [], entry: nil, state: state)
     }
 
     func serveUnsatisfiableRange(_ entry: CachedResponse, state: RequestState, now: Double, cacheStatus: String) {
@@ -30,22 +30,22 @@ extension ProxyHandler {
         headers.add(name: "content-range", value: ContentRange.unsatisfied(length: entry.bodyLength))
         headers.add(name: "content-length", value: "0")
         self.addCacheFields(entry, state: state, now: now, cacheStatus: cacheStatus, to: &headers)
-        self.finishFromCache(status: .rangeNotSatisfiable, headers: headers, body: [], state: state)
+        self.finishFromCache(status: .rangeNotSatisfiable, headers: headers, body: [], entry: entry, state: state)
     }
 
     /// One range → 206 with `Content-Range`; several → 206 `multipart/byteranges` (RFC 9110 §14.6). The parts
-    /// are slices of the stored buffers (no copy).
+    /// are slices of the stored buffers, or of the body's file on disk (no copy either way).
     func serveRanges(_ ranges: [ClosedRange<Int>], of entry: CachedResponse, state: RequestState, now: Double, cacheStatus: String) {
         var headers = entry.headers
         headers.remove(name: "content-length")
         headers.remove(name: "content-range")
         headers.remove(name: "cache-control")
         for name in CachedResponse.fieldsKeptFromClients { headers.remove(name: name) }
-        var body: [ByteBuffer] = []
+        var body: [BodyPart] = []
         if ranges.count == 1, let range = ranges.first {
             headers.add(name: "content-range", value: ContentRange.format(range, length: entry.bodyLength))
             headers.add(name: "content-length", value: String(range.count))
-            body = Self.slices(of: entry.body, range: range)
+            body = Self.parts(of: entry, range: range)
         } else {
             let boundary = "reprise-\(entry.key.hashValue.magnitude)-\(ranges.count)"
             let contentType = headers.first(name: "content-type")
@@ -55,34 +55,66 @@ extension ProxyHandler {
                 var part = "\r\n--\(boundary)\r\n"
                 if let contentType { part += "content-type: \(contentType)\r\n" }
                 part += "content-range: \(ContentRange.format(range, length: entry.bodyLength))\r\n\r\n"
-                body.append(ByteBuffer(string: part))
-                body.append(contentsOf: Self.slices(of: entry.body, range: range))
+                body.append(.bytes(ByteBuffer(string: part)))
+                body.append(contentsOf: Self.parts(of: entry, range: range))
                 length += part.utf8.count + range.count
             }
             let closing = "\r\n--\(boundary)--\r\n"
-            body.append(ByteBuffer(string: closing))
+            body.append(.bytes(ByteBuffer(string: closing)))
             headers.add(name: "content-length", value: String(length + closing.utf8.count))
         }
         self.addCacheFields(entry, state: state, now: now, cacheStatus: cacheStatus, to: &headers)
-        self.finishFromCache(status: .partialContent, headers: headers, body: body, state: state)
+        self.finishFromCache(status: .partialContent, headers: headers, body: body, entry: entry, state: state)
+    }
+
+    /// A piece of an answer made from a stored entry.
+    enum BodyPart {
+        case bytes(ByteBuffer)
+        /// Bytes of the entry's body file: offset in the body, count.
+        case file(FileBody, offset: Int, count: Int)
+    }
+
+    /// The bytes of `range` of the entry's body: slices of its buffers, or a region of its file.
+    static func parts(of entry: CachedResponse, range: ClosedRange<Int>) -> [BodyPart] {
+        if let file = entry.file { return [.file(file, offset: range.lowerBound, count: range.count)] }
+        return Self.slices(of: entry.body, range: range).map { .bytes($0) }
     }
 
     private func addCacheFields(_ entry: CachedResponse, state: RequestState, now: Double, cacheStatus: String, to headers: inout HTTPHeaders) {
+        for name in state.route.rule?.hitDropHeaders ?? [] { headers.remove(name: name) }
         if let clientCacheControl = state.route.rule?.clientCacheControl {
             headers.replaceOrAdd(name: "cache-control", value: clientCacheControl)
         } else {
             for value in entry.cacheControl { headers.add(name: "cache-control", value: value) }
         }
-        headers.add(name: "age", value: String(entry.info.freshness.ageHeaderValue(now: now)))
+        headers.add(name: "age", value: String(entry.freshness.ageHeaderValue(now: now)))
         headers.add(name: "cache-status", value: cacheStatus)
     }
 
-    private func finishFromCache(status: HTTPResponseStatus, headers: HTTPHeaders, body: [ByteBuffer], state: RequestState) {
+    private func finishFromCache(
+        status: HTTPResponseStatus,
+        headers: HTTPHeaders,
+        body: [BodyPart],
+        entry: CachedResponse?,
+        state: RequestState
+    ) {
         self.current = nil
         self.record?.status = Int(status.code)
         self.writeHead(HTTPResponseHead(version: state.head.version, status: status, headers: headers), requestMethod: state.head.method)
-        for buffer in body { _ = self.writeBody(buffer, flush: false) }
+        if state.head.method != .HEAD, let context = self.context {
+            for part in body {
+                switch part {
+                case .bytes(let buffer):
+                    _ = self.writeBody(buffer, flush: false)
+                case .file(let file, let offset, let count):
+                    self.record?.bytes += count
+                    self.writeFile(file, from: offset, count: count, context: context)
+                }
+            }
+        }
         self.proxy.counters.hits.wrappingAdd(1, ordering: .relaxed)
+        // The entry stays alive until the response is out (a body file is closed with its last reference).
+        withExtendedLifetime(entry) {}
         self.writeEnd()
     }
 

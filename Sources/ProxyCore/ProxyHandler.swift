@@ -363,7 +363,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             state.detail = "request-body"
         } else if isRead {
             if self.lookup(&state, context: context, probe: probe) { return }
-            if self.lookupL2(&state, context: context, pendingBody: nil) { return }
+            if self.lookupBelow(&state, context: context, pendingBody: nil) { return }
             if self.coalesce(&state, context: context) { return }
         } else if head.method == .POST || head.method == .PUT, state.route.rule?.cacheBody == true {
             if self.beginKeyedBody(&state, context: context) { return }

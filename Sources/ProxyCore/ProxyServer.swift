@@ -1,4 +1,5 @@
 import CacheStore
+import DiskCache
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -11,6 +12,8 @@ import RedisClient
 /// The running proxy: the client listener, the admin listener, the store and the upstream clients.
 public final class ProxyServer: Sendable {
     let proxy: ProxyContext
+    /// The disk tier, when `[cache] disk_path` is set.
+    public let disk: DiskTier?
     let group: MultiThreadedEventLoopGroup
     let logger: Logger
     private let state = NIOLockedValueBox(ListenerState())
@@ -63,9 +66,35 @@ public final class ProxyServer: Sendable {
         if configuration.log.access != .off {
             observers.append(try AccessLogObserver(settings: configuration.log, group: self.group))
         }
+        let patterns = FleetBridge.PatternCache()
+        var lower: [any CacheTier] = []
+        if let disk = configuration.cache.disk {
+            let tier = try DiskTier(
+                options: DiskTier.Options(
+                    path: disk.path,
+                    budget: disk.size,
+                    maxObject: disk.maxObject,
+                    readIntoMemoryLimit: min(configuration.cache.maxObject, Self.sendfileThreshold)
+                ),
+                compile: patterns.compiler,
+                clock: { clock.now() },
+                logger: logger
+            )
+            self.disk = tier
+            lower.append(tier)
+        } else {
+            self.disk = nil
+        }
+        if let fleet { lower.append(fleet) }
+        let cache = TieredStore(
+            memory: MemoryStore<CachePolicy>(budget: configuration.cache.memory, maxObject: configuration.cache.maxObject),
+            lower: lower,
+            compile: patterns.compiler
+        )
         self.proxy = ProxyContext(
             table: table,
-            store: MemoryStore<LRUPolicy>(budget: configuration.cache.memory, maxObject: configuration.cache.maxObject),
+            cache: cache,
+            patterns: patterns,
             hasher: CredentialHasher(secret: hasherSecret),
             clock: clock,
             logger: logger,
@@ -75,6 +104,10 @@ public final class ProxyServer: Sendable {
         fleet?.setHooks(FleetBridge.hooks(for: self.proxy))
         self.state.withLockedValue { $0.configuration = configuration }
     }
+
+    /// Disk entries with larger bodies are sent from their files with `sendfile` (never copied into memory); smaller
+    /// ones are read and may be promoted to memory. Measured: BENCHMARKS.md, disk tier.
+    public static let sendfileThreshold = 256 << 10
 
     static func fleetOptions(_ redis: RedisSettings) -> RedisFleet.Options {
         var connection = RedisConfiguration(host: redis.endpoint.host, port: redis.endpoint.port)
@@ -96,8 +129,11 @@ public final class ProxyServer: Sendable {
     /// Fleet mode's state (nil without `[redis]`).
     public var fleet: RedisFleet? { self.proxy.fleet }
 
-    /// The cache (for tests and the admin API).
-    public var store: MemoryStore<LRUPolicy> { self.proxy.store }
+    /// The memory tier (for tests and the admin API).
+    public var store: MemoryStore<GDSFPolicy> { self.proxy.store }
+
+    /// Every tier, promotion and the purge journal.
+    public var cache: TieredStore<GDSFPolicy> { self.proxy.cache }
 
     /// The bound client port (after `start()`).
     public var port: Int { self.state.withLockedValue { $0.port ?? 0 } }
@@ -191,10 +227,11 @@ public final class ProxyServer: Sendable {
         let previous = old.configuration
         if previous.server.startOnly != configuration.server.startOnly || previous.cache.memory != configuration.cache.memory
             || previous.cache.maxObject != configuration.cache.maxObject || previous.cache.keySecret != configuration.cache.keySecret
+            || previous.cache.disk != configuration.cache.disk
             || previous.redis != configuration.redis
         {
             self.logger.warning(
-                "listen, admin_listen, admin_token, the request limits, [redis], memory, max_object and key_secret apply at the next start, not on reload"
+                "listen, admin_listen, admin_token, the request limits, [redis], memory, max_object, the disk keys and key_secret apply at the next start, not on reload"
             )
         }
         self.logger.info("configuration reloaded", metadata: ["summary": "\(configuration.summary)"])
@@ -257,6 +294,8 @@ public final class ProxyServer: Sendable {
         }
         for table in retired { await table.shutdown() }
         if let fleet = self.proxy.fleet { try? await fleet.shutdown().get() }
+        // The writes under way finish; then the directory's lock is released.
+        await self.disk?.shutdown()
         try await self.group.shutdownGracefully()
     }
 

@@ -1,7 +1,7 @@
 import HTTPCaching
 import NIOHTTP1
 import ProxyConfig
-import RedisCache
+import CacheStore
 
 /// Write-invalidate: what a successful unsafe request makes stale, dropped before its response head leaves.
 struct PurgeEngine: Sendable {
@@ -36,7 +36,7 @@ struct PurgeEngine: Sendable {
         /// The `[[purge]]` rules that matched, with the entries each dropped.
         var rules: [(name: String, dropped: Int)] = []
         /// The same purges for the rest of the fleet (L2 and the other instances' L1).
-        var fleet: [FleetPurge] = []
+        var fleet: [Purge] = []
     }
 
     /// RFC 9111 §4.4 targets plus every matching `[[purge]]` rule. `status` must already be a non-error.
@@ -49,7 +49,7 @@ struct PurgeEngine: Sendable {
         status: Int,
         upstream: UpstreamRuntime,
         hasher: CredentialHasher,
-        purge: ([FleetPurge]) -> Int
+        purge: ([Purge]) -> Int
     ) -> Outcome {
         var outcome = Outcome()
         // RFC 9111 §4.4: the target URI and same-origin Location / Content-Location, in every partition.
@@ -64,7 +64,7 @@ struct PurgeEngine: Sendable {
         )
         let rfcPurges = targets.enumerated().map { index, invalidated in
             // The first target is the client's own; the others are in the upstream's URL space.
-            FleetPurge(.target(index == 0 ? invalidated : (upstream.clientPath(forUpstreamPath: invalidated) ?? invalidated)))
+            Purge(.target(index == 0 ? invalidated : (upstream.clientPath(forUpstreamPath: invalidated) ?? invalidated)))
         }
         outcome.droppedByRFC = purge(rfcPurges)
         outcome.dropped = outcome.droppedByRFC
@@ -75,11 +75,11 @@ struct PurgeEngine: Sendable {
                 rule.scope == .all
                 ? [nil]
                 : Array(Set(self.shapes.map { $0.partition(of: request, hasher: hasher) }))
-            var purges: [FleetPurge] = []
+            var purges: [Purge] = []
             for partition in partitions {
-                purges += rule.tags.map { FleetPurge(.tag($0), partition: partition) }
-                purges += rule.prefixes.map { FleetPurge(.prefix($0), partition: partition) }
-                purges += rule.paths.map { FleetPurge(.pattern($0.path), partition: partition) }
+                purges += rule.tags.map { Purge(.tag($0), partition: partition) }
+                purges += rule.prefixes.map { Purge(.prefix($0), partition: partition) }
+                purges += rule.paths.map { Purge(.pattern($0.path), partition: partition) }
             }
             let dropped = purge(purges)
             outcome.dropped += dropped

@@ -42,13 +42,13 @@ struct RequestState {
     var bodyKeyed = false
     /// The identity part of a body-keyed request's key, computed when its body starts.
     var requestKey: RequestKey?
-    /// Purge epoch and fleet sequence when the upstream fetch began: what it fetched is stored only if no purge
-    /// ran meanwhile.
-    var fetchMark: EntryCommitter.FetchMark?
-    /// Identifies the L2 lookup in flight for this request (0 when none).
-    var l2Token = 0
-    /// The response came from the fleet's L2 (promoted to L1 for this answer).
-    var fromL2 = false
+    /// Purge journal number and each tier's token when the upstream fetch began: what it fetched is stored only if
+    /// no purge that selects it ran meanwhile.
+    var fetchMark: TieredStore<CachePolicy>.FetchMark?
+    /// Identifies the lookup below memory in flight for this request (0 when none).
+    var lowerToken = 0
+    /// The tier below memory that answered ("disk", "l2"); nil for memory or the upstream.
+    var fromTier: String?
     /// `Reprise-Cache-TTL` and `Reprise-Cache-Namespace`, on a rule with `client_controls`.
     var controls: ClientControls?
     /// Decodes the response body for a client that does not accept its content coding.
@@ -96,17 +96,7 @@ struct PendingEntry {
     var isChunked: Bool { !self.headers.contains(name: "content-length") }
 
     /// The entry to store once the body is complete.
-    func entry(
-        key: String,
-        path: String,
-        target: String,
-        partition: String,
-        tags: [String],
-        rule: String,
-        body: [ByteBuffer],
-        omittedOnHits: Set<String> = [],
-        savedCost: Int = 0
-    ) -> CachedResponse {
+    func entry(key: String, target: String, partition: String, tags: [String], body: [ByteBuffer]) -> CachedResponse {
         // Every stored entry has a strong validator: the upstream's ETag, else one derived from the body, so that
         // clients told `no-cache` revalidate with a 304 from the store.
         var headers = self.headers
@@ -118,7 +108,6 @@ struct PendingEntry {
         }
         return CachedResponse(
             key: key,
-            path: path,
             target: target,
             partition: partition,
             vary: self.vary,
@@ -127,11 +116,9 @@ struct PendingEntry {
             body: body,
             info: info,
             tags: tags,
-            rule: rule,
             evictAt: self.evictAt,
-            omittedOnHits: omittedOnHits,
-            savedCost: savedCost,
-            chunked: self.isChunked
+            chunked: self.isChunked,
+            keepingParts: self.isChunked
         )
     }
 }

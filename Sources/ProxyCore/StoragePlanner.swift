@@ -113,22 +113,6 @@ enum StoragePlanner {
         )
         let info = StoredResponseInfo(status: entry.status, responseHeaders: headers, freshness: freshness)
         let stored = self.storedHeaders(headers, info: info)
-        return CachedResponse(
-            key: entry.key,
-            path: entry.path,
-            target: entry.target,
-            partition: entry.partition,
-            vary: entry.vary,
-            status: entry.status,
-            headers: stored,
-            body: entry.body,
-            info: info,
-            tags: entry.tags,
-            rule: entry.rule,
-            evictAt: self.evictAt(info: info, defaults: plan.staleDefaults, now: now),
-            omittedOnHits: entry.omittedOnHits,
-            savedCost: entry.savedCost,
-            chunked: entry.chunked
-        )
+        return CachedResponse(entry, headers: stored, info: info, evictAt: self.evictAt(info: info, defaults: plan.staleDefaults, now: now))
     }
 }

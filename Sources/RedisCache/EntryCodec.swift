@@ -3,19 +3,21 @@ import HTTPCaching
 import NIOCore
 import NIOHTTP1
 
-/// The byte form of a `CachedResponse` in Redis (L2): versioned, length-prefixed, binary-safe. Decoding keeps the
-/// body as slices of the value Redis returned (no copy) and rebuilds the RFC 9111 facts from the stored fields, so
-/// that every instance reads the same entry the same way.
+/// The byte form of a `CachedResponse` in Redis (L2): versioned, length-prefixed, binary-safe. Decoding rebuilds the
+/// RFC 9111 facts from the stored fields, so that every instance reads the same entry the same way. Version 2 keeps
+/// the entry's `EntryTraits` (what it costs to fetch again, how often it was used) and no longer the rule, the cost
+/// header's value or the fields kept out of hits: the proxy reads those from its rules.
 public enum EntryCodec {
     static let magic: UInt32 = 0x5250_4C32  // "RPL2"
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
 
-    public static func encode(_ entry: CachedResponse) -> ByteBuffer {
+    public static func encode(_ entry: CachedResponse, traits: EntryTraits = EntryTraits()) -> ByteBuffer {
+        let headers = entry.headers
         var out = ByteBuffer()
         out.reserveCapacity(entry.bodyLength + entry.wireHeaders.readableBytes + 512)
         out.writeInteger(Self.magic)
         out.writeInteger(Self.version)
-        for text in [entry.key, entry.path, entry.target, entry.partition, entry.rule] { out.writeText(text) }
+        for text in [entry.key, entry.target, entry.partition] { out.writeText(text) }
         out.writeInteger(Int32(entry.status))
         out.writeInteger(UInt16(entry.vary.entries.count))
         for item in entry.vary.entries {
@@ -23,12 +25,12 @@ public enum EntryCodec {
             out.writeInteger(UInt8(item.value == nil ? 0 : 1))
             out.writeText(item.value ?? "")
         }
-        out.writeInteger(UInt16(entry.headers.count))
-        for (name, value) in entry.headers {
+        out.writeInteger(UInt16(headers.count))
+        for (name, value) in headers {
             out.writeText(name)
             out.writeText(value)
         }
-        let freshness = entry.info.freshness
+        let freshness = entry.freshness
         out.writeInteger(freshness.lifetime.bitPattern)
         out.writeText(freshness.source.rawValue)
         out.writeInteger(freshness.correctedInitialAge.bitPattern)
@@ -36,9 +38,8 @@ public enum EntryCodec {
         out.writeInteger(entry.evictAt.bitPattern)
         out.writeInteger(UInt16(entry.tags.count))
         for tag in entry.tags { out.writeText(tag) }
-        out.writeInteger(UInt16(entry.omittedOnHits.count))
-        for name in entry.omittedOnHits.sorted() { out.writeText(name) }
-        out.writeInteger(Int64(entry.savedCost))
+        out.writeInteger(traits.cost.bitPattern)
+        out.writeInteger(UInt32(clamping: traits.frequency))
         out.writeInteger(UInt8(entry.chunked ? 1 : 0))
         out.writeInteger(UInt32(entry.body.count))
         for part in entry.body {
@@ -49,11 +50,10 @@ public enum EntryCodec {
     }
 
     /// The entry, or nil when the bytes are not a complete entry of this version (then it is treated as a miss).
-    public static func decode(_ value: ByteBuffer) -> CachedResponse? {
+    public static func decode(_ value: ByteBuffer) -> (entry: CachedResponse, traits: EntryTraits)? {
         var input = value
         guard input.readInteger(as: UInt32.self) == Self.magic, input.readInteger(as: UInt8.self) == Self.version,
-            let key = input.readText(), let path = input.readText(), let target = input.readText(),
-            let partition = input.readText(), let rule = input.readText(),
+            let key = input.readText(), let target = input.readText(), let partition = input.readText(),
             let status = input.readInteger(as: Int32.self), let varyCount = input.readInteger(as: UInt16.self)
         else { return nil }
         var varyEntries: [VaryKey.Entry] = []
@@ -78,13 +78,8 @@ public enum EntryCodec {
             guard let tag = input.readText() else { return nil }
             tags.append(tag)
         }
-        guard let omittedCount = input.readInteger(as: UInt16.self) else { return nil }
-        var omitted = Set<String>()
-        for _ in 0..<omittedCount {
-            guard let name = input.readText() else { return nil }
-            omitted.insert(name)
-        }
-        guard let savedCost = input.readInteger(as: Int64.self), let chunked = input.readInteger(as: UInt8.self),
+        guard let cost = input.readInteger(as: UInt64.self), let frequency = input.readInteger(as: UInt32.self),
+            let chunked = input.readInteger(as: UInt8.self),
             let partCount = input.readInteger(as: UInt32.self), partCount <= input.readableBytes / 4 + 1
         else { return nil }
         var body: [ByteBuffer] = []
@@ -100,9 +95,8 @@ public enum EntryCodec {
             correctedInitialAge: Double(bitPattern: initialAge),
             responseTime: Double(bitPattern: responseTime)
         )
-        return CachedResponse(
+        let entry = CachedResponse(
             key: key,
-            path: path,
             target: target,
             partition: partition,
             vary: VaryKey(storedEntries: varyEntries),
@@ -111,12 +105,11 @@ public enum EntryCodec {
             body: body,
             info: StoredResponseInfo(status: Int(status), responseHeaders: headers, freshness: freshness),
             tags: tags,
-            rule: rule,
             evictAt: Double(bitPattern: evictAt),
-            omittedOnHits: omitted,
-            savedCost: Int(savedCost),
-            chunked: chunked == 1
+            chunked: chunked == 1,
+            keepingParts: chunked == 1
         )
+        return (entry, EntryTraits(cost: Double(bitPattern: cost), frequency: Int(frequency)))
     }
 }
 

@@ -25,8 +25,8 @@ public final class L2Store: Sendable {
     // MARK: - Reads
 
     /// The entry stored under `key`, or nil (absent, unreadable, or Redis unavailable: a miss, never an error).
-    public func get(key: String) -> EventLoopFuture<CachedResponse?> {
-        self.redis.send(.command("GET", self.keys.entry(key))).map { reply -> CachedResponse? in
+    public func get(key: String) -> EventLoopFuture<(entry: CachedResponse, traits: EntryTraits)?> {
+        self.redis.send(.command("GET", self.keys.entry(key))).map { reply -> (entry: CachedResponse, traits: EntryTraits)? in
             guard let bytes = reply.bytes else { return nil }
             return EntryCodec.decode(bytes)
         }.recover { _ in nil }
@@ -46,18 +46,19 @@ public final class L2Store: Sendable {
 
     /// Writes `entry` with a PX expiry of its freshness plus its stale windows (its `evictAt`), and indexes it by
     /// path and tags, if the purge sequence is still `sequence`.
-    public func put(_ entry: CachedResponse, sequence: Int, now: Double) -> EventLoopFuture<PutResult> {
+    public func put(_ entry: CachedResponse, traits: EntryTraits = EntryTraits(), sequence: Int, now: Double) -> EventLoopFuture<PutResult> {
         guard entry.bodyLength <= self.maxObject else { return self.redis.eventLoop.makeSucceededFuture(.tooLarge) }
         let px = Int(((entry.evictAt - now) * 1000).rounded(.up))
         guard px > 0 else { return self.redis.eventLoop.makeSucceededFuture(.stored) }
         let member = RedisKeys.member(partition: entry.partition, target: entry.target, key: entry.key)
         var keys = [self.keys.sequence, self.keys.entry(entry.key), self.keys.paths, self.keys.pathSet(entry.path)]
         keys += entry.tags.map(self.keys.tagSet)
+        let path = entry.path
         if !entry.keyID.isEmpty { keys.append(self.keys.keySet(entry.keyID)) }
         var command: [ByteBuffer] = .command(["EVAL", Self.putScript, String(keys.count)] + keys)
         command.append(ByteBuffer(string: String(sequence)))
-        command.append(EntryCodec.encode(entry))
-        command += .command(String(px), member, entry.path)
+        command.append(EntryCodec.encode(entry, traits: traits))
+        command += .command(String(px), member, path)
         return self.redis.send(command).map { reply -> PutResult in
             guard let fields = reply.array, fields.count == 2, let written = fields[0].int else { return .failed }
             return written == 1 ? .stored : .purgedMeanwhile(current: fields[1].int ?? 0)
@@ -96,7 +97,7 @@ public final class L2Store: Sendable {
     /// reached or refuses (the caller keeps the purges and replays them after a reconnect).
     /// `patternMatches(pattern, path)` evaluates a configured path pattern.
     public func purge(
-        _ purges: [FleetPurge],
+        _ purges: [Purge],
         patternMatches: @escaping @Sendable (String, String) -> Bool
     ) -> EventLoopFuture<(sequence: Int, dropped: Int)> {
         let loop = self.redis.eventLoop
@@ -113,9 +114,9 @@ public final class L2Store: Sendable {
     /// For each purge, the index members it selects (first round: tag and path sets, path ranges; second round:
     /// the path sets of the ranges' paths).
     private func collectMembers(
-        _ purges: [FleetPurge],
+        _ purges: [Purge],
         patternMatches: @escaping @Sendable (String, String) -> Bool
-    ) -> EventLoopFuture<[(purge: FleetPurge, path: String?, members: [String])]> {
+    ) -> EventLoopFuture<[(purge: Purge, path: String?, members: [String])]> {
         var first: [[ByteBuffer]] = []
         for purge in purges {
             switch purge.selector {
@@ -124,7 +125,7 @@ public final class L2Store: Sendable {
             case .key(let id):
                 first.append(.command("SMEMBERS", self.keys.keySet(id)))
             case .target(let target):
-                first.append(.command("SMEMBERS", self.keys.pathSet(FleetPurge.pathWithoutQuery(target))))
+                first.append(.command("SMEMBERS", self.keys.pathSet(Purge.pathWithoutQuery(target))))
             case .path(let path):
                 first.append(.command("SMEMBERS", self.keys.pathSet(path)))
             case .prefix, .pattern, .all:
@@ -140,15 +141,15 @@ public final class L2Store: Sendable {
         }
         guard !first.isEmpty else { return self.redis.eventLoop.makeSucceededFuture([]) }
         return self.redis.pipeline(first).flatMap { replies in
-            var result: [(purge: FleetPurge, path: String?, members: [String])] = []
-            var second: [(purge: FleetPurge, path: String)] = []
+            var result: [(purge: Purge, path: String?, members: [String])] = []
+            var second: [(purge: Purge, path: String)] = []
             for (purge, reply) in zip(purges, replies) {
                 let strings = (reply.array ?? []).compactMap(\.string)
                 switch purge.selector {
                 case .tag, .key:
                     result.append((purge, nil, strings))
                 case .target(let target):
-                    result.append((purge, FleetPurge.pathWithoutQuery(target), strings))
+                    result.append((purge, Purge.pathWithoutQuery(target), strings))
                 case .path(let path):
                     result.append((purge, path, strings))
                 case .prefix(let prefix):
@@ -173,7 +174,7 @@ public final class L2Store: Sendable {
     }
 
     /// Deletes the selected entries and their index members; returns how many entries existed.
-    private func delete(_ matched: [(purge: FleetPurge, path: String?, members: [String])]) -> EventLoopFuture<Int> {
+    private func delete(_ matched: [(purge: Purge, path: String?, members: [String])]) -> EventLoopFuture<Int> {
         var entryKeys: [String] = []
         var seen = Set<String>()
         var indexCommands: [[ByteBuffer]] = []

@@ -1,3 +1,4 @@
+import CacheStore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -51,7 +52,7 @@ public final class PurgeBus: Sendable {
 
     /// Publishes `purges` (which produced `sequence`) and waits for the other instances' acknowledgements.
     /// `ownSubscriptionCounted`: this instance's subscriber is subscribed, so `PUBLISH` counted it among the receivers.
-    func publish(_ purges: [FleetPurge], sequence: Int, ownSubscriptionCounted: Bool) -> EventLoopFuture<PublishOutcome> {
+    func publish(_ purges: [Purge], sequence: Int, ownSubscriptionCounted: Bool) -> EventLoopFuture<PublishOutcome> {
         let loop = self.redis.eventLoop
         let promise = loop.makePromise(of: PublishOutcome.self)
         let id = self.state.withLockedValue { state -> UInt64 in

@@ -17,14 +17,14 @@ public final class RedisFleet: Sendable {
     /// What the fleet asks of the proxy that owns it.
     public struct Hooks: Sendable {
         /// Applies another instance's purges to L1.
-        public var applyRemote: @Sendable ([FleetPurge]) -> Void
+        public var applyRemote: @Sendable ([Purge]) -> Void
         /// Drops all of L1: purges may have been missed.
         public var dropLocal: @Sendable (_ reason: String) -> Void
         /// Evaluates a configured path pattern against a path.
         public var patternMatches: @Sendable (_ pattern: String, _ path: String) -> Bool
 
         public init(
-            applyRemote: @escaping @Sendable ([FleetPurge]) -> Void,
+            applyRemote: @escaping @Sendable ([Purge]) -> Void,
             dropLocal: @escaping @Sendable (String) -> Void,
             patternMatches: @escaping @Sendable (String, String) -> Bool
         ) {
@@ -83,7 +83,7 @@ public final class RedisFleet: Sendable {
         var hooks: Hooks?
         /// The purge sequence this instance has caught up with; nil when it cannot prove it missed none.
         var knownSequence: Int?
-        var replay: [FleetPurge] = []
+        var replay: [Purge] = []
         var replaying = false
         var counters = Counters()
         /// The agreed credential secret, re-asserted after Redis restarts.
@@ -248,7 +248,7 @@ public final class RedisFleet: Sendable {
     }
 
     /// Looks `key` up in L2 (a miss on any trouble).
-    public func lookup(key: String) -> EventLoopFuture<CachedResponse?> {
+    public func lookup(key: String) -> EventLoopFuture<(entry: CachedResponse, traits: EntryTraits)?> {
         self.l2.get(key: key).map { entry in
             self.state.withLockedValue { state in
                 if entry == nil { state.counters.l2Misses += 1 } else { state.counters.l2Hits += 1 }
@@ -259,12 +259,17 @@ public final class RedisFleet: Sendable {
 
     /// Writes a complete, storable response to L2 when it fits and no purge ran since its fetch began.
     @discardableResult
-    public func store(_ entry: CachedResponse, fetchSequence: Int?, now: Double) -> EventLoopFuture<L2Store.PutResult> {
+    public func store(
+        _ entry: CachedResponse,
+        traits: EntryTraits = EntryTraits(),
+        fetchSequence: Int?,
+        now: Double
+    ) -> EventLoopFuture<L2Store.PutResult> {
         guard let fetchSequence else {
             self.state.withLockedValue { $0.counters.l2WritesSkipped += 1 }
             return self.connection.eventLoop.makeSucceededFuture(.failed)
         }
-        return self.l2.put(entry, sequence: fetchSequence, now: now).map { result in
+        return self.l2.put(entry, traits: traits, sequence: fetchSequence, now: now).map { result in
             let resync = self.state.withLockedValue { state -> Bool in
                 switch result {
                 case .stored:
@@ -295,7 +300,7 @@ public final class RedisFleet: Sendable {
 
     /// Deletes what `purges` select in L2, then tells every other instance and waits (bounded) for them to confirm.
     /// Call it after applying the purges to this instance's L1. Never fails.
-    public func invalidate(_ purges: [FleetPurge]) -> EventLoopFuture<InvalidateOutcome> {
+    public func invalidate(_ purges: [Purge]) -> EventLoopFuture<InvalidateOutcome> {
         guard !purges.isEmpty else {
             return self.connection.eventLoop.makeSucceededFuture(InvalidateOutcome(droppedInL2: 0, publish: .acknowledged(peers: 0)))
         }
@@ -332,10 +337,10 @@ public final class RedisFleet: Sendable {
         }
     }
 
-    private func keepForReplay(_ purges: [FleetPurge]) {
+    private func keepForReplay(_ purges: [Purge]) {
         self.state.withLockedValue { state in
             state.replay += purges
-            if state.replay.count > self.options.replayLimit { state.replay = [FleetPurge(.all)] }
+            if state.replay.count > self.options.replayLimit { state.replay = [Purge(.all)] }
         }
     }
 
@@ -405,7 +410,7 @@ public final class RedisFleet: Sendable {
     }
 
     private func replayPending() {
-        let purges = self.state.withLockedValue { state -> [FleetPurge] in
+        let purges = self.state.withLockedValue { state -> [Purge] in
             guard !state.replaying, !state.replay.isEmpty else { return [] }
             state.replaying = true
             defer { state.replay = [] }

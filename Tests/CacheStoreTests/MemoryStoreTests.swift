@@ -7,34 +7,32 @@ import Testing
 /// Builds a stored response of `size` body bytes.
 func makeEntry(
     key: String,
-    path: String? = nil,
     target: String? = nil,
     partition: String = "-",
     size: Int = 100,
     tags: [String] = [],
     evictAt: Double = 1_000,
-    vary: VaryKey = .empty
+    vary: VaryKey = .empty,
+    headers: [(String, String)] = []
 ) -> CachedResponse {
     let target = target ?? key
     let freshness = Freshness(lifetime: 60, source: .maxAge, correctedInitialAge: 0, responseTime: 0)
-    let headers = HTTPHeaders([("content-length", String(size))])
+    let fields = HTTPHeaders([("content-length", String(size))] + headers)
     return CachedResponse(
         key: key,
-        path: path ?? target.pathWithoutQuery,
         target: target,
         partition: partition,
         vary: vary,
         status: 200,
-        headers: headers,
+        headers: fields,
         body: [ByteBuffer(repeating: 7, count: size)],
         info: StoredResponseInfo(status: 200, responseHeaders: HTTPFieldList([("cache-control", "max-age=60")]), freshness: freshness),
         tags: tags,
-        rule: "",
         evictAt: evictAt
     )
 }
 
-func isHit(_ lookup: MemoryStore<LRUPolicy>.Lookup) -> Bool {
+func isHit(_ lookup: StoreLookup) -> Bool {
     if case .hit = lookup { return true }
     return false
 }
@@ -62,10 +60,9 @@ func isHit(_ lookup: MemoryStore<LRUPolicy>.Lookup) -> Bool {
     }
 
     @Test func leastRecentlyUsedIsEvictedFirst() {
-        // One shard (maxObject close to the budget) so that the order is global.
-        let store = MemoryStore<LRUPolicy>(budget: 3 * 1000, maxObject: 3 * 1000)
         let cost = makeEntry(key: "/x", size: 200).cost
         let fits = 3000 / cost
+        let store = MemoryStore<LRUPolicy>(budget: fits * cost, maxObject: 1000, shards: 1)
         #expect(fits >= 3)
         for index in 0..<fits { store.insert(makeEntry(key: "/e\(index)", size: 200), now: 0) }
         // Touch the oldest so that the second oldest becomes the victim.
@@ -108,6 +105,56 @@ func isHit(_ lookup: MemoryStore<LRUPolicy>.Lookup) -> Bool {
             return
         }
         #expect(found.bodyLength == 20)
+    }
+
+    /// Issue 15: the budget is one budget, whatever the keys look like. Every entry of one path lives in one shard
+    /// (URL purges take one lock), yet that path may use all of it.
+    @Test func onePathMayUseTheWholeBudget() {
+        let cost = makeEntry(key: "GET /one?q=0", size: 1000).cost
+        let store = MemoryStore<LRUPolicy>(budget: 200 * cost, maxObject: 1 << 16, shards: 16)
+        for index in 0..<200 {
+            store.insert(makeEntry(key: "GET /one?q=\(index)", target: "/one?q=\(index)", size: 1000), now: 0)
+        }
+        #expect(store.statistics.entries == 200)
+        #expect(store.statistics.evictions == 0)
+        store.insert(makeEntry(key: "GET /other", target: "/other", size: 1000), now: 1)
+        #expect(store.statistics.entries == 200)
+        #expect(store.statistics.evictions == 1)
+        #expect(store.statistics.bytes <= store.budget)
+    }
+
+    /// The victim is the lowest-ranked across shards: the least recently used entry of the whole store.
+    @Test func evictionOrderIsGlobalAcrossShards() {
+        let cost = makeEntry(key: "GET /p0", size: 500).cost
+        let store = MemoryStore<LRUPolicy>(budget: 4 * cost, maxObject: 1 << 16, shards: 16)
+        for index in 0..<4 { store.insert(makeEntry(key: "GET /p\(index)", target: "/p\(index)", size: 500), now: Double(index)) }
+        #expect(isHit(store.lookup(key: "GET /p0", path: "/p0", now: 10, matching: { _ in true })))
+        store.insert(makeEntry(key: "GET /p9", target: "/p9", size: 500), now: 11)
+        // /p1 was used least recently (at 1); /p0 was read at 10.
+        #expect(!isHit(store.lookup(key: "GET /p1", path: "/p1", now: 12, matching: { _ in true })))
+        #expect(isHit(store.lookup(key: "GET /p0", path: "/p0", now: 12, matching: { _ in true })))
+    }
+
+    @Test func theStoredFieldsAreWrittenOnceAndReadBack() {
+        let entry = makeEntry(
+            key: "GET /f - host",
+            target: "/f",
+            headers: [("Cache-Control", "max-age=60"), ("ETag", "\"v1\""), ("reprise-cache-key", "00000000000000ab"),
+                      ("CDN-Cache-Control", "max-age=5"), ("x-a", "1")]
+        )
+        #expect(entry.key == "GET /f - host")
+        #expect(entry.target == "/f")
+        #expect(entry.keyID == "00000000000000ab")
+        #expect(entry.etag == "\"v1\"")
+        #expect(entry.cacheControl == ["max-age=60"])
+        #expect(String(buffer: entry.wireHeaders) == "content-length: 100\r\nETag: \"v1\"\r\nreprise-cache-key: 00000000000000ab\r\nx-a: 1\r\n")
+        #expect(entry.headers.count == 6)
+        #expect(entry.headers.first(name: "cdn-cache-control") == "max-age=5")
+        #expect(entry.field("X-A") == "1")
+        #expect(entry.singleBody?.readableBytes == 100)
+        var dropped = ByteBuffer()
+        entry.writeWireHeaders(dropping: ["etag", "x-a"], into: &dropped)
+        #expect(String(buffer: dropped) == "content-length: 100\r\nreprise-cache-key: 00000000000000ab\r\n")
     }
 
     @Test func varyMissWhenNoVariantMatches() {
@@ -172,13 +219,25 @@ func isHit(_ lookup: MemoryStore<LRUPolicy>.Lookup) -> Bool {
 }
 
 @Suite struct BodyCollectorTests {
-    @Test func smallBodiesAreCompactedIntoOneBuffer() {
+    @Test func smallBodiesAreCompactedIntoTheEntrysBuffer() {
         var collector = BodyCollector(limit: 1000)
         collector.append(ByteBuffer(string: "hello "))
         collector.append(ByteBuffer(string: "world"))
-        let body = collector.finish()
-        #expect(body?.count == 1)
-        #expect(body.map { String(buffer: $0[0]) } == "hello world")
+        let entry = makeEntry(key: "/c", size: 0)
+        let stored = CachedResponse(
+            key: "/c",
+            target: "/c",
+            partition: "-",
+            vary: .empty,
+            status: 200,
+            headers: HTTPHeaders(),
+            body: collector.finish() ?? [],
+            info: entry.info,
+            tags: [],
+            evictAt: 10
+        )
+        #expect(stored.singleBody.map { String(buffer: $0) } == "hello world")
+        #expect(stored.body.count == 1)
     }
 
     @Test func bodiesOverTheLimitAreDropped() {

@@ -22,15 +22,12 @@ struct EntryCodecTests {
         vary: VaryKey = .empty,
         tags: [String] = [],
         chunked: Bool = false,
-        omitted: Set<String> = [],
-        savedCost: Int = 0,
         source: Freshness.Source = .maxAge
     ) -> CachedResponse {
         let headers = HTTPHeaders(headers)
         let freshness = Freshness(lifetime: 60, source: source, correctedInitialAge: 3.25, responseTime: 1_800_000_000.5)
         return CachedResponse(
-            key: "GET /elevenlabs/v1/voices 0123abcd",
-            path: "/elevenlabs/v1/voices",
+            key: "GET /elevenlabs/v1/voices?show_legacy=true 0123abcd",
             target: "/elevenlabs/v1/voices?show_legacy=true",
             partition: "0123abcd",
             vary: vary,
@@ -39,11 +36,9 @@ struct EntryCodecTests {
             body: body.map { ByteBuffer(string: $0) },
             info: StoredResponseInfo(status: status, responseHeaders: headers, freshness: freshness),
             tags: tags,
-            rule: "voices",
             evictAt: 1_800_086_400,
-            omittedOnHits: omitted,
-            savedCost: savedCost,
-            chunked: chunked
+            chunked: chunked,
+            keepingParts: chunked
         )
     }
 
@@ -59,15 +54,17 @@ struct EntryCodecTests {
                 vary: VaryKey(storedEntries: [.init(name: "x-voice", value: nil), .init(name: "accept-encoding", value: "gzip")])
             )
         ),
-        Case(name: "tags, omitted fields and cost", entry: entry(tags: ["voices", "account"], omitted: ["character-cost", "request-id"], savedCost: 1234)),
+        Case(name: "tags", entry: entry(tags: ["voices", "account"])),
         Case(name: "rule freshness with validators", entry: entry(headers: [("etag", "\"v1\""), ("last-modified", "Tue, 01 Sep 2026 00:00:00 GMT")], source: .rule)),
         Case(name: "repeated fields keep their order", entry: entry(headers: [("set-cookie", "a=1"), ("x-a", "1"), ("set-cookie", "b=2")])),
     ]
 
     @Test(arguments: Self.cases)
     func roundTrips(_ c: Case) throws {
-        let decoded = try #require(EntryCodec.decode(EntryCodec.encode(c.entry)))
+        let traits = EntryTraits(cost: 1234.5, frequency: 7)
+        let (decoded, decodedTraits) = try #require(EntryCodec.decode(EntryCodec.encode(c.entry, traits: traits)))
         let original = c.entry
+        #expect(decodedTraits == traits)
         #expect(decoded.key == original.key)
         #expect(decoded.path == original.path)
         #expect(decoded.target == original.target)
@@ -78,13 +75,10 @@ struct EntryCodecTests {
         #expect(decoded.body == original.body)
         #expect(decoded.info == original.info)
         #expect(decoded.tags == original.tags)
-        #expect(decoded.rule == original.rule)
         #expect(decoded.evictAt == original.evictAt)
-        #expect(decoded.omittedOnHits == original.omittedOnHits)
-        #expect(decoded.savedCost == original.savedCost)
         #expect(decoded.chunked == original.chunked)
         #expect(decoded.wireHeaders == original.wireHeaders)
-        #expect(decoded.statusLine == original.statusLine)
+        #expect(decoded.cacheControl == original.cacheControl)
     }
 
     struct BadCase: CustomTestStringConvertible, Sendable {
@@ -115,5 +109,6 @@ struct EntryCodecTests {
     @Test(arguments: Self.badCases)
     func rejectsWhatIsNotAnEntry(_ bad: BadCase) {
         #expect(EntryCodec.decode(bad.bytes) == nil)
+        // A value of version 1 (before the entry's traits) is not read either: a miss, rewritten by the next store.
     }
 }

@@ -21,7 +21,6 @@ import Testing
         let freshness = Freshness(lifetime: 60, source: .rule, correctedInitialAge: 0, responseTime: now)
         return CachedResponse(
             key: "GET " + target + " " + partition,
-            path: path,
             target: target,
             partition: partition,
             vary: .empty,
@@ -30,7 +29,6 @@ import Testing
             body: [ByteBuffer(repeating: UInt8(ascii: "x"), count: bytes)],
             info: StoredResponseInfo(status: 200, responseHeaders: headers, freshness: freshness),
             tags: tags,
-            rule: "r",
             evictAt: now + 120
         )
     }
@@ -60,7 +58,7 @@ import Testing
             let entry = Self.entry(path: "/v1/voices")
             #expect(try await store.put(entry, sequence: 0, now: Self.now).get() == .stored)
             let read = try #require(try await store.get(key: entry.key).get())
-            #expect(read.body == entry.body && read.target == entry.target)
+            #expect(read.entry.body == entry.body && read.entry.target == entry.target)
             let ttl = try await redis.send("PTTL", "t:e:" + entry.key).get().int ?? -1
             #expect(ttl > 0 && ttl <= 120_000)
             #expect(try await store.get(key: "GET /absent -").get() == nil)
@@ -69,7 +67,7 @@ import Testing
 
     @Test func aWriteWhoseFetchRacedAPurgeIsRefused() async throws {
         try await Self.withStore { store, _ in
-            let purged = try await store.purge([FleetPurge(.tag("voices"))], patternMatches: { _, _ in false }).get()
+            let purged = try await store.purge([Purge(.tag("voices"))], patternMatches: { _, _ in false }).get()
             #expect(purged.sequence == 1)
             // The fetch began when this instance knew sequence 0: a purge ran meanwhile.
             #expect(try await store.put(Self.entry(path: "/v1/voices"), sequence: 0, now: Self.now).get() == .purgedMeanwhile(current: 1))
@@ -86,7 +84,7 @@ import Testing
 
     struct PurgeCase: CustomTestStringConvertible, Sendable {
         var name: String
-        var purge: FleetPurge
+        var purge: Purge
         /// Paths+queries (partition "p1" unless written "p2:...") expected gone; the rest must remain.
         var dropped: Set<String>
         var testDescription: String { self.name }
@@ -103,18 +101,18 @@ import Testing
     ]
 
     static let purgeCases: [PurgeCase] = [
-        PurgeCase(name: "tag, every partition", purge: FleetPurge(.tag("voices")), dropped: ["p1:/v1/voices", "p2:/v1/voices", "p1:/v1/voices/abc/settings"]),
-        PurgeCase(name: "tag, one partition", purge: FleetPurge(.tag("voices"), partition: "p2"), dropped: ["p2:/v1/voices"]),
-        PurgeCase(name: "target keeps other queries", purge: FleetPurge(.target("/v1/models?x=1")), dropped: ["p1:/v1/models?x=1"]),
-        PurgeCase(name: "path takes every query", purge: FleetPurge(.path("/v1/models")), dropped: ["p1:/v1/models?x=1", "p1:/v1/models?x=2"]),
+        PurgeCase(name: "tag, every partition", purge: Purge(.tag("voices")), dropped: ["p1:/v1/voices", "p2:/v1/voices", "p1:/v1/voices/abc/settings"]),
+        PurgeCase(name: "tag, one partition", purge: Purge(.tag("voices"), partition: "p2"), dropped: ["p2:/v1/voices"]),
+        PurgeCase(name: "target keeps other queries", purge: Purge(.target("/v1/models?x=1")), dropped: ["p1:/v1/models?x=1"]),
+        PurgeCase(name: "path takes every query", purge: Purge(.path("/v1/models")), dropped: ["p1:/v1/models?x=1", "p1:/v1/models?x=2"]),
         PurgeCase(
             name: "prefix is a string prefix",
-            purge: FleetPurge(.prefix("/v1/")),
+            purge: Purge(.prefix("/v1/")),
             dropped: ["p1:/v1/voices", "p2:/v1/voices", "p1:/v1/voices/abc/settings", "p1:/v1/models?x=1", "p1:/v1/models?x=2"]
         ),
-        PurgeCase(name: "pattern", purge: FleetPurge(.pattern("/v1/voices/*/settings")), dropped: ["p1:/v1/voices/abc/settings"]),
-        PurgeCase(name: "all in one partition", purge: FleetPurge(.all, partition: "p2"), dropped: ["p2:/v1/voices"]),
-        PurgeCase(name: "a tag nothing has", purge: FleetPurge(.tag("none")), dropped: []),
+        PurgeCase(name: "pattern", purge: Purge(.pattern("/v1/voices/*/settings")), dropped: ["p1:/v1/voices/abc/settings"]),
+        PurgeCase(name: "all in one partition", purge: Purge(.all, partition: "p2"), dropped: ["p2:/v1/voices"]),
+        PurgeCase(name: "a tag nothing has", purge: Purge(.tag("none")), dropped: []),
     ]
 
     @Test(arguments: Self.purgeCases)

@@ -1,3 +1,4 @@
+import CacheStore
 import Testing
 
 @testable import RedisCache
@@ -19,17 +20,17 @@ struct PurgeMessageTests {
                 id: 42,
                 sequence: 1_000_001,
                 purges: [
-                    FleetPurge(.target("/elevenlabs/v1/voices?show_legacy=true")),
-                    FleetPurge(.path("/elevenlabs/v1/voices"), partition: "00ff"),
-                    FleetPurge(.prefix("/gemini/")),
-                    FleetPurge(.pattern("/elevenlabs/v1/voices/**"), partition: "ab12"),
-                    FleetPurge(.tag("voices"), partition: "-"),
-                    FleetPurge(.key("f1761a99a75ce55a")),
-                    FleetPurge(.all),
+                    Purge(.target("/elevenlabs/v1/voices?show_legacy=true")),
+                    Purge(.path("/elevenlabs/v1/voices"), partition: "00ff"),
+                    Purge(.prefix("/gemini/")),
+                    Purge(.pattern("/elevenlabs/v1/voices/**"), partition: "ab12"),
+                    Purge(.tag("voices"), partition: "-"),
+                    Purge(.key("f1761a99a75ce55a")),
+                    Purge(.all),
                 ]
             )
         ),
-        Case(name: "empty prefix", message: PurgeMessage(origin: "o", id: 2, sequence: 3, purges: [FleetPurge(.prefix(""))])),
+        Case(name: "empty prefix", message: PurgeMessage(origin: "o", id: 2, sequence: 3, purges: [Purge(.prefix(""))])),
     ]
 
     @Test(arguments: Self.cases)
@@ -39,8 +40,8 @@ struct PurgeMessageTests {
     }
 
     @Test func refusesValuesThatWouldBreakTheFraming() {
-        #expect(PurgeMessage(origin: "o", id: 1, sequence: 1, purges: [FleetPurge(.tag("a\tb"))]).encoded() == nil)
-        #expect(PurgeMessage(origin: "o", id: 1, sequence: 1, purges: [FleetPurge(.path("/a\n"))]).encoded() == nil)
+        #expect(PurgeMessage(origin: "o", id: 1, sequence: 1, purges: [Purge(.tag("a\tb"))]).encoded() == nil)
+        #expect(PurgeMessage(origin: "o", id: 1, sequence: 1, purges: [Purge(.path("/a\n"))]).encoded() == nil)
     }
 
     static let garbage: [String] = [
@@ -60,9 +61,9 @@ struct PurgeMessageTests {
     }
 
     @Test func pathPrefixes() {
-        #expect(FleetPurge(.target("/a/b?x=1")).pathPrefix == "/a/b")
-        #expect(FleetPurge(.pattern("/v1/voices/*/edit")).pathPrefix == "/v1/voices/")
-        #expect(FleetPurge(.pattern("**")).pathPrefix == "")
-        #expect(FleetPurge(.tag("t")).pathPrefix == nil)
+        #expect(Purge(.target("/a/b?x=1")).pathPrefix == "/a/b")
+        #expect(Purge(.pattern("/v1/voices/*/edit")).pathPrefix == "/v1/voices/")
+        #expect(Purge(.pattern("**")).pathPrefix == "")
+        #expect(Purge(.tag("t")).pathPrefix == nil)
     }
 }

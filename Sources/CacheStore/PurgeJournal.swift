@@ -1,7 +1,6 @@
-import CacheStore
 import Synchronization
 
-/// The recent purges that reached L1, numbered. A fetch remembers the number current when it began; when it
+/// The recent purges that reached this instance's tiers, numbered. A fetch remembers the number current when it began; when it
 /// completes, its response is stored only if none of the purges since then selects it. A purge elsewhere in
 /// the cache (another path, another tag, another partition) does not cost a fetch in flight its storing; a purge
 /// that does select it means the fetch may have raced the write that caused it, and storing would bring the
@@ -10,7 +9,7 @@ import Synchronization
 /// The journal keeps the last `capacity` purges; a fetch older than all of them is refused (it cannot prove
 /// that nothing it missed selects it). `Mutex` for the list, an atomic for the number: a fetch that saw no
 /// purge at all pays one atomic load.
-final class PurgeJournal: Sendable {
+public final class PurgeJournal: Sendable {
     /// One recorded purge: nil selector means "everything".
     private struct Record {
         var number: Int
@@ -19,19 +18,19 @@ final class PurgeJournal: Sendable {
 
     private let latest = Atomic<Int>(0)
     private let records: Mutex<[Record]>
-    let capacity: Int
+    public let capacity: Int
 
-    init(capacity: Int = 1024) {
+    public init(capacity: Int = 1024) {
         self.capacity = capacity
         self.records = Mutex([])
     }
 
     /// The number a fetch remembers.
-    var current: Int { self.latest.load(ordering: .acquiring) }
+    public var current: Int { self.latest.load(ordering: .acquiring) }
 
     /// Records purges before they are applied: an insert that checks afterwards (under the shard lock the purge
     /// then takes) sees them, and one that checked before is dropped by the purge itself. `nil` purges all.
-    func record(_ selectors: [PurgeSelector?]) {
+    public func record(_ selectors: [PurgeSelector?]) {
         guard !selectors.isEmpty else { return }
         self.records.withLock { records in
             var number = self.latest.load(ordering: .relaxed)
@@ -45,7 +44,7 @@ final class PurgeJournal: Sendable {
     }
 
     /// Whether no purge recorded after `mark` selects `response`.
-    func unpurged(_ response: CachedResponse, since mark: Int) -> Bool {
+    public func unpurged(_ response: CachedResponse, since mark: Int) -> Bool {
         if self.latest.load(ordering: .acquiring) == mark { return true }
         return self.records.withLock { records in
             // Every purge after `mark` must still be here, or one that selects the response may be gone.

@@ -1,48 +1,4 @@
-/// One invalidation in a form every instance understands: sent over pub/sub and applied to L2. Patterns travel as
-/// their text (each instance has the same proxy.conf and compiles them itself), not as closures.
-public struct FleetPurge: Sendable, Hashable {
-    public enum Selector: Sendable, Hashable {
-        /// Entries requested with exactly this target (path + query).
-        case target(String)
-        /// Entries whose path equals this one, whatever the query.
-        case path(String)
-        /// Entries whose path starts with this prefix.
-        case prefix(String)
-        /// Entries whose path matches a configured path pattern (`/v1/voices/*`).
-        case pattern(String)
-        /// Entries stored with this tag.
-        case tag(String)
-        /// Entries of the cache key with this short name (`Reprise-Cache-Key`).
-        case key(String)
-        /// Everything (an instance that may have missed purges asks the fleet for nothing less).
-        case all
-    }
-
-    public var selector: Selector
-    /// The credential partition, or nil for every partition.
-    public var partition: String?
-
-    public init(_ selector: Selector, partition: String? = nil) {
-        self.selector = selector
-        self.partition = partition
-    }
-
-    /// The literal start of every path this purge can reach ("" when any path can match): the range of the path
-    /// index that an L2 purge reads.
-    var pathPrefix: String? {
-        switch self.selector {
-        case .target(let target): return Self.pathWithoutQuery(target)
-        case .path(let path): return path
-        case .prefix(let prefix): return prefix
-        case .pattern(let pattern): return String(pattern.prefix { $0 != "*" })
-        case .tag, .key, .all: return nil
-        }
-    }
-
-    static func pathWithoutQuery(_ target: String) -> String {
-        String(target.prefix { $0 != "?" })
-    }
-}
+import CacheStore
 
 /// A purge as published on the fleet channel: who sent it, its id (for acknowledgements) and the purge sequence
 /// number it produced in Redis.
@@ -50,9 +6,9 @@ public struct PurgeMessage: Sendable, Equatable {
     public var origin: String
     public var id: UInt64
     public var sequence: Int
-    public var purges: [FleetPurge]
+    public var purges: [Purge]
 
-    public init(origin: String, id: UInt64, sequence: Int, purges: [FleetPurge]) {
+    public init(origin: String, id: UInt64, sequence: Int, purges: [Purge]) {
         self.origin = origin
         self.id = id
         self.sequence = sequence
@@ -87,12 +43,12 @@ public struct PurgeMessage: Sendable, Equatable {
         guard lines.count >= 4, lines[0] == "reprise-purge 1", !lines[1].isEmpty, let id = UInt64(lines[2]),
             let sequence = Int(lines[3])
         else { return nil }
-        var purges: [FleetPurge] = []
+        var purges: [Purge] = []
         for line in lines.dropFirst(4) {
             let fields = line.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
             guard fields.count == 3, !fields[1].isEmpty else { return nil }
             let value = String(fields[2])
-            let selector: FleetPurge.Selector
+            let selector: Purge.Selector
             switch fields[0] {
             case "target": selector = .target(value)
             case "path": selector = .path(value)
@@ -103,7 +59,7 @@ public struct PurgeMessage: Sendable, Equatable {
             case "all": selector = .all
             default: return nil
             }
-            purges.append(FleetPurge(selector, partition: fields[1] == "*" ? nil : String(fields[1])))
+            purges.append(Purge(selector, partition: fields[1] == "*" ? nil : String(fields[1])))
         }
         self.init(origin: String(lines[1]), id: id, sequence: sequence, purges: purges)
     }

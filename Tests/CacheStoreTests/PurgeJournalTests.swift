@@ -4,15 +4,13 @@ import NIOCore
 import NIOHTTP1
 import Testing
 
-@testable import ProxyCore
 
 /// A fetch stores its response unless a purge that selects it was recorded since the fetch began.
 @Suite struct PurgeJournalTests {
     static func entry(_ target: String = "/v1/voices", partition: String = "A", tags: [String] = []) -> CachedResponse {
         let freshness = Freshness(lifetime: 60, source: .maxAge, correctedInitialAge: 0, responseTime: 0)
         return CachedResponse(
-            key: target,
-            path: target.pathWithoutQuery,
+            key: "GET " + target,
             target: target,
             partition: partition,
             vary: .empty,
@@ -21,7 +19,6 @@ import Testing
             body: [],
             info: StoredResponseInfo(status: 200, responseHeaders: HTTPFieldList([]), freshness: freshness),
             tags: tags,
-            rule: "",
             evictAt: 100
         )
     }

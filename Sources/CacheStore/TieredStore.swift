@@ -1,0 +1,207 @@
+import HTTPCaching
+import NIOCore
+
+/// The cache as the proxy sees it: memory first, then the tiers below it in order (disk, then the fleet's Redis), and
+/// the purge journal that guards every commit.
+///
+/// - A lookup asks memory at once (the hit path: no future, no lock but the shard's); a miss asks the tiers below,
+///   and a hit there is promoted: copied into memory (when it fits) and into the tiers above the one that answered.
+/// - A commit stores a complete response in every tier that takes its size, unless a purge that selects it ran since
+///   its upstream fetch began (`mark()`): a slow read that raced a write never puts the pre-write answer back.
+/// - A purge is recorded in the journal first, then applied to every tier.
+public final class TieredStore<Policy: EvictionPolicy>: Sendable {
+    public let memory: MemoryStore<Policy>
+    /// In lookup order.
+    public let lower: [any CacheTier]
+    /// Every purge that reached this instance's tiers, numbered.
+    public let journal: PurgeJournal
+    private let compile: PathPatternCompiler
+
+    public init(memory: MemoryStore<Policy>, lower: [any CacheTier] = [], compile: @escaping PathPatternCompiler) {
+        self.memory = memory
+        self.lower = lower
+        self.compile = compile
+        self.journal = PurgeJournal()
+    }
+
+    /// What a fetch (or a lookup below memory) remembers when it begins.
+    public struct FetchMark: Sendable {
+        /// The purge journal's number.
+        public var purges: Int
+        /// Each lower tier's commit token, in `lower`'s order.
+        public var tokens: [Int?]
+    }
+
+    public func mark() -> FetchMark {
+        FetchMark(purges: self.journal.current, tokens: self.lower.map { $0.commitToken() })
+    }
+
+    /// The largest body any tier takes: a response is collected for storing up to this size.
+    public var maxObject: Int {
+        self.lower.reduce(self.memory.maxObject) { max($0, $1.maxObject) }
+    }
+
+    /// The tier named `name`, if there is one below memory.
+    public func tier(named name: String) -> (any CacheTier)? {
+        self.lower.first { $0.name == name }
+    }
+
+    // MARK: - Lookups
+
+    /// Memory only: the hit path.
+    @inline(__always)
+    public func lookup(key: String, path: String, now: Double, matching: (VaryKey) -> Bool) -> StoreLookup {
+        self.memory.lookup(key: key, path: path, now: now, matching: matching)
+    }
+
+    /// An answer from below memory.
+    public struct LowerHit: Sendable {
+        public var entry: CachedResponse
+        public var traits: EntryTraits
+        /// The tier that had it ("disk", "l2").
+        public var tier: String
+    }
+
+    /// Asks the tiers below memory in order, for a request that memory could not answer. Nil when none of them has to
+    /// be waited for and none has the entry (the request goes on at once). A hit is promoted (memory, and the tiers
+    /// above the one that answered) unless a purge that selects it ran since `mark`; then it is a miss.
+    public func lookupBelow(_ request: TierRequest, mark: FetchMark, on eventLoop: EventLoop) -> EventLoopFuture<LowerHit?>? {
+        switch self.ask(request, from: 0, mark: mark, on: eventLoop) {
+        case .answered(let hit): return hit.map { eventLoop.makeSucceededFuture($0) }
+        case .pending(let future): return future
+        }
+    }
+
+    private enum Asked {
+        case answered(LowerHit?)
+        case pending(EventLoopFuture<LowerHit?>)
+    }
+
+    private func ask(_ request: TierRequest, from start: Int, mark: FetchMark, on eventLoop: EventLoop) -> Asked {
+        var index = start
+        while index < self.lower.count {
+            let tier = index
+            switch self.lower[tier].lookup(request, on: eventLoop) {
+            case .answered(.hit(let entry, let traits)):
+                return .answered(self.promote(entry, traits: traits, from: tier, mark: mark, now: request.now))
+            case .answered(.miss), .answered(.varyMiss):
+                index += 1
+            case .pending(let future):
+                return .pending(
+                    future.hop(to: eventLoop).flatMap { found -> EventLoopFuture<LowerHit?> in
+                        if case .hit(let entry, let traits) = found {
+                            let hit = self.promote(entry, traits: traits, from: tier, mark: mark, now: request.now)
+                            return eventLoop.makeSucceededFuture(hit)
+                        }
+                        switch self.ask(request, from: tier + 1, mark: mark, on: eventLoop) {
+                        case .answered(let hit): return eventLoop.makeSucceededFuture(hit)
+                        case .pending(let next): return next
+                        }
+                    }
+                )
+            }
+        }
+        return .answered(nil)
+    }
+
+    /// Copies a lower tier's entry into memory and into the tiers above `tier`, unless a purge since `mark` selects it
+    /// (then it may be what the purge dropped, and it is not served either).
+    private func promote(_ entry: CachedResponse, traits: EntryTraits, from tier: Int, mark: FetchMark, now: Double) -> LowerHit? {
+        guard self.journal.unpurged(entry, since: mark.purges) else { return nil }
+        if entry.isInMemory {
+            let result = self.memory.insert(entry, traits: traits, now: now) { self.journal.unpurged(entry, since: mark.purges) }
+            if result == .refused { return nil }
+            for above in 0..<tier where entry.bodyLength <= self.lower[above].maxObject {
+                self.lower[above].store(entry, traits: traits, token: mark.tokens[above], now: now)
+            }
+        }
+        return LowerHit(entry: entry, traits: traits, tier: self.lower[tier].name)
+    }
+
+    // MARK: - Commits
+
+    /// Stores `entry` in every tier that takes it, unless a purge that selects it ran since `mark`. Returns whether a
+    /// tier took it.
+    @discardableResult
+    public func commit(_ entry: CachedResponse, traits: EntryTraits, mark: FetchMark, now: Double) -> Bool {
+        guard self.journal.unpurged(entry, since: mark.purges) else { return false }
+        var stored = false
+        if entry.isInMemory {
+            switch self.memory.insert(entry, traits: traits, now: now, onlyIf: { self.journal.unpurged(entry, since: mark.purges) }) {
+            case .refused: return false
+            case .stored: stored = true
+            case .tooLarge: break
+            }
+        }
+        for (index, tier) in self.lower.enumerated() where entry.bodyLength <= tier.maxObject {
+            if !entry.isInMemory && tier.isShared { continue }
+            tier.store(entry, traits: traits, token: mark.tokens[index], now: now)
+            stored = true
+        }
+        return stored
+    }
+
+    // MARK: - Purges
+
+    public struct PurgeOutcome: Sendable {
+        /// Entries dropped by each local tier, memory first.
+        public var byTier: [(tier: String, dropped: Int)] = []
+        /// Tiers that answer later (the fleet's Redis: deleted there, then fanned out to the other instances).
+        public var pending: [(tier: String, report: EventLoopFuture<TierPurgeReport>)] = []
+
+        /// Stored responses dropped: the largest count of any local tier (with a disk tier, what memory holds is also
+        /// on disk, so this counts each response once).
+        public var dropped: Int { self.byTier.map(\.dropped).max() ?? 0 }
+    }
+
+    /// Which tiers a purge reaches.
+    public enum PurgeScope: Sendable {
+        /// Every tier.
+        case everywhere
+        /// This instance's own tiers (memory, disk): another instance sent the purge, or the shared tiers get it
+        /// apart (`.shared`, once for several local purges).
+        case local
+        /// The shared tiers only (the fleet's Redis, and through it the other instances).
+        case shared
+    }
+
+    /// Records `purges` in the journal (fetches in flight will not store what they select), then applies them to the
+    /// tiers `scope` names.
+    @discardableResult
+    public func purge(_ purges: [Purge], scope: PurgeScope = .everywhere) -> PurgeOutcome {
+        var compiled: [(purge: Purge, selector: PurgeSelector?)] = []
+        for purge in purges {
+            if purge.selector == .all {
+                compiled.append((purge, nil))
+            } else if let selector = PurgeSelector(purge, compile: self.compile) {
+                compiled.append((purge, selector))
+            }
+        }
+        let selectors = compiled.map(\.selector)
+        var outcome = PurgeOutcome()
+        if scope != .shared {
+            // Before, not after: `insert` checks the journal under the shard lock that the purge then takes, so no
+            // commit lands in between.
+            self.journal.record(selectors)
+            var inMemory = 0
+            for selector in selectors {
+                inMemory += selector.map { self.memory.purge($0) } ?? self.memory.removeAll()
+            }
+            outcome.byTier.append(("memory", inMemory))
+        }
+        for tier in self.lower where purges.count > 0 {
+            switch scope {
+            case .everywhere: break
+            case .local: if tier.isShared { continue }
+            case .shared: if !tier.isShared { continue }
+            }
+            // A shared tier gets every purge as written (each instance compiles patterns itself).
+            let given = tier.isShared ? purges.map { (purge: $0, selector: PurgeSelector?.none) } : compiled
+            switch tier.purge(given) {
+            case .done(let dropped): outcome.byTier.append((tier.name, dropped))
+            case .pending(let report): outcome.pending.append((tier.name, report))
+            }
+        }
+        return outcome
+    }
+}

@@ -1,0 +1,60 @@
+import CacheStore
+import HTTPCaching
+import NIOCore
+import NIOHTTP1
+
+/// A memory miss asks the tiers below memory (disk, then the fleet's Redis) before going upstream. A hit there is
+/// promoted to memory when it fits (the tiered store does it) and answered exactly like a memory hit (freshness,
+/// conditionals, ranges), with `detail=disk` or `detail=l2` in `Cache-Status`. Any trouble in a tier is a miss: the
+/// request goes upstream as it would without it.
+extension ProxyHandler {
+    /// Returns true when the request now waits for a lower tier (it continues in `lowerTiersAnswered`).
+    func lookupBelow(_ state: inout RequestState, context: ChannelHandlerContext, pendingBody: ByteBuffer?) -> Bool {
+        guard !self.proxy.cache.lower.isEmpty, let plan = state.plan, state.stale == nil,
+            state.forward == .uriMiss || state.forward == .varyMiss,
+            pendingBody != nil || !Self.hasRequestBody(state.head),
+            // Hit-for-pass: the last response for this key could not be stored, so no tier can have it either.
+            !self.proxy.coalescer.isPassing(key: plan.key, now: state.requestTime)
+        else { return false }
+        let request = TierRequest(key: plan.key, path: state.path, headers: state.head.headers, now: state.requestTime)
+        let mark = self.proxy.cache.mark()
+        guard let found = self.proxy.cache.lookupBelow(request, mark: mark, on: context.eventLoop) else { return false }
+        let token = self.makeExchangeID()
+        state.lowerToken = token
+        self.current = state
+        found.whenComplete { result in
+            let hit = (try? result.get()) ?? nil
+            self.lowerTiersAnswered(hit, token: token, pendingBody: pendingBody)
+        }
+        return true
+    }
+
+    private func lowerTiersAnswered(_ hit: TieredStore<CachePolicy>.LowerHit?, token: Int, pendingBody: ByteBuffer?) {
+        guard var state = self.current, state.lowerToken == token, let context = self.context else { return }
+        state.lowerToken = 0
+        if let hit, let plan = state.plan, hit.entry.vary.matches(state.head.headers), hit.entry.evictAt > self.proxy.clock.now() {
+            let directives = state.traits.hasDirectives ? CacheControl(headers: state.head.headers) : CacheControl()
+            state.fromTier = hit.tier
+            self.current = state
+            if self.useStored(hit.entry, &state, plan: plan, directives: directives, context: context) { return }
+            state.fromTier = nil
+        }
+        self.current = state
+        self.continueMiss(&state, context: context, pendingBody: pendingBody)
+    }
+
+    /// After every cache tier missed: join a fetch in flight, or go upstream (with a body-keyed request's body).
+    func continueMiss(_ state: inout RequestState, context: ChannelHandlerContext, pendingBody: ByteBuffer?) {
+        if self.coalesce(&state, context: context) { return }
+        self.forward(state, context: context)
+        if let body = pendingBody {
+            if body.readableBytes > 0 { self.current?.exchange?.bodyStreamer?.append(body) }
+            self.current?.exchange?.bodyStreamer?.end()
+        }
+    }
+
+    /// A GET or HEAD with a body of its own streams it upstream; it does not wait for a lower tier first.
+    private static func hasRequestBody(_ head: HTTPRequestHead) -> Bool {
+        (head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0) > 0 || head.headers.contains(name: "transfer-encoding")
+    }
+}
