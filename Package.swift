@@ -15,6 +15,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "reprise", targets: ["reprise"]),
+        .executable(name: "eviction-replay", targets: ["EvictionReplay"]),
         .library(name: "HTTPCaching", targets: ["HTTPCaching"]),
         .library(name: "ProxyCore", targets: ["ProxyCore"]),
         .library(name: "RESP", targets: ["RESP"]),
@@ -177,6 +178,15 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .executableTarget(
+            name: "EvictionReplay",
+            dependencies: [
+                "CacheStore",
+                "HTTPCaching",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .testTarget(name: "HTTPCachingTests", dependencies: ["HTTPCaching"]),
         .testTarget(name: "BodyKeyingTests", dependencies: ["BodyKeying"]),

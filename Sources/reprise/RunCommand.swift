@@ -51,7 +51,11 @@ struct RunCommand: AsyncParsableCommand {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let summary = configuration.summary
         let proxy = ProxyService(server: server) { server in
-            // Unbuffered, so that a supervisor or a test reading a pipe sees the port at once.
+            // Unbuffered, so that a supervisor or a test reading a pipe sees the port at once (the admin port first, on a
+            // line of its own, so that whoever waits for the first line has both).
+            if let admin = server.adminPort {
+                FileHandle.standardOutput.write(Data("reprise: admin API on port \(admin)\n".utf8))
+            }
             FileHandle.standardOutput.write(Data("reprise: \(summary); listening on port \(server.port)\n".utf8))
         }
         // Graceful shutdown runs through the services in reverse: the proxy drains first, and a SIGHUP during the

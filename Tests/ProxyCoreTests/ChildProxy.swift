@@ -57,8 +57,12 @@ final class ChildProxy {
         }
     }
 
-    static func port(in output: String) -> Int? {
-        guard let range = output.range(of: "listening on port ") else { return nil }
+    /// The admin port, from the "admin API on port N" line printed before the proxy port's (nil without an admin
+    /// listener, or before the line is complete).
+    var adminPort: Int? { Self.port(in: self.output, after: "admin API on port ") }
+
+    static func port(in output: String, after marker: String = "listening on port ") -> Int? {
+        guard let range = output.range(of: marker) else { return nil }
         let digits = output[range.upperBound...].prefix { $0.isNumber }
         // The line is written in one piece, but a read may still split it: wait for the end of the line.
         guard output[range.upperBound...].dropFirst(digits.count).first == "\n" else { return nil }

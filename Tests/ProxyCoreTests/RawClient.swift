@@ -85,9 +85,10 @@ extension RawClient {
             self.count += self.unwrapInboundIn(data).readableBytes
             if self.count >= self.limit {
                 // Leave at once, on the connection's own loop: however slow the test task is to resume, the client
-                // has gone by the time the next part arrives.
-                context.close(promise: nil)
+                // has gone by the time the next part arrives. The promise first: the close runs `channelInactive`
+                // at once, which fails it otherwise.
                 self.reached.succeed(())
+                context.close(promise: nil)
             }
         }
 
