@@ -74,6 +74,16 @@ let package = Package(
             ]
         ),
         .target(
+            name: "UpstreamTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "RedisCache",
             dependencies: [
                 "HTTPCaching",
@@ -210,6 +220,7 @@ let package = Package(
             dependencies: [
                 "UpstreamHTTP",
                 "TLSTestSupport",
+                "UpstreamTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -226,6 +237,7 @@ let package = Package(
                 "DemoUpstream",
                 "RedisTestSupport",
                 "TLSTestSupport",
+                "UpstreamTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
