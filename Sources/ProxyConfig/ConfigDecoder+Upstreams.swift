@@ -48,6 +48,9 @@ extension ConfigDecoder {
             }
             settings.connectTimeout = self.duration(table, "connect_timeout", positive: true) ?? settings.connectTimeout
             settings.readTimeout = self.duration(table, "read_timeout", positive: true) ?? settings.readTimeout
+            settings.maxUpstreamHeaderBytes =
+                self.size(table, "max_upstream_header_bytes", within: UpstreamSettings.upstreamHeaderBytesRange)
+                ?? settings.maxUpstreamHeaderBytes
             settings.keyQueryParams = self.queryParamNames(table, "key_query_params") ?? []
             settings.keyJWTClaim = self.jwtClaimKey(table, "key_jwt_claim")
             result.append(

@@ -225,8 +225,8 @@ struct ConfigDecoder {
         return duration
     }
 
-    /// A positive size: a string such as "64MiB", or an integer number of bytes.
-    mutating func size(_ table: TableContext, _ key: String) -> Int? {
+    /// A positive size: a string such as "64MiB", or an integer number of bytes; with `within`, one in that range.
+    mutating func size(_ table: TableContext, _ key: String, within range: ClosedRange<Int>? = nil) -> Int? {
         guard let node = table.entries[key] else {
             return nil
         }
@@ -251,6 +251,17 @@ struct ConfigDecoder {
         guard bytes > 0 else {
             let example = table.schema?.example(for: key) ?? "\"1MiB\""
             self.report(table, key, "\(display) must be greater than 0.", fix: "write a size such as \(example).")
+            return nil
+        }
+        if let range, !range.contains(bytes) {
+            let example = table.schema?.example(for: key) ?? "\"1MiB\""
+            let bound = bytes < range.lowerBound ? "smaller than \(ConfigUnits.sizeText(range.lowerBound))" : "larger than \(ConfigUnits.sizeText(range.upperBound))"
+            self.report(
+                table,
+                key,
+                "\(display) is \(bound).",
+                fix: "write a size from \"\(ConfigUnits.sizeText(range.lowerBound))\" to \"\(ConfigUnits.sizeText(range.upperBound))\", such as \(example)."
+            )
             return nil
         }
         return bytes

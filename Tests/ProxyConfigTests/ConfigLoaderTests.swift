@@ -31,6 +31,7 @@ struct ConfigLoaderTests {
         ca_file = "/etc/hosts"
         connect_timeout = "500ms"
         read_timeout = 300
+        max_upstream_header_bytes = "128KiB"
 
         [[rule]]                             # first match wins
         name = "voices"
@@ -99,7 +100,8 @@ struct ConfigLoaderTests {
                     keyHeaders: ["xi-api-key"],
                     caFile: "/etc/hosts",
                     connectTimeout: .milliseconds(500),
-                    readTimeout: .seconds(300)
+                    readTimeout: .seconds(300),
+                    maxUpstreamHeaderBytes: 128 << 10
                 )
             ]
         )
@@ -120,15 +122,15 @@ struct ConfigLoaderTests {
                     staleIfError: .seconds(3600),
                     cache: true,
                     cacheBody: false,
-                    line: 26
+                    line: 27
                 )
         )
-        #expect(config.rules[1].cacheBody && config.rules[1].ttl == .seconds(30 * 86400) && config.rules[1].line == 39)
+        #expect(config.rules[1].cacheBody && config.rules[1].ttl == .seconds(30 * 86400) && config.rules[1].line == 40)
         let purge = try #require(config.purges.first)
         #expect(purge.on.map(\.description) == ["POST /elevenlabs/v1/voices/add", "DELETE /elevenlabs/v1/voices/*"])
         #expect(purge.paths.map(\.description) == ["/elevenlabs/v1/voices", "/elevenlabs/v1/voices/**"])
         #expect(purge.tags == ["voices"] && purge.prefixes == ["/elevenlabs/v2/voices"])
-        #expect(purge.scope == .all && purge.line == 45)
+        #expect(purge.scope == .all && purge.line == 46)
     }
 
     @Test func defaults() throws {
