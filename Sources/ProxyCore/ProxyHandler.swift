@@ -67,6 +67,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     private var pausedForBody = false
     private var pausedForPipeline = false
     private var readHeld = false
+    /// The connection is being cut (`abortConnection`): what was written is flushing; nothing more is read.
+    var cutting = false
 
     init(proxy: ProxyContext, limits: Limits) {
         self.proxy = proxy
@@ -116,6 +118,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !self.cutting else { return }
         var bytes = self.unwrapInboundIn(data)
         if self.inbound == nil {
             self.inbound = bytes
@@ -188,7 +191,10 @@ final class ProxyHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        // The client left: stop the upstream request; a partial response is never stored.
+        // The client left: stop the upstream request; a partial response is never stored. A request still being
+        // answered gets its access-log line and metrics, as aborted. (A response that ended, and closed the connection
+        // as it did, has its record emitted by `writeEnd`.)
+        if !self.responseEnded { self.emitAbortedRecord(detail: "client-closed") }
         self.abandonCurrent()
         self.setInFlight(false)
         self.inbound = nil
@@ -324,7 +330,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if self.bodyBytes > self.limits.maxRequestBody {
             current.exchange?.cancel()
             if current.responseStarted {
-                self.abortConnection()
+                self.abortConnection(detail: "body-too-large")
             } else {
                 self.respondError(
                     ErrorResponse(status: .payloadTooLarge, message: "request body exceeds max_request_body", close: true),
@@ -450,13 +456,17 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.writeEnd()
     }
 
-    /// Cuts the connection: the response cannot be completed honestly.
-    func abortConnection() {
+    /// Cuts the connection: the response cannot be completed honestly. What was written is flushed first, so the
+    /// client sees a truncated response rather than a server that never answered (`ProxyHandler+Abort.swift`); the
+    /// request is counted and logged as aborted, with `detail` saying why.
+    func abortConnection(detail: String = "upstream-error") {
         self.responseEnded = true
+        self.keepAlive = false
+        self.emitAbortedRecord(detail: detail)
         self.emitRecord()
         self.abandonCurrent()
         self.inbound = nil
-        self.context?.close(promise: nil)
+        self.cutAfterFlush()
     }
 
     private func finishIfDone() {

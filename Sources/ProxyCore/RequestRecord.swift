@@ -46,6 +46,9 @@ struct RequestRecord: Sendable {
         case pass
         /// Reprise answered with an error of its own (400, 404, 413, 431, 502, 504, ...).
         case error
+        /// The response did not end: the client left first, or the connection was cut (the upstream failed after the
+        /// head). `detail` says which, `status` is the status sent (0 when none), `bytes` what was written.
+        case aborted
 
         /// A small number per case (metrics keys).
         var index: Int {
@@ -58,6 +61,7 @@ struct RequestRecord: Sendable {
             case .bypass: return 5
             case .pass: return 6
             case .error: return 7
+            case .aborted: return 8
             }
         }
     }
