@@ -168,25 +168,22 @@ public struct ResponseParser: Sendable {
                 }
                 self.state = .chunkSize
             case .chunkSize:
-                guard let line = try ResponseSyntax.nextLine(in: buffer) else {
-                    if buffer.readableBytes > Self.maxChunkLine { throw ResponseParseError.malformed("chunk-size line too long") }
+                guard let line = try ResponseSyntax.nextLine(in: buffer, within: Self.maxChunkLine + 2) else {
+                    if buffer.readableBytes > Self.maxChunkLine + 2 { throw ResponseParseError.malformed("chunk-size line too long") }
                     return nil
                 }
-                if line.length > Self.maxChunkLine { throw ResponseParseError.malformed("chunk-size line too long") }
                 let size = try buffer.withUnsafeReadableBytes {
                     try ResponseSyntax.chunkSize(UnsafeRawBufferPointer(rebasing: $0[0..<line.length]))
                 }
                 buffer.moveReaderIndex(forwardBy: line.consumed)
                 self.state = size == 0 ? .trailers(bytes: 0) : .chunkData(remaining: size)
             case .trailers(let bytes):
-                guard let line = try ResponseSyntax.nextLine(in: buffer) else {
-                    if bytes + buffer.readableBytes > self.limits.maxHeadBytes {
+                let allowance = self.limits.maxHeadBytes - bytes
+                guard let line = try ResponseSyntax.nextLine(in: buffer, within: allowance) else {
+                    if buffer.readableBytes > allowance {
                         throw ResponseParseError(.headTooLarge, "trailer fields exceed max_upstream_header_bytes")
                     }
                     return nil
-                }
-                if bytes + line.consumed > self.limits.maxHeadBytes {
-                    throw ResponseParseError(.headTooLarge, "trailer fields exceed max_upstream_header_bytes")
                 }
                 if line.length == 0 {
                     buffer.moveReaderIndex(forwardBy: line.consumed)
@@ -206,18 +203,21 @@ public struct ResponseParser: Sendable {
     // MARK: Head
 
     private mutating func readHead(_ buffer: inout ByteBuffer, bodiless: Bool) throws -> Part? {
-        let (found, resume) = try buffer.withUnsafeReadableBytes { try ResponseSyntax.findHeadEnd($0, from: self.scanned) }
+        // Only the bytes the head may still take are looked at: a longer head is refused whatever follows, so the
+        // error cannot depend on how much of the rest has arrived (a bare LF past the limit is `headTooLarge`
+        // whether the bytes came whole or in pieces).
+        let allowance = self.limits.maxHeadBytes - self.interimBytes
+        let (found, resume) = try buffer.withUnsafeReadableBytes {
+            try ResponseSyntax.findHeadEnd(UnsafeRawBufferPointer(rebasing: $0.prefix(allowance)), from: self.scanned)
+        }
         guard let headLength = found else {
             self.scanned = resume
-            if self.interimBytes + buffer.readableBytes > self.limits.maxHeadBytes {
+            if buffer.readableBytes > allowance {
                 throw ResponseParseError(.headTooLarge, "the response head exceeds max_upstream_header_bytes")
             }
             return nil
         }
         self.scanned = 0
-        if self.interimBytes + headLength > self.limits.maxHeadBytes {
-            throw ResponseParseError(.headTooLarge, "the response head exceeds max_upstream_header_bytes")
-        }
         let (head, framing) = try buffer.withUnsafeReadableBytes {
             try Self.decodeHead(UnsafeRawBufferPointer(rebasing: $0[0..<headLength]), bodiless: bodiless)
         }

@@ -27,11 +27,12 @@ enum ResponseSyntax {
         return (nil, lineStart)
     }
 
-    /// The line at the reader index: its length without CRLF and the bytes it takes with CRLF; nil when the
-    /// line end has not arrived.
-    static func nextLine(in buffer: ByteBuffer) throws -> (length: Int, consumed: Int)? {
+    /// The line at the reader index: its length without CRLF and the bytes it takes with CRLF; nil when no line end
+    /// is among the first `maxBytes` bytes (it has not arrived, or the line is longer than that). Bytes past
+    /// `maxBytes` are not looked at, so the caller's length check sees the same thing however the input was cut.
+    static func nextLine(in buffer: ByteBuffer, within maxBytes: Int) throws -> (length: Int, consumed: Int)? {
         try buffer.withUnsafeReadableBytes { bytes in
-            guard let lf = bytes.firstIndex(of: .lf) else { return nil }
+            guard let lf = UnsafeRawBufferPointer(rebasing: bytes.prefix(maxBytes)).firstIndex(of: .lf) else { return nil }
             guard lf > 0, bytes[lf - 1] == .cr else { throw ResponseParseError.malformed("a line ends in LF without CR") }
             return (lf - 1, lf + 1)
         }

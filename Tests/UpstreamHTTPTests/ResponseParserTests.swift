@@ -295,6 +295,32 @@ private func describe(_ headers: HTTPHeaders) -> String {
         #expect(throws: ResponseParseError.self) { try parse(Array(input.utf8), limits: limits) }
     }
 
+    /// The error, and whether there is one, never depends on how the network cut the bytes: each limit is checked
+    /// on the bytes within it only.
+    @Test func limitsGiveTheSameAnswerWholeAndInPieces() throws {
+        let limits = ResponseParser.Limits(maxHeadBytes: 256)
+        func kinds(_ input: String) -> Set<String> {
+            Set([0, 1, 2, 7, 255].map { step in
+                do {
+                    return "ok \(try parse(Array(input.utf8), step: step, limits: limits))"
+                } catch {
+                    return "\((error as? ResponseParseError)?.kind.rawValue ?? "?")"
+                }
+            })
+        }
+        // A bare LF past the head limit: the head is too large, whether or not the LF has arrived.
+        let pad = String(repeating: "p", count: 300)
+        #expect(kinds("HTTP/1.1 200 OK\r\nX-Pad: \(pad)\nContent-Length: 0\r\n\r\n") == ["headTooLarge"])
+        // The same in the trailers.
+        #expect(kinds(Self.chunked + "0\r\nX-T: \(pad)\n\r\n") == ["headTooLarge"])
+        // A chunk-size line of exactly 4096 bytes is read, even when its CR and LF arrive apart.
+        let extensionBytes = String(repeating: "e", count: 4096 - 2)
+        let longLine = Self.chunked + "5;\(extensionBytes)\r\nhello\r\n0\r\n\r\n"
+        #expect(kinds(longLine) == ["ok [\"head 200 1.1 [Transfer-Encoding=chunked]\", \"body hello\", \"end\"]"])
+        // One byte more is refused, however it arrives.
+        #expect(kinds(Self.chunked + "5;\(extensionBytes)e\r\nhello\r\n0\r\n\r\n") == ["malformed"])
+    }
+
     // MARK: Behaviour
 
     @Test func bodyPartsAreSlicesOfTheInput() throws {
