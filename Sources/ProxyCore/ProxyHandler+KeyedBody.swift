@@ -16,7 +16,14 @@ extension ProxyHandler {
             state.detail = NotStorableReason.requestNoStore.rawValue
             return false
         }
-        let key = RequestKey(route: state.route, head: state.head, hasher: self.proxy.hasher, memo: &self.partitionMemo)
+        let key = RequestKey(
+            route: state.route, head: state.head, hasher: self.proxy.hasher, now: state.requestTime, memo: &self.partitionMemo
+        )
+        // A JWT that fails verification names no partition: forwarded untouched, never answered from or stored.
+        if let rejection = key.rejection {
+            state.detail = rejection.rawValue
+            return false
+        }
         // Without the credential a body-keyed route does not cache at all.
         if state.route.hasCredentialKeys && !key.hasCredential {
             state.detail = "no-credential"
