@@ -43,7 +43,9 @@ public enum ConfigLoader {
         if let configuration = decoder.decode(root) {
             return configuration
         }
-        throw ConfigError(file: file, problems: Self.ordered(decoder.problems), warnings: Self.ordered(decoder.warnings))
+        throw ConfigError(
+            file: file, problems: Self.ordered(decoder.problems), warnings: Self.ordered(decoder.warnings)
+        )
     }
 
     /// toml++'s own words, with its position; the message never echoes more than the offending token.

@@ -17,7 +17,11 @@ extension ProxyHandler {
             return false
         }
         let key = RequestKey(
-            route: state.route, head: state.head, hasher: self.proxy.hasher, now: state.requestTime, memo: &self.partitionMemo
+            route: state.route,
+            head: state.head,
+            hasher: self.proxy.hasher,
+            now: state.requestTime,
+            memo: &self.partitionMemo
         )
         // A JWT that fails verification names no partition: forwarded untouched, never answered from or stored.
         if let rejection = key.rejection {

@@ -37,7 +37,14 @@ extension ProxyHandler {
             state.detail = NotStorableReason.requestNoStore.rawValue
             return false
         }
-        let key = probe?.key ?? RequestKey(route: state.route, head: state.head, hasher: self.proxy.hasher, now: state.requestTime, memo: &self.partitionMemo)
+        let key = probe?.key
+            ?? RequestKey(
+                route: state.route,
+                head: state.head,
+                hasher: self.proxy.hasher,
+                now: state.requestTime,
+                memo: &self.partitionMemo
+            )
         if let rejection = key.rejection {
             // A JWT that fails verification names no partition: forwarded untouched, never answered from or stored.
             state.forward = .bypass
@@ -230,7 +237,9 @@ extension ProxyHandler {
     ) -> FastHit {
         // A rule that does not cache, or request directives (no-store among them), are the full lookup's to read.
         guard route.rule?.cache != false, !traits.hasDirectives else { return .skipped }
-        let key = RequestKey(route: route, head: request, hasher: self.proxy.hasher, now: now, memo: &self.partitionMemo)
+        let key = RequestKey(
+            route: route, head: request, hasher: self.proxy.hasher, now: now, memo: &self.partitionMemo
+        )
         // A rejected JWT: the full lookup records why and forwards (the probe's key and store answer go unused).
         if key.rejection != nil { return .probed(StoreProbe(key: key, primaryKey: "", found: .miss)) }
         let primaryKey = Self.primaryKey(key)

@@ -25,7 +25,9 @@ struct RequestKey {
 
     /// With the connection's memo of its last credentials (see `CredentialHasher.Memo`). `now` is the request's
     /// time, for a JWT's `exp` and `nbf`.
-    init(route: Route, head: HTTPRequestHead, hasher: CredentialHasher, now: Double, memo: inout CredentialHasher.Memo) {
+    init(
+        route: Route, head: HTTPRequestHead, hasher: CredentialHasher, now: Double, memo: inout CredentialHasher.Memo
+    ) {
         let shape = route.credentialShape
         let (target, parts, rejection) = shape.parts(of: head, now: now)
         self.target = target

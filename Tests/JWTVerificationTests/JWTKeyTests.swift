@@ -24,7 +24,9 @@ let pemCases: [PEMCase] = [
         id: "rsa-1024-public",
         pem: try! _RSA.Signing.PrivateKey(unsafeKeySize: .init(bitCount: 1024)).publicKey.pemRepresentation,
         expected: .failure(.rsaKeyTooSmall)),
-    .init(id: "p384-public", pem: P384.Signing.PrivateKey().publicKey.pemRepresentation, expected: .failure(.unsupportedKey)),
+    .init(
+        id: "p384-public", pem: P384.Signing.PrivateKey().publicKey.pemRepresentation,
+        expected: .failure(.unsupportedKey)),
     .init(
         id: "certificate", pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
         expected: .failure(.certificate)),
@@ -51,7 +53,11 @@ struct JWTKeyTests {
     @Test func aSecretIsHS256AndNeverDescribed() {
         let key = JWTKey.secret("kling-sk-0123456789")
         #expect(key.algorithm == "HS256")
-        for text in [String(describing: key), String(reflecting: key), "\(JWTKeys.shared(key))", "\(JWTKeys.secrets(["a": "kling-sk-0123456789"]))"] {
+        let texts = [
+            String(describing: key), String(reflecting: key), "\(JWTKeys.shared(key))",
+            "\(JWTKeys.secrets(["a": "kling-sk-0123456789"]))",
+        ]
+        for text in texts {
             #expect(!text.contains("kling-sk"), "\(text)")
         }
         var dumped = ""

@@ -63,7 +63,8 @@ let hmacCases: [VerifyCase] = [
         }(),
         .rejected(.signature)),
     .init(
-        "truncated-signature", sharedA, token(hs256, claims(), .raw(Array(hmacTag(hs256, claims(), secretA).prefix(16)))),
+        "truncated-signature", sharedA,
+        token(hs256, claims(), .raw(Array(hmacTag(hs256, claims(), secretA).prefix(16)))),
         .rejected(.signature)),
     .init(
         "alg-none-unsigned", sharedA, token(#"{"alg":"none","typ":"JWT"}"#, claims(), .raw([])),
@@ -74,7 +75,9 @@ let hmacCases: [VerifyCase] = [
     .init(
         "alg-lowercase", sharedA, token(#"{"alg":"hs256"}"#, claims(), .hmac(secretA)), .rejected(.algorithm)),
     .init("alg-HS512", sharedA, token(#"{"alg":"HS512"}"#, claims(), .hmac(secretA)), .rejected(.algorithm)),
-    .init("alg-RS256-with-a-secret", sharedA, token(#"{"alg":"RS256"}"#, claims(), .raw([1, 2, 3])), .rejected(.algorithm)),
+    .init(
+        "alg-RS256-with-a-secret", sharedA, token(#"{"alg":"RS256"}"#, claims(), .raw([1, 2, 3])),
+        .rejected(.algorithm)),
     .init("alg-missing", sharedA, token(#"{"typ":"JWT"}"#, claims(), .hmac(secretA)), .rejected(.malformed)),
     .init("alg-not-a-string", sharedA, token(#"{"alg":256}"#, claims(), .hmac(secretA)), .rejected(.malformed)),
     .init(

@@ -165,7 +165,8 @@ struct JWTClaimConfigTests {
             "secret from an unset variable",
             claim("secret = \"${KLING_SECRET_KEY}\""),
             "\(path).secret: \"${KLING_SECRET_KEY}\" needs the environment variable KLING_SECRET_KEY, which is not "
-                + "set. Fix: export KLING_SECRET_KEY=... before starting reprise, or write ${KLING_SECRET_KEY:-default}."
+                + "set. Fix: export KLING_SECRET_KEY=... before starting reprise, or write "
+                + "${KLING_SECRET_KEY:-default}."
         ),
         BadCase(
             "secrets as a string",
@@ -217,7 +218,8 @@ struct JWTClaimConfigTests {
         ),
         BadCase(
             "rule secrets as an array",
-            GenerationCachingTests.ttsRule("key_jwt_claim = { header = \"Authorization\", claim = \"iss\", secrets = [\"sk\"] }\n"),
+            GenerationCachingTests.ttsRule(
+                "key_jwt_claim = { header = \"Authorization\", claim = \"iss\", secrets = [\"sk\"] }\n"),
             "proxy.conf:10: rule[tts].key_jwt_claim.secrets: expected an inline table, found an array. Fix: write "
                 + "secrets = { \"ak-a\" = \"${KLING_SK_A}\", \"ak-b\" = \"${KLING_SK_B}\" }."
         ),
@@ -302,7 +304,8 @@ struct JWTClaimConfigTests {
                 + "-pubkey -noout > public.pem` and name that file."
         ),
         (
-            "rsa1024.pem", try! _RSA.Signing.PrivateKey(unsafeKeySize: .init(bitCount: 1024)).publicKey.pemRepresentation,
+            "rsa1024.pem",
+            try! _RSA.Signing.PrivateKey(unsafeKeySize: .init(bitCount: 1024)).publicKey.pemRepresentation,
             "\"rsa1024.pem\" is an RSA key under 2048 bits. Fix: use an RSA key of 2048 bits or more (RS256), or a "
                 + "P-256 key (ES256)."
         ),

@@ -47,14 +47,17 @@ import Testing
         name = "kling-accounts"
         prefix = "/kling-accounts"
         url = "{UPSTREAM}"
-        key_jwt_claim = { header = "Authorization", claim = "iss", secrets = { "AK-victim" = "demo-secret", "AK-idle" = "idle-secret" } }
+        key_jwt_claim.header = "Authorization"
+        key_jwt_claim.claim = "iss"
+        key_jwt_claim.secrets = { "AK-victim" = "demo-secret", "AK-idle" = "idle-secret" }
 
         [[upstream]]
         name = "kling-open"
         prefix = "/kling-open"
         url = "{UPSTREAM}"
         key_jwt_claim = { header = "Authorization", claim = "iss" }
-        """ + rules("/kling", name: "kling") + rules("/kling-accounts", name: "accounts") + rules("/kling-open", name: "open")
+        """
+        + rules("/kling", name: "kling") + rules("/kling-accounts", name: "accounts") + rules("/kling-open", name: "open")
 
     static var options: DemoUpstream.Options {
         var options = DemoUpstream.Options()
@@ -76,7 +79,8 @@ import Testing
 
     static let attacks: [Attack] = [
         Attack(name: "forged signature", prefix: "/kling", detail: "jwt-signature") { now in
-            "Bearer " + DemoUpstream.klingToken(accessKey: victim, secret: "guessed", expires: now + 1800, notBefore: now - 5)
+            "Bearer "
+                + DemoUpstream.klingToken(accessKey: victim, secret: "guessed", expires: now + 1800, notBefore: now - 5)
         },
         Attack(name: "alg none", prefix: "/kling", detail: "jwt-alg") { now in
             let header = Self.base64URL(#"{"alg":"none","typ":"JWT"}"#)
@@ -110,7 +114,7 @@ import Testing
             let list = "\(attack.prefix)/v1/images/generations"
             // store_if_json: the head promises no `stored`; the hit that follows shows it was.
             let stored = try await client.get(poll)
-            #expect(stored.status == 200 && stored.cacheStatus.hasPrefix("Reprise; fwd=uri-miss"), "\(stored.cacheStatus)")
+            #expect(stored.status == 200 && stored.cacheStatus.hasPrefix("Reprise; fwd=uri-miss"))
             let hit = try await client.get(poll)
             #expect(hit.isHit && hit.body == stored.body)
 
@@ -123,7 +127,8 @@ import Testing
             #expect(attackRead.cacheStatus.hasPrefix("Reprise; fwd=bypass; fwd-status="))
             #expect(attackRead.cacheStatus.hasSuffix("; detail=\(attack.detail)"), "\(attackRead.cacheStatus)")
             #expect(h.upstream.requestCount("GET", "/v1/images/generations/\(task)") == polls + 1)
-            #expect(h.upstream.lastRequestHeaders("/v1/images/generations/\(task)")?.first { $0.0.lowercased() == "authorization" }?.1 == token)
+            let forwarded = h.upstream.lastRequestHeaders("/v1/images/generations/\(task)") ?? []
+            #expect(forwarded.first { $0.0.lowercased() == "authorization" }?.1 == token)
 
             // The attack on an entry nobody stored yet: whatever the upstream answers is not stored.
             let attackList = try await h.get(list, headers: [("authorization", token)])
@@ -135,7 +140,7 @@ import Testing
             let clean = try await client.get(poll)
             #expect(clean.isHit && clean.body == stored.body, "\(clean.cacheStatus)")
             let cleanList = try await client.get(list)
-            #expect(cleanList.status == 200 && cleanList.cacheStatus.hasPrefix("Reprise; fwd=uri-miss"), "\(cleanList.cacheStatus)")
+            #expect(cleanList.status == 200 && cleanList.cacheStatus.hasPrefix("Reprise; fwd=uri-miss"))
             #expect(try await client.get(list).isHit)
         }
     }
@@ -200,7 +205,8 @@ import Testing
         let clock = ManualClock()
         try await withHarness(Self.config, clock: clock.wallClock, upstreamOptions: options) { h in
             let victim = KlingClient(h: h, clock: clock, prefix: "/kling-accounts")
-            let idle = KlingClient(h: h, clock: clock, prefix: "/kling-accounts", accessKey: "AK-idle", secret: "idle-secret")
+            let idle = KlingClient(
+                h: h, clock: clock, prefix: "/kling-accounts", accessKey: "AK-idle", secret: "idle-secret")
             let list = "/kling-accounts/v1/images/generations"
             _ = try await victim.create(prompt: "a whale")
             let victimList = try await victim.get(list)
@@ -209,7 +215,8 @@ import Testing
             #expect(!idleList.isHit && idleList.cacheStatus.contains("stored") && idleList.body != victimList.body)
             // The idle account's key does not sign for the victim's access key.
             let crossed = DemoUpstream.klingToken(
-                accessKey: Self.victim, secret: "idle-secret", expires: Int64(clock.now) + 600, notBefore: Int64(clock.now))
+                accessKey: Self.victim, secret: "idle-secret", expires: Int64(clock.now) + 600,
+                notBefore: Int64(clock.now))
             let attack = try await h.get(list, headers: [("authorization", "Bearer " + crossed)])
             #expect(!attack.isHit && attack.cacheStatus.hasSuffix("detail=jwt-signature"))
             #expect(try await victim.get(list).body == victimList.body)
@@ -239,7 +246,8 @@ import Testing
             let task = try await client.create(prompt: "a lantern")
             let poll = "/kling/v1/images/generations/\(task)"
             _ = try await client.get(poll)
-            let reply = try await h.get(poll, headers: [("authorization", client.token()), ("authorization", client.token())])
+            let twice = [("authorization", client.token()), ("authorization", client.token())]
+            let reply = try await h.get(poll, headers: twice)
             #expect(!reply.isHit && reply.cacheStatus.hasSuffix("detail=jwt-malformed"), "\(reply.cacheStatus)")
         }
     }
@@ -263,7 +271,9 @@ struct KlingClient {
 
     func token() -> String {
         let now = Int64(self.clock.now)
-        return "Bearer " + DemoUpstream.klingToken(accessKey: self.accessKey, secret: self.secret, expires: now + 1800, notBefore: now - 5)
+        let token = DemoUpstream.klingToken(
+            accessKey: self.accessKey, secret: self.secret, expires: now + 1800, notBefore: now - 5)
+        return "Bearer " + token
     }
 
     func get(_ path: String) async throws -> Reply {
@@ -279,7 +289,8 @@ struct KlingClient {
 
     /// Creates a task and returns its id.
     func create(prompt: String) async throws -> String {
-        let reply = try await self.post("\(self.prefix)/v1/images/generations", body: #"{"prompt":"\#(prompt)","model_name":"kling-v1"}"#)
+        let body = #"{"prompt":"\#(prompt)","model_name":"kling-v1"}"#
+        let reply = try await self.post("\(self.prefix)/v1/images/generations", body: body)
         let json = try JSONSerialization.jsonObject(with: Data(reply.text.utf8)) as? [String: Any]
         return try #require((json?["data"] as? [String: Any])?["task_id"] as? String, "\(reply.status) \(reply.text)")
     }
