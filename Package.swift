@@ -39,6 +39,14 @@ let package = Package(
         .target(name: "HTTPCaching"),
         .target(name: "BodyKeying", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
+            name: "JWTVerification",
+            dependencies: [
+                "BodyKeying",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "CacheStore",
             dependencies: [
                 "HTTPCaching",
@@ -90,6 +98,7 @@ let package = Package(
         .target(
             name: "ProxyConfig",
             dependencies: [
+                "JWTVerification",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
@@ -98,6 +107,7 @@ let package = Package(
             dependencies: [
                 "HTTPCaching",
                 "BodyKeying",
+                "JWTVerification",
                 "CacheStore",
                 "ProxyConfig",
                 "RedisCache",
@@ -165,7 +175,23 @@ let package = Package(
         .testTarget(name: "HTTPCachingTests", dependencies: ["HTTPCaching"]),
         .testTarget(name: "BodyKeyingTests", dependencies: ["BodyKeying"]),
         .testTarget(name: "CacheStoreTests", dependencies: ["CacheStore"]),
-        .testTarget(name: "ProxyConfigTests", dependencies: ["ProxyConfig"]),
+        .testTarget(
+            name: "JWTVerificationTests",
+            dependencies: [
+                "JWTVerification",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "ProxyConfigTests",
+            dependencies: [
+                "ProxyConfig",
+                "JWTVerification",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "RESPTests",
             dependencies: [

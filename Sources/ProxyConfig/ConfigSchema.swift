@@ -134,7 +134,7 @@ enum ConfigSchema {
         ]
     )
 
-    static let jwtClaimExample = "{ header = \"Authorization\", claim = \"iss\" }"
+    static let jwtClaimExample = "{ header = \"Authorization\", claim = \"iss\", secret = \"${KLING_SECRET_KEY}\" }"
 
     /// The inline table of `store_if_json`.
     static let storeIfJSON = Section(
@@ -154,6 +154,10 @@ enum ConfigSchema {
         keys: [
             ("header", "\"Authorization\""),
             ("claim", "\"iss\""),
+            ("secret", "\"${KLING_SECRET_KEY}\""),
+            ("secrets", "{ \"ak-a\" = \"${KLING_SK_A}\", \"ak-b\" = \"${KLING_SK_B}\" }"),
+            ("public_key_file", "\"jwt-public.pem\""),
+            ("leeway", "\"30s\""),
         ],
         isInline: true
     )

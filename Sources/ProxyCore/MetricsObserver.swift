@@ -1,4 +1,5 @@
 import HTTPCaching
+import JWTVerification
 import NIOConcurrencyHelpers
 import NIOCore
 import Prometheus
@@ -177,7 +178,7 @@ extension MetricsObserver {
         "upstream-error", "request-body", "refresh-own", "refresh-ignored",
         // CoalescedFetch.ReleaseReason raw values.
         "not-storable", "vary-mismatch", "leader-failed", "timeout", "too-large",
-    ])
+    ]).union(JWTRejection.allCases.map(\.rawValue))
 
     static let purgeSources: Set<String> = ["write", "rfc9111", "admin", "fleet", "fleet-resync"]
 

@@ -93,6 +93,7 @@ extension ProxyHandler {
                 status: status,
                 upstream: state.route.upstream,
                 hasher: self.proxy.hasher,
+                now: state.requestTime,
                 purge: self.proxy.purgeLocally
             )
             self.proxy.counters.invalidations.wrappingAdd(outcome.dropped, ordering: .relaxed)

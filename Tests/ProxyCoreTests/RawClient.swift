@@ -86,8 +86,8 @@ extension RawClient {
             if self.count >= self.limit {
                 // Leave at once, on the connection's own loop: however slow the test task is to resume, the client
                 // has gone by the time the next part arrives.
-                context.close(promise: nil)
                 self.reached.succeed(())
+                context.close(promise: nil)
             }
         }
 
