@@ -9,6 +9,8 @@ struct ConfigDecoder {
     /// Directory that relative `ca_file` paths are resolved against; nil = as written.
     let baseDirectory: String?
     private(set) var problems: [ConfigProblem] = []
+    /// Settings that load but probably do not do what their author meant; they never fail the file.
+    private(set) var warnings: [ConfigProblem] = []
 
     init(file: String, text: String, environment: [String: String], baseDirectory: String?) {
         self.file = file
@@ -31,6 +33,22 @@ struct ConfigDecoder {
                 key: path,
                 message: message,
                 fix: fix
+            )
+        )
+    }
+
+    /// Reports a warning, placed as `report` places a problem.
+    mutating func warn(_ table: TableContext, _ key: String?, _ message: String, fix: String) {
+        let keyLine = key.flatMap { self.line(of: $0, in: table) }
+        let path = key.map { table.path.isEmpty ? $0 : "\(table.path).\($0)" } ?? table.path
+        self.warnings.append(
+            ConfigProblem(
+                file: self.file,
+                line: keyLine ?? self.line(of: table),
+                key: path,
+                message: message,
+                fix: fix,
+                severity: .warning
             )
         )
     }
@@ -300,7 +318,8 @@ struct ConfigDecoder {
         }
     }
 
-    private mutating func expand(_ table: TableContext, _ key: String, _ text: String, expand: Bool) -> ConfigString? {
+    /// `text` with `${NAME}` expanded (unless `expand` is false); a bad reference is reported against `key`.
+    mutating func expand(_ table: TableContext, _ key: String, _ text: String, expand: Bool) -> ConfigString? {
         guard expand else {
             return ConfigString(value: text, written: text, fromEnvironment: false)
         }

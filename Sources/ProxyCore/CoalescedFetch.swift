@@ -75,6 +75,11 @@ final class CoalescedFetch: Sendable {
         self.state = Mutex(State())
     }
 
+    /// Whether followers are attached and not finished (the fetch must go on without its leader's client).
+    var hasFollowers: Bool {
+        self.state.withLock { state in !state.subscribers.isEmpty }
+    }
+
     /// Whether a new request may still follow this fetch.
     var acceptsJoiners: Bool {
         self.state.withLock { $0.acceptsJoiners }

@@ -8,6 +8,8 @@ struct ErrorResponse {
     var upstream: String?
     /// Close the connection after this response (malformed input, oversize bodies).
     var close: Bool = false
+    /// The `Allow` field of a 405 (RFC 9110 §15.5.6).
+    var allow: String? = nil
 
     static func upstreamUnreachable(_ upstream: String) -> ErrorResponse {
         ErrorResponse(status: .badGateway, message: "upstream unreachable", upstream: upstream)
@@ -42,6 +44,7 @@ struct ErrorResponse {
         headers.add(name: "content-length", value: String(buffer.readableBytes))
         headers.add(name: "cache-control", value: "no-store")
         if let cacheStatus { headers.add(name: "cache-status", value: cacheStatus) }
+        if let allow = self.allow { headers.add(name: "allow", value: allow) }
         if self.close { headers.add(name: "connection", value: "close") }
         return (HTTPResponseHead(version: version, status: self.status, headers: headers), buffer)
     }

@@ -1,4 +1,5 @@
 import HTTPCaching
+import JWTVerification
 import NIOConcurrencyHelpers
 import NIOCore
 import Prometheus
@@ -142,14 +143,14 @@ final class MetricsObserver: RequestObserver {
         case .coalesced: outcome = self.registry.makeCounter(descriptor: Family.coalesced, labels: rule)
         case .bypass:
             outcome = self.registry.makeCounter(descriptor: Family.bypass, labels: rule + [("reason", key.reason)])
-        case .pass, .error, .aborted: outcome = nil
+        case .pass, .error, .aborted, .local: outcome = nil
         }
         let source: String?
         switch key.outcome {
         case .hit, .revalidated, .stale: source = "cache"
         case .miss, .coalesced, .bypass, .pass: source = "upstream"
-        // Reprise's own error bodies come from neither; an aborted request's bytes are in its access-log line.
-        case .error, .aborted: source = nil
+        // Reprise's own error bodies come from neither; an aborted response's bytes are in `requests` only.
+        case .error, .aborted, .local: source = nil
         }
         return RequestSeries(
             requests: self.registry.makeCounter(
@@ -190,10 +191,10 @@ extension MetricsObserver {
     static let bypassReasons: Set<String> = Set(NotStorableReason.allCases.map(\.rawValue)).union([
         // Set by the request path before forwarding (ProxyHandler+Lookup, +KeyedBody, +Coalescing).
         "rule", "no-credential", "body-too-large", "hit-for-pass", "conditional-request", "only-if-cached",
-        "upstream-error",
+        "upstream-error", "request-body", "refresh-own", "refresh-ignored",
         // CoalescedFetch.ReleaseReason raw values.
         "not-storable", "vary-mismatch", "leader-failed", "timeout", "too-large",
-    ])
+    ]).union(JWTRejection.allCases.map(\.rawValue))
 
     static let purgeSources: Set<String> = ["write", "rfc9111", "admin", "fleet", "fleet-resync"]
 

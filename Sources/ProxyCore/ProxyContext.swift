@@ -22,6 +22,8 @@ final class ProxyContext: Sendable {
     let tally = RuleTally()
     /// The last purges and their causes, for the dashboard.
     let purgeLog = PurgeLog()
+    /// The busiest routes forwarded without a matching rule, for `/stats` and the dashboard.
+    let unmatched = UnmatchedRoutes()
     /// Metrics and the access log; empty when both are off (then no record is built).
     let observers: [RequestObserver]
     /// The Prometheus observer among `observers`, when metrics are on (purges are counted through it).
@@ -115,6 +117,19 @@ final class ProxyCounters: Sendable {
     let inFlight = Atomic<Int>(0)
     /// Requests answered from another request's upstream fetch (request coalescing).
     let coalesced = Atomic<Int>(0)
+
+    // Client connections (issue 12): what was refused, and which deadline closed a connection.
+
+    /// Client connections open now.
+    let openConnections = Atomic<Int>(0)
+    /// Connections closed at accept because `max_connections` were open.
+    let refusedConnections = Atomic<Int>(0)
+    /// Requests refused as unreadable (400, 414, 431, 501, 505 from the parser).
+    let rejectedRequests = Atomic<Int>(0)
+    let headerTimeouts = Atomic<Int>(0)
+    let bodyTimeouts = Atomic<Int>(0)
+    let keepAliveTimeouts = Atomic<Int>(0)
+    let sendTimeouts = Atomic<Int>(0)
 
     /// Counts a failed upstream call in `/stats` and in `reprise_upstream_errors_total`.
     func countUpstreamError(_ kind: UpstreamErrorKind, upstream: String, metrics: MetricsObserver?) {

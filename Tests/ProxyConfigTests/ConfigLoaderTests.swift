@@ -1,4 +1,5 @@
 import Foundation
+import JWTVerification
 import Testing
 
 @testable import ProxyConfig
@@ -233,7 +234,10 @@ struct ConfigLoaderTests {
         #expect(voices.match.matches(method: "GET", path: "/elevenlabs/v1/voices/abc123"))
         let upstreams = Dictionary(uniqueKeysWithValues: config.upstreams.map { ($0.name, $0) })
         #expect(upstreams["gemini"]?.keyQueryParams == ["key"])
+        // Without KLING_SECRET_KEY, Kling is forwarded uncached, and check says so.
         #expect(upstreams["kling"]?.keyJWTClaim == JWTClaimKey(header: "authorization", claim: "iss"))
+        #expect(config.warnings.map(\.key) == ["upstream[kling].key_jwt_claim.secret"])
+        #expect(config.warnings.first?.description.contains("warning: \"${KLING_SECRET_KEY:-}\" is empty") == true)
         #expect(upstreams["kling"]?.keyHeaders == [])
         #expect(upstreams["backend"]?.keyHeaders == ["xi-api-key"])
         let rules = Dictionary(uniqueKeysWithValues: config.rules.map { ($0.name, $0) })
@@ -269,13 +273,20 @@ struct ConfigLoaderTests {
         )
     }
 
+    @Test func theShippedExampleVerifiesKlingTokensWithTheSecretFromTheEnvironment() throws {
+        let config = try ConfigLoader.load(path: Self.exampleFile, environment: ["KLING_SECRET_KEY": "kling-sk"])
+        let kling = try #require(config.upstreams.first(where: { $0.name == "kling" })?.keyJWTClaim)
+        #expect(kling.verifier.keys == .shared(.secret("kling-sk")) && kling.verifier.leeway == 30)
+        #expect(config.warnings.isEmpty)
+    }
+
     @Test func missingFile() {
         #expect {
             try ConfigLoader.load(path: "/nonexistent/proxy.conf", environment: [:])
         } throws: { error in
             (error as? ConfigError)?.description
-                == "/nonexistent/proxy.conf: the file does not exist. Fix: check the path, or pass --config with the "
-                + "path of your proxy.conf."
+                == "/nonexistent/proxy.conf: the file does not exist. Fix: check the path, or name your proxy.conf: "
+                + "reprise check PATH, reprise --config PATH."
         }
     }
 

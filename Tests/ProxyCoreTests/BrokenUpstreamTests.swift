@@ -193,7 +193,8 @@ import UpstreamTestSupport
     }
 
     /// RFC 9110 §8.6: a 304 may carry the Content-Length of the 200 it stands for. Such a 304 has no body, is passed
-    /// on, and leaves the upstream connection reusable.
+    /// on, and is no error. (That it leaves the connection reusable is `KeepAliveTests.responses204And304HaveNoBody`:
+    /// here the proxy's 4 s idle timeout could close the pooled connection on a loaded machine.)
     @Test func a304WithTheLengthOfItsRepresentationIsValid() async throws {
         try await withScriptedHarness(script: { request in
             request.target == "/etag"
@@ -204,9 +205,9 @@ import UpstreamTestSupport
             let response = RawResponse(text)
             #expect(response.status == 304)
             #expect(response.body.isEmpty)
-            #expect(try await RawResponse(h.request("/ok").text).body == "fine on 1")
-            #expect(h.upstream.record.accepted == 1)
+            #expect(try await RawResponse(h.request("/ok").text).body.hasPrefix("fine on "))
             #expect(h.metric("reprise_upstream_errors_total", []) == nil)
+            #expect(h.server.store.statistics.entries == 1)
         }
     }
 
@@ -234,11 +235,14 @@ import UpstreamTestSupport
                 : [.text(upstreamResponse(body: "\(request.target) on \(request.connection)"))]
         }) { (h: ScriptedHarness) async throws in
             #expect(try await RawResponse(h.request("/no-content").text).status == 502)
+            await h.upstream.wait { $0.closed == 1 }
+            // Every answer is its own request's, over a connection other than the one the 204 came on.
             for target in ["/x", "/y", "/x"] {
-                #expect(try await RawResponse(h.request(target).text).body == "\(target) on 2")
+                let body = try await RawResponse(h.request(target).text).body
+                #expect(body.hasPrefix("\(target) on ") && !body.hasSuffix(" on 1"), "\(body)")
             }
             #expect(h.server.store.statistics.entries == 2)
-            #expect(h.upstream.record.accepted == 2)
+            #expect(h.server.store.statistics.bytes > 0)
         }
     }
 }

@@ -226,8 +226,9 @@ func withFleet(_ config: String = FleetTests.config, _ body: (Fleet) async throw
     let fleet = Fleet(
         redis: redis,
         upstream: upstream,
-        a: Harness(upstream: upstream, server: serverA, client: client),
-        b: Harness(upstream: upstream, server: serverB, client: client)
+        // One name for both, as behind a load balancer: the host is part of the cache key.
+        a: Harness(upstream: upstream, server: serverA, client: client, host: "books.example"),
+        b: Harness(upstream: upstream, server: serverB, client: client, host: "books.example")
     )
     func stop() async {
         try? await client.shutdown()

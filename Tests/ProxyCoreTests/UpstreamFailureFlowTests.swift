@@ -125,7 +125,8 @@ import UpstreamTestSupport
     /// A leader whose upstream does not answer: its followers stop waiting at `coalesce_timeout` and fetch for
     /// themselves (`detail=timeout`), while the leader still waits.
     @Test func followersStopWaitingForASilentLeaderAtTheCoalesceTimeout() async throws {
-        try await withScriptedHarness(extra: "[cache]\ncoalesce_timeout = \"1s\"", script: { _ in [] }) { (h: ScriptedHarness) async throws in
+        // 3 s: long enough for both followers to be seen waiting on a loaded machine, short for a test.
+        try await withScriptedHarness(extra: "[cache]\ncoalesce_timeout = \"3s\"", script: { _ in [] }) { (h: ScriptedHarness) async throws in
             let clients = try await self.leaderAndFollowers(h, followers: 2)
             await h.upstream.wait { $0.requests.count == 3 }
             #expect(try await clients[0].text.isEmpty)
