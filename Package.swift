@@ -40,6 +40,14 @@ let package = Package(
         .target(name: "HTTPCaching"),
         .target(name: "BodyKeying", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
+            name: "JWTVerification",
+            dependencies: [
+                "BodyKeying",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "CacheStore",
             dependencies: [
                 "HTTPCaching",
@@ -91,6 +99,16 @@ let package = Package(
             ]
         ),
         .target(
+            name: "UpstreamTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "RedisCache",
             dependencies: [
                 "HTTPCaching",
@@ -106,6 +124,7 @@ let package = Package(
         .target(
             name: "ProxyConfig",
             dependencies: [
+                "JWTVerification",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
@@ -114,6 +133,7 @@ let package = Package(
             dependencies: [
                 "HTTPCaching",
                 "BodyKeying",
+                "JWTVerification",
                 "CacheStore",
                 "DiskCache",
                 "ProxyConfig",
@@ -203,7 +223,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "ProxyConfigTests", dependencies: ["ProxyConfig"]),
+        .testTarget(
+            name: "JWTVerificationTests",
+            dependencies: [
+                "JWTVerification",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "ProxyConfigTests",
+            dependencies: [
+                "ProxyConfig",
+                "JWTVerification",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "RESPTests",
             dependencies: [
@@ -251,6 +287,7 @@ let package = Package(
             dependencies: [
                 "UpstreamHTTP",
                 "TLSTestSupport",
+                "UpstreamTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -267,6 +304,7 @@ let package = Package(
                 "DemoUpstream",
                 "RedisTestSupport",
                 "TLSTestSupport",
+                "UpstreamTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

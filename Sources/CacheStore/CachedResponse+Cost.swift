@@ -20,13 +20,11 @@ extension CachedResponse {
         return count <= 15 ? 0 : Self.allocated(32 + count + 1)
     }
 
-    static func accountedBytes(storage: ByteBuffer, parts: [ByteBuffer]?, partition: String, vary: VaryKey) -> Int {
-        var bytes = Self.entryOverhead + Self.allocated(storage.storageCapacity) + Self.allocated(partition)
-        if let parts {
-            // The array, and each part's storage object and bytes (a slice charges its whole storage).
-            bytes += Self.allocated(32 + parts.count * 24)
-            for part in parts { bytes += 64 + Self.allocated(part.storageCapacity) }
-        }
+    /// A `ByteBuffer`'s storage object (the bytes are a second allocation).
+    static let bufferObject = 64
+
+    static func accountedBytes(storage: ByteBuffer, partsBytes: Int, partition: String, vary: VaryKey) -> Int {
+        var bytes = Self.entryOverhead + Self.allocated(storage.storageCapacity) + Self.allocated(partition) + partsBytes
         if !vary.isEmpty {
             bytes += Self.allocated(32 + vary.entries.count * MemoryLayout<VaryKey.Entry>.stride)
             for entry in vary.entries { bytes += Self.allocated(entry.name) + Self.allocated(entry.value ?? "") }

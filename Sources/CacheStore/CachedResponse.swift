@@ -27,6 +27,8 @@ public final class CachedResponse: Sendable {
     /// The body when it is not in `storage`: a replay that keeps its chunk boundaries, or a body over
     /// `compactionThreshold` (kept as it arrived, not copied).
     let parts: [ByteBuffer]?
+    /// What the buffers of `parts` occupy (0 without parts).
+    let partsBytes: Int
     /// The body when it stays in a file (a disk tier's entry served with `sendfile`).
     public let file: FileBody?
 
@@ -104,7 +106,7 @@ public final class CachedResponse: Sendable {
             vary: vary,
             status: status,
             headers: headers,
-            body: inline ? .inline(body) : .parts(keepingParts ? Self.ownedCopies(body) : body),
+            body: inline ? .inline(body) : .parts(body, keepingBoundaries: keepingParts),
             bodyLength: bodyLength,
             info: info,
             tags: tags,
@@ -149,7 +151,7 @@ public final class CachedResponse: Sendable {
         if let file = entry.file {
             body = .file(file)
         } else if let parts = entry.parts {
-            body = .parts(parts)
+            body = .segmented(parts, bytes: entry.partsBytes)
         } else {
             body = .inline(entry.bodyLength == 0 ? [] : [entry.inlineBody])
         }
@@ -172,7 +174,10 @@ public final class CachedResponse: Sendable {
     private enum Body {
         /// Copied into the entry's buffer.
         case inline([ByteBuffer])
-        case parts([ByteBuffer])
+        /// Copied into segments of the entry's own (`segmented`).
+        case parts([ByteBuffer], keepingBoundaries: Bool)
+        /// Already segmented (another entry's), with what the segments occupy.
+        case segmented([ByteBuffer], bytes: Int)
         case file(FileBody)
     }
 
@@ -203,12 +208,18 @@ public final class CachedResponse: Sendable {
         case .inline(let parts):
             for part in parts { storage.writeImmutableBuffer(part) }
             self.parts = nil
+            self.partsBytes = 0
             self.file = nil
-        case .parts(let parts):
+        case .parts(let parts, let keepingBoundaries):
+            (self.parts, self.partsBytes) = Self.segmented(parts, keepingBoundaries: keepingBoundaries)
+            self.file = nil
+        case .segmented(let parts, let bytes):
             self.parts = parts
+            self.partsBytes = bytes
             self.file = nil
         case .file(let file):
             self.parts = nil
+            self.partsBytes = 0
             self.file = file
         }
         self.storage = storage
@@ -224,18 +235,45 @@ public final class CachedResponse: Sendable {
         self.chunked = chunked
         self.contentCoding = block.contentCoding
         self.keyIDValue = block.keyID
-        self.cost = Self.accountedBytes(storage: storage, parts: self.parts, partition: partition, vary: vary)
+        self.cost = Self.accountedBytes(storage: storage, partsBytes: self.partsBytes, partition: partition, vary: vary)
     }
 
-    /// Parts of a small streamed body, each copied into a buffer of its own (a stored entry never pins a read buffer).
-    private static func ownedCopies(_ body: [ByteBuffer]) -> [ByteBuffer] {
-        let total = body.reduce(0) { $0 + $1.readableBytes }
-        guard total <= Self.compactionThreshold else { return body }
-        return body.map { part in
-            var copy = ByteBufferAllocator().buffer(capacity: part.readableBytes)
-            copy.writeImmutableBuffer(part)
-            return copy
+    /// A body kept in parts, copied into buffers of its own of up to `compactionThreshold` bytes (an entry never pins
+    /// the read buffers it arrived in, which may be far larger than what it uses of them). With `keepingBoundaries`
+    /// (a chunked replay) whole parts are packed, each one a slice, so that a replay writes the same chunks. Returns
+    /// the parts and what their buffers occupy.
+    private static func segmented(_ body: [ByteBuffer], keepingBoundaries: Bool) -> ([ByteBuffer], Int) {
+        var remaining = body.reduce(0) { $0 + $1.readableBytes }
+        var parts: [ByteBuffer] = []
+        var segment: ByteBuffer?
+        var occupied = 0
+        func startSegment(atLeast bytes: Int) {
+            let capacity = max(bytes, min(Self.compactionThreshold, remaining))
+            segment = ByteBufferAllocator().buffer(capacity: capacity)
+            occupied += Self.bufferObject + Self.allocated(capacity)
         }
+        for part in body where part.readableBytes > 0 {
+            if keepingBoundaries {
+                if segment == nil || segment!.writableBytes < part.readableBytes { startSegment(atLeast: part.readableBytes) }
+                let start = segment!.writerIndex
+                segment!.writeImmutableBuffer(part)
+                parts.append(segment!.getSlice(at: start, length: part.readableBytes)!)
+                remaining -= part.readableBytes
+            } else {
+                var rest = part
+                while rest.readableBytes > 0 {
+                    if segment == nil || segment!.writableBytes == 0 {
+                        if let full = segment { parts.append(full) }
+                        startSegment(atLeast: 1)
+                    }
+                    var piece = rest.readSlice(length: min(rest.readableBytes, segment!.writableBytes))!
+                    remaining -= piece.readableBytes
+                    segment!.writeBuffer(&piece)
+                }
+            }
+        }
+        if !keepingBoundaries, let last = segment, last.readableBytes > 0 { parts.append(last) }
+        return (parts, occupied + Self.allocated(32 + parts.count * MemoryLayout<ByteBuffer>.stride))
     }
 
     /// Targeted cache-control fields (RFC 9213) are for Reprise: stored for revalidation, never sent on.

@@ -133,4 +133,14 @@ public final class DemoUpstream: Sendable {
         let now = HTTPDate.nowSeconds()
         return KlingJWT.make(issuer: accessKey, secret: secret, expires: now + seconds, notBefore: now - 5)
     }
+
+    /// An HS256 Kling token with the given `exp` and `nbf` (Unix seconds), for tests that run on their own clock.
+    public static func klingToken(
+        accessKey: String,
+        secret: String = "demo-secret",
+        expires: Int64,
+        notBefore: Int64
+    ) -> String {
+        KlingJWT.make(issuer: accessKey, secret: secret, expires: expires, notBefore: notBefore)
+    }
 }

@@ -82,36 +82,6 @@ extension ConfigDecoder {
         return JSONCondition(pointer: pointer, values: values)
     }
 
-    /// `{ header = "Authorization", claim = "iss" }`, the header lower-cased.
-    mutating func jwtClaimKey(_ table: TableContext, _ key: String) -> JWTClaimKey? {
-        guard let inner = self.inlineTable(table, key, schema: ConfigSchema.jwtClaim) else {
-            return nil
-        }
-        let problemCount = self.problems.count
-        if inner.entries["header"] == nil {
-            _ = self.requiredString(inner, "header")
-        }
-        let header = self.headerName(inner, "header")
-        var claim: String?
-        if let written = self.requiredString(inner, "claim") {
-            if written.value.isEmpty || written.value.contains(where: \.isWhitespace) {
-                self.reportInvalid(
-                    inner,
-                    "claim",
-                    written,
-                    reason: "is not a claim name",
-                    fix: "name a claim of the token's payload, e.g. \"iss\"."
-                )
-            } else {
-                claim = written.value
-            }
-        }
-        guard let header, let claim, self.problems.count == problemCount else {
-            return nil
-        }
-        return JWTClaimKey(header: header, claim: claim)
-    }
-
     /// Names of query parameters, as written (they are case-sensitive).
     mutating func queryParamNames(_ table: TableContext, _ key: String) -> [String]? {
         guard let names = self.stringArray(table, key) else {

@@ -36,7 +36,8 @@ extension ConfigDecoder {
             log: log,
             metrics: metrics,
             redis: redis,
-            summary: summary
+            summary: summary,
+            warnings: ConfigLoader.ordered(self.warnings)
         )
     }
 

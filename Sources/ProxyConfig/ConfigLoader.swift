@@ -43,7 +43,9 @@ public enum ConfigLoader {
         if let configuration = decoder.decode(root) {
             return configuration
         }
-        throw ConfigError(file: file, problems: Self.ordered(decoder.problems))
+        throw ConfigError(
+            file: file, problems: Self.ordered(decoder.problems), warnings: Self.ordered(decoder.warnings)
+        )
     }
 
     /// toml++'s own words, with its position; the message never echoes more than the offending token.
@@ -64,7 +66,7 @@ public enum ConfigLoader {
     }
 
     /// By line, file-wide problems without a line last; stable for problems on the same line.
-    private static func ordered(_ problems: [ConfigProblem]) -> [ConfigProblem] {
+    static func ordered(_ problems: [ConfigProblem]) -> [ConfigProblem] {
         problems.enumerated()
             .sorted { lhs, rhs in
                 let left = lhs.element.line ?? Int.max

@@ -102,6 +102,7 @@ enum ConfigSchema {
             ("ca_file", "\"/etc/ssl/private-ca.pem\""),
             ("connect_timeout", "\"5s\""),
             ("read_timeout", "\"300s\""),
+            ("max_upstream_header_bytes", "\"64KiB\""),
             ("key_query_params", "[\"key\"]"),
             ("key_jwt_claim", Self.jwtClaimExample),
         ]
@@ -137,7 +138,7 @@ enum ConfigSchema {
         ]
     )
 
-    static let jwtClaimExample = "{ header = \"Authorization\", claim = \"iss\" }"
+    static let jwtClaimExample = "{ header = \"Authorization\", claim = \"iss\", secret = \"${KLING_SECRET_KEY}\" }"
 
     /// The inline table of `store_if_json`.
     static let storeIfJSON = Section(
@@ -157,6 +158,10 @@ enum ConfigSchema {
         keys: [
             ("header", "\"Authorization\""),
             ("claim", "\"iss\""),
+            ("secret", "\"${KLING_SECRET_KEY}\""),
+            ("secrets", "{ \"ak-a\" = \"${KLING_SK_A}\", \"ak-b\" = \"${KLING_SK_B}\" }"),
+            ("public_key_file", "\"jwt-public.pem\""),
+            ("leeway", "\"30s\""),
         ],
         isInline: true
     )

@@ -144,6 +144,7 @@ struct AdminAPI: Sendable {
             {"requests":\(counters.requests.load(ordering: .relaxed)),"hits":\(hits),"forwarded":\(misses),\
             "hit_ratio":\(ratio),"stored":\(counters.stored.load(ordering: .relaxed)),\
             "upstream_errors":\(counters.upstreamErrors.load(ordering: .relaxed)),\
+            "upstream_protocol_errors":\(counters.upstreamProtocolErrors.load(ordering: .relaxed)),\
             "invalidated":\(counters.invalidations.load(ordering: .relaxed)),\
             "bytes_from_cache":\(counters.bytesFromCache.load(ordering: .relaxed)),\
             "coalesced":\(counters.coalesced.load(ordering: .relaxed)),\

@@ -14,11 +14,19 @@ final class BackgroundRefresher: Sendable {
     private let cache: TieredStore<CachePolicy>
     private let clock: WallClock
     private let logger: Logger
+    /// Counts a refresh whose upstream call failed (kind, upstream name).
+    private let onUpstreamError: @Sendable (UpstreamErrorKind, String) -> Void
 
-    init(cache: TieredStore<CachePolicy>, clock: WallClock, logger: Logger) {
+    init(
+        cache: TieredStore<CachePolicy>,
+        clock: WallClock,
+        logger: Logger,
+        onUpstreamError: @escaping @Sendable (UpstreamErrorKind, String) -> Void = { _, _ in }
+    ) {
         self.cache = cache
         self.clock = clock
         self.logger = logger
+        self.onUpstreamError = onUpstreamError
     }
 
     /// Number of refreshes running now.
@@ -45,7 +53,8 @@ final class BackgroundRefresher: Sendable {
             requestHeaders: state.head.headers,
             requestTime: now,
             mark: self.cache.mark(),
-            rule: state.route.rule
+            rule: state.route.rule,
+            upstream: upstream.settings.name
         )
         // The client's own target: the stored one has its credential query parameters removed.
         let request = upstream.requestHead(
@@ -55,6 +64,11 @@ final class BackgroundRefresher: Sendable {
             forwarded: headers
         )
         _ = upstream.client.execute(request.head, body: .none, on: eventLoop, handler: delegate)
+    }
+
+    fileprivate func failed(_ key: String, error: UpstreamError, upstream: String) {
+        self.onUpstreamError(UpstreamErrorKind(error), upstream)
+        self.finished(key)
     }
 
     fileprivate func finished(_ key: String) {
@@ -84,6 +98,7 @@ private final class RefreshDelegate: UpstreamResponseHandler {
     private let requestTime: Double
     private let mark: TieredStore<CachePolicy>.FetchMark
     private let rule: RuleSettings?
+    private let upstream: String
     private var pending: PendingEntry?
     private var notModified: HTTPHeaders?
 
@@ -96,8 +111,10 @@ private final class RefreshDelegate: UpstreamResponseHandler {
         requestHeaders: HTTPHeaders,
         requestTime: Double,
         mark: TieredStore<CachePolicy>.FetchMark,
-        rule: RuleSettings?
+        rule: RuleSettings?,
+        upstream: String
     ) {
+        self.upstream = upstream
         self.refresher = refresher
         self.eventLoop = eventLoop
         self.entry = entry
@@ -165,6 +182,6 @@ private final class RefreshDelegate: UpstreamResponseHandler {
     }
 
     func upstreamFailed(_ error: UpstreamError) {
-        self.refresher.finished(self.key)
+        self.refresher.failed(self.key, error: error, upstream: self.upstream)
     }
 }

@@ -23,6 +23,11 @@ struct ErrorResponse {
         ErrorResponse(status: .badGateway, message: "upstream connection failed", upstream: upstream)
     }
 
+    /// The upstream's response broke HTTP/1.1 (see `UpstreamErrorKind.protocol`).
+    static func upstreamProtocolError(_ upstream: String) -> ErrorResponse {
+        ErrorResponse(status: .badGateway, message: "upstream sent an invalid HTTP response", upstream: upstream)
+    }
+
     static let noRoute = ErrorResponse(status: .notFound, message: "no upstream is configured for this path")
 
     var body: String {

@@ -351,6 +351,12 @@ extension MetricsObserver {
         static var upstreamDuration: MetricNameDescriptor {
             Self.make("upstream_duration", "seconds", "Seconds from sending a request upstream to its response head.")
         }
+        static var upstreamErrors: MetricNameDescriptor {
+            Self.make(
+                "upstream_errors", "total",
+                "Failed upstream calls by upstream and kind (unreachable, timeout, protocol, truncated, tls, failed)."
+            )
+        }
         static var redisUp: MetricNameDescriptor {
             Self.make("redis_up", "", "1 when the Redis command connection is up (0 without [redis]).")
         }

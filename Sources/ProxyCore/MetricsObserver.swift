@@ -1,4 +1,5 @@
 import HTTPCaching
+import JWTVerification
 import NIOConcurrencyHelpers
 import NIOCore
 import Prometheus
@@ -113,6 +114,22 @@ final class MetricsObserver: RequestObserver {
         if dropped > 0 { series.dropped.increment(by: Int64(dropped)) }
     }
 
+    /// Counts one failed upstream call by upstream and `UpstreamErrorKind` (both bounded: configured names and a
+    /// fixed set of words).
+    func recordUpstreamError(upstream: String, kind: UpstreamErrorKind) {
+        let key = UpstreamErrorSeriesKey(upstream: upstream, kind: kind)
+        let counter = self.series.withLockedValue { cache -> Counter in
+            if let found = cache.upstreamErrors[key] { return found }
+            let made = self.registry.makeCounter(
+                descriptor: Family.upstreamErrors,
+                labels: [("upstream", Self.name(upstream)), ("kind", kind.rawValue)]
+            )
+            cache.upstreamErrors[key] = made
+            return made
+        }
+        counter.increment()
+    }
+
     // MARK: - Series
 
     /// Creates (or finds, for the shared per-rule counters) the series of one label set; called once per key.
@@ -177,7 +194,7 @@ extension MetricsObserver {
         "upstream-error", "request-body", "refresh-own", "refresh-ignored",
         // CoalescedFetch.ReleaseReason raw values.
         "not-storable", "vary-mismatch", "leader-failed", "timeout", "too-large",
-    ])
+    ]).union(JWTRejection.allCases.map(\.rawValue))
 
     static let purgeSources: Set<String> = ["write", "rfc9111", "admin", "fleet", "fleet-resync"]
 
@@ -229,9 +246,15 @@ struct PurgeSeries: Sendable {
     let dropped: Counter
 }
 
+struct UpstreamErrorSeriesKey: Hashable, Sendable {
+    var upstream: String
+    var kind: UpstreamErrorKind
+}
+
 struct SeriesCache: Sendable {
     var requests: [RequestSeriesKey: RequestSeries] = [:]
     /// The same series by `MetricsObserver.fastKey` (non-bypass records of routed requests).
     var fast: [Int: RequestSeries] = [:]
     var purges: [PurgeSeriesKey: PurgeSeries] = [:]
+    var upstreamErrors: [UpstreamErrorSeriesKey: Counter] = [:]
 }

@@ -16,7 +16,7 @@ final class ProxyContext: Sendable {
     let hasher: CredentialHasher
     let clock: WallClock
     let logger: Logger
-    let counters = ProxyCounters()
+    let counters: ProxyCounters
     let refresher: BackgroundRefresher
     /// Fleet mode: the Redis L2 and purge fan-out; nil without `[redis]`.
     let fleet: RedisFleet?
@@ -48,14 +48,19 @@ final class ProxyContext: Sendable {
     ) {
         self.fleet = fleet
         self.observers = observers
-        self.metrics = observers.lazy.compactMap { $0 as? MetricsObserver }.first
+        let metrics = observers.lazy.compactMap { $0 as? MetricsObserver }.first
+        let counters = ProxyCounters()
+        self.metrics = metrics
+        self.counters = counters
         self.tableBox = NIOLockedValueBox(table)
         self.cache = cache
         self.patterns = patterns
         self.hasher = hasher
         self.clock = clock
         self.logger = logger
-        self.refresher = BackgroundRefresher(cache: cache, clock: clock, logger: logger)
+        self.refresher = BackgroundRefresher(cache: cache, clock: clock, logger: logger) { kind, upstream in
+            counters.countUpstreamError(kind, upstream: upstream, metrics: metrics)
+        }
     }
 
     /// The memory tier.
@@ -91,6 +96,8 @@ final class ProxyCounters: Sendable {
     let bypasses = Atomic<Int>(0)
     let stored = Atomic<Int>(0)
     let upstreamErrors = Atomic<Int>(0)
+    /// The upstream errors of kind `protocol` (the upstream broke HTTP/1.1).
+    let upstreamProtocolErrors = Atomic<Int>(0)
     let invalidations = Atomic<Int>(0)
     let bytesFromCache = Atomic<Int>(0)
     /// Requests whose response has not ended yet (graceful shutdown waits for them).
@@ -110,5 +117,12 @@ final class ProxyCounters: Sendable {
     let bodyTimeouts = Atomic<Int>(0)
     let keepAliveTimeouts = Atomic<Int>(0)
     let sendTimeouts = Atomic<Int>(0)
+
+    /// Counts a failed upstream call in `/stats` and in `reprise_upstream_errors_total`.
+    func countUpstreamError(_ kind: UpstreamErrorKind, upstream: String, metrics: MetricsObserver?) {
+        self.upstreamErrors.wrappingAdd(1, ordering: .relaxed)
+        if kind == .protocol { self.upstreamProtocolErrors.wrappingAdd(1, ordering: .relaxed) }
+        metrics?.recordUpstreamError(upstream: upstream, kind: kind)
+    }
 
 }

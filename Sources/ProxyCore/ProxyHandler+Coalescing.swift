@@ -91,14 +91,24 @@ extension ProxyHandler {
             self.writeEnd()
         case .released(let reason):
             // The leader's response cannot serve this request: fetch for yourself.
-            guard let context = self.context, !state.responseStarted else { return self.abortConnection() }
+            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: "upstream-error") }
             var alone = state
             alone.subscription = nil
             alone.followToken = 0
             alone.detail = reason.rawValue
             self.forward(alone, context: context)
+        case .failed(let kind):
+            // The shared fetch failed before its head: the same error (or a stale entry), without asking the upstream
+            // that just failed once per follower.
+            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: "upstream-error") }
+            var failed = state
+            failed.subscription = nil
+            failed.followToken = 0
+            self.current = failed
+            self.answerUpstreamFailure(kind, state: failed, context: context, collapsed: true)
         case .aborted:
-            self.abortConnection()
+            // The leader failed mid-body: cut, so the truncated body is never taken for a complete one.
+            self.abortConnection(detail: "upstream-error")
         }
     }
 }

@@ -93,6 +93,7 @@ extension ProxyHandler {
                 status: status,
                 upstream: state.route.upstream,
                 hasher: self.proxy.hasher,
+                now: state.requestTime,
                 purge: { self.proxy.purge($0, scope: .local).dropped }
             )
             self.proxy.counters.invalidations.wrappingAdd(outcome.dropped, ordering: .relaxed)
@@ -196,6 +197,9 @@ extension ProxyHandler {
         state.responseStarted = true
         self.current = state
         self.writeHead(HTTPResponseHead(version: state.head.version, status: head.status, headers: headers), requestMethod: method)
+        // Flushed at the end of this tick, with the body parts that came in the same read, or alone when none did:
+        // a client waits no longer for the head than the upstream made it wait.
+        self.scheduleFlush(context: context)
     }
 
     func upstreamBody(_ buffer: ByteBuffer, exchange: UpstreamExchange) -> EventLoopFuture<Void> {
@@ -250,38 +254,49 @@ extension ProxyHandler {
     }
 
     func upstreamFailed(_ error: UpstreamError, exchange: UpstreamExchange) {
+        let kind = UpstreamErrorKind(error)
         if let detached = self.detached.removeValue(forKey: exchange.id) {
-            detached.fetch?.publishFailure()
+            self.countUpstreamError(kind, upstream: detached.route.upstream.settings.name)
+            detached.fetch?.publishFailure(kind)
             exchange.owner = nil
             return
         }
         guard let state = self.current, state.exchange === exchange, let context = self.context else { return }
-        self.proxy.counters.upstreamErrors.wrappingAdd(1, ordering: .relaxed)
-        self.current?.pending = nil
-        state.fetch?.publishFailure()
         let name = state.route.upstream.settings.name
-        let kind = UpstreamErrorKind(error)
-        self.proxy.logger.warning("upstream request failed", metadata: ["upstream": "\(name)", "error": "\(kind)"])
+        self.countUpstreamError(kind, upstream: name)
+        self.current?.pending = nil
+        state.fetch?.publishFailure(kind)
+        // The detail is bounded and holds no response bytes (`UpstreamError`).
+        self.proxy.logger.warning(
+            "upstream request failed",
+            metadata: ["upstream": "\(name)", "error": "\(kind)", "detail": "\(error.detail)"]
+        )
         guard !state.responseStarted else {
             // The head is out: the only honest signal left is to cut the connection (the body is incomplete).
-            self.abortConnection()
+            self.abortConnection(detail: "upstream-error")
             return
         }
+        self.answerUpstreamFailure(kind, state: state, context: context, collapsed: false)
+    }
+
+    /// Answers a request whose upstream fetch failed before any head went out: with a stale entry when
+    /// stale-if-error allows it, else with the 502/504 error body. `collapsed`: the fetch was another request's.
+    func answerUpstreamFailure(_ kind: UpstreamErrorKind, state: RequestState, context: ChannelHandlerContext, collapsed: Bool) {
         let now = self.proxy.clock.now()
         if let stale = state.stale, self.canServeStale(stale, state: state, now: now) {
             return self.serveStaleOnError(stale, state: state, now: now, upstreamStatus: nil, context: context)
         }
-        let response: ErrorResponse
-        switch kind {
-        case .timeout: response = .upstreamTimeout(name)
-        case .unreachable: response = .upstreamUnreachable(name)
-        case .failed: response = .upstreamFailed(name)
-        }
+        var cacheStatus = CacheStatus(hit: false, forward: state.forward, detail: "upstream-error")
+        cacheStatus.collapsed = collapsed
         self.respondError(
-            response,
+            kind.response(upstream: state.route.upstream.settings.name),
             version: state.head.version,
-            cacheStatus: CacheStatus(hit: false, forward: state.forward, detail: "upstream-error").headerValue
+            cacheStatus: cacheStatus.headerValue
         )
+    }
+
+    func countUpstreamError(_ kind: UpstreamErrorKind, upstream: String) {
+        self.proxy.counters.countUpstreamError(kind, upstream: upstream, metrics: self.proxy.metrics)
     }
 
     // MARK: - stale-if-error

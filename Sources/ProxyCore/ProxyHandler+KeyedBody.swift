@@ -16,7 +16,12 @@ extension ProxyHandler {
             state.detail = NotStorableReason.requestNoStore.rawValue
             return false
         }
-        let key = self.requestKey(state.route, state.head, traits: state.traits)
+        let key = self.requestKey(state.route, state.head, traits: state.traits, now: state.requestTime)
+        // A JWT that fails verification names no partition: forwarded untouched, never answered from or stored.
+        if let rejection = key.rejection {
+            state.detail = rejection.rawValue
+            return false
+        }
         // Without the credential a body-keyed route does not cache at all.
         if state.route.hasCredentialKeys && !key.hasCredential {
             state.detail = "no-credential"

@@ -38,7 +38,13 @@ extension ProxyHandler {
             state.detail = NotStorableReason.requestNoStore.rawValue
             return false
         }
-        let key = probe?.key ?? self.requestKey(state.route, state.head, traits: state.traits)
+        let key = probe?.key ?? self.requestKey(state.route, state.head, traits: state.traits, now: state.requestTime)
+        if let rejection = key.rejection {
+            // A JWT that fails verification names no partition: forwarded untouched, never answered from or stored.
+            state.forward = .bypass
+            state.detail = rejection.rawValue
+            return false
+        }
         let primaryKey = probe?.primaryKey ?? Self.primaryKey(key, namespace: state.controls?.namespace)
         state.plan = self.makePlan(state, key: key, primaryKey: primaryKey)
         return self.consult(&state, directives: requestDirectives, context: context, found: probe?.found)
@@ -59,12 +65,13 @@ extension ProxyHandler {
     }
 
     /// The request's key parts: target, credential partition (with this connection's memo) and authority.
-    func requestKey(_ route: Route, _ head: HTTPRequestHead, traits: RequestTraits) -> RequestKey {
+    func requestKey(_ route: Route, _ head: HTTPRequestHead, traits: RequestTraits, now: Double) -> RequestKey {
         RequestKey(
             route: route,
             head: head,
             authority: self.peer.authority(host: traits.host, headers: head.headers),
             hasher: self.proxy.hasher,
+            now: now,
             memo: &self.partitionMemo
         )
     }
@@ -301,7 +308,9 @@ extension ProxyHandler {
     ) -> FastHit {
         // A rule that does not cache, or request directives (no-store among them), are the full lookup's to read.
         guard route.rule?.cache != false, !traits.hasDirectives else { return .skipped }
-        let key = self.requestKey(route, request, traits: traits)
+        let key = self.requestKey(route, request, traits: traits, now: now)
+        // A rejected JWT: the full lookup records why and forwards (the probe's key and store answer go unused).
+        if key.rejection != nil { return .probed(StoreProbe(key: key, primaryKey: "", found: .miss)) }
         let primaryKey = Self.primaryKey(key)
         let found = self.proxy.cache.lookup(key: primaryKey, path: path, now: now) { $0.matches(request.headers) }
         guard case .hit(let entry) = found, !traits.hasConditional, !traits.hasRange, Self.usableAsIs(entry, now: now),

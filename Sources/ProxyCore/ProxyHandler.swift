@@ -241,6 +241,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         // The client left: stop the upstream request; a partial response is never stored.
         self.machine.closing()
+        self.record?.detail = "client-closed"
         self.endRecordIfOpen(aborted: true)
         self.abandonCurrent()
         self.setInFlight(false)

@@ -45,6 +45,7 @@ public final class ProxyServer: Sendable {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         self.logger = logger
         self.configPath = configPath
+        Self.logWarnings(configuration, logger: logger)
         let table = try RoutingTable(configuration: configuration, group: self.group)
         var secret = configuration.cache.keySecret.map { Array($0.utf8) }
         var fleet: RedisFleet?
@@ -234,6 +235,7 @@ public final class ProxyServer: Sendable {
                 "listen, admin_listen, admin_token, the request limits, [redis], memory, max_object, the disk keys and key_secret apply at the next start, not on reload"
             )
         }
+        Self.logWarnings(configuration, logger: self.logger)
         self.logger.info("configuration reloaded", metadata: ["summary": "\(configuration.summary)"])
         // Requests that started on the old table may still be streaming; let its clients drain. A shutdown
         // before then closes it itself (its event loops are gone afterwards).
@@ -247,6 +249,14 @@ public final class ProxyServer: Sendable {
                 return true
             }
             if due { await old.shutdown() }
+        }
+    }
+
+    /// What `reprise check` would print as warnings (a route that caches nothing for want of a secret, ...): the
+    /// messages name keys and written values, never a secret.
+    private static func logWarnings(_ configuration: ProxyConfiguration, logger: Logger) {
+        for warning in configuration.warnings {
+            logger.warning("\(warning.description)")
         }
     }
 

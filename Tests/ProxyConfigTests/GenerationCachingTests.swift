@@ -300,7 +300,7 @@ struct GenerationCachingTests {
             "upstream key_jwt_claim as an array",
             baseUpstream.replacingOccurrences("\n\n", "\nkey_jwt_claim = [\"iss\"]\n\n"),
             "proxy.conf:5: upstream[elevenlabs].key_jwt_claim: expected an inline table, found an array. Fix: write "
-                + "key_jwt_claim = { header = \"Authorization\", claim = \"iss\" }."
+                + "key_jwt_claim = { header = \"Authorization\", claim = \"iss\", secret = \"${KLING_SECRET_KEY}\" }."
         ),
         BadCase(
             "upstream key misspelled",

@@ -36,7 +36,7 @@ import Testing
         name = "kling"
         prefix = "/kling"
         url = "{UPSTREAM}"
-        key_jwt_claim = { header = "Authorization", claim = "iss" }
+        key_jwt_claim = { header = "Authorization", claim = "iss", secret = "demo-secret" }
 
         [[rule]]
         name = "tts-stream"

@@ -85,8 +85,7 @@ extension RawClient {
             self.count += self.unwrapInboundIn(data).readableBytes
             if self.count >= self.limit {
                 // Leave at once, on the connection's own loop: however slow the test task is to resume, the client
-                // has gone by the time the next part arrives. The promise first: the close runs `channelInactive`
-                // at once, which fails it otherwise.
+                // has gone by the time the next part arrives.
                 self.reached.succeed(())
                 context.close(promise: nil)
             }

@@ -20,6 +20,9 @@ enum ShippedConfig {
                 lines.append("admin_listen = \"127.0.0.1:0\"")
             } else if trimmed.hasPrefix("url =") {
                 lines.append("url = \"{UPSTREAM}\"")
+            } else if trimmed.contains("${KLING_SECRET_KEY:-}") {
+                // The demo upstream's Kling secret, as KLING_SECRET_KEY would hold the account's in production.
+                lines.append(line.replacingOccurrences(of: "${KLING_SECRET_KEY:-}", with: "demo-secret"))
             } else if trimmed.hasPrefix("access =") {
                 lines.append("access = \"off\"")
             } else {

@@ -2,6 +2,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import UpstreamHTTP
+import UpstreamTestSupport
 
 /// A scripted upstream and a client pointed at it, torn down after the test body.
 struct Fixture: Sendable {

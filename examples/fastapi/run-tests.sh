@@ -40,6 +40,8 @@ if [ -z "${REPRISE_BIN:-}" ]; then
     (cd "$root" && swift build --product reprise >/dev/null)
     REPRISE_BIN="$root/.build/debug/reprise"
 fi
+# The tests run from this folder: a relative path is made absolute first.
+REPRISE_BIN="$(cd "$(dirname "$REPRISE_BIN")" && pwd)/$(basename "$REPRISE_BIN")"
 export REPRISE_BIN
 
 cd "$here"

@@ -119,7 +119,10 @@ def stack():
         listen, admin = free_port(), free_port()
         config = Path(workdir) / "proxy.conf"
         config.write_text(shipped_config(f"http://127.0.0.1:{demo_port}", listen, admin))
-        environment = dict(os.environ, REPRISE_ADMIN_TOKEN=ADMIN_TOKEN, REPRISE_LOG_LEVEL="warning")
+        # KLING_SECRET_KEY: the demo upstream signs and checks Kling tokens with "demo-secret"; Reprise verifies them.
+        environment = dict(
+            os.environ, REPRISE_ADMIN_TOKEN=ADMIN_TOKEN, REPRISE_LOG_LEVEL="warning", KLING_SECRET_KEY="demo-secret"
+        )
         proxy = subprocess.Popen(
             [binary, "--config", str(config), "--threads", "2"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment,
