@@ -12,7 +12,7 @@ usage: bench/run.sh [--quick] [--no-build] [--install] [--servers LIST] [--durat
   --no-build         do not build Reprise first (the build: swift build -c release --product reprise
                      -Xswiftc -enforce-exclusivity=unchecked --build-path .build-bench)
   --install          apt-get install -y wrk nginx varnish haproxy (needs root)
-  --servers LIST     comma-separated subset of: reprise,nginx,varnish,haproxy (default: all)
+  --servers LIST     comma-separated subset of: reprise,reprise-disk,nginx,varnish,haproxy (default: all)
   --duration N       seconds per measurement (overrides --quick)
 
 Environment: REPRISE_BIN (default <repo>/.build-bench/release/reprise)
@@ -27,7 +27,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 DURATION=10
 BUILD=1
 INSTALL=0
-SERVERS="reprise,nginx,varnish,haproxy"
+SERVERS="reprise,reprise-disk,nginx,varnish,haproxy"
 ARGS_TEXT="$*"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -45,9 +45,12 @@ case "$DURATION" in ''|*[!0-9]*) echo "run.sh: --duration needs whole seconds" >
 [ "$DURATION" -ge 1 ] && [ "$DURATION" -le 600 ] || { echo "run.sh: --duration must be 1..600" >&2; exit 2; }
 
 ORIGIN_PORT=18080
-declare -A PORT=([reprise]=18081 [nginx]=18082 [varnish]=18083 [haproxy]=18084)
-SERVER_ORDER=(reprise nginx varnish haproxy)
+declare -A PORT=([reprise]=18081 [nginx]=18082 [varnish]=18083 [haproxy]=18084 [reprise-disk]=18085)
+SERVER_ORDER=(reprise nginx varnish haproxy reprise-disk)
 SIZES=(1024 32768 524288)
+# The disk rows: hits answered from files on disk (page cache warm). Reprise's disk tier keeps bodies over its
+# memory max_object (256 KiB here) on disk only and sends them with sendfile; nginx's proxy_cache is on disk too.
+DISK_SIZES=(524288 4194304)
 MISS_PATH="/test/cache?cc=no-store&size=1024"
 REPRISE_BIN=${REPRISE_BIN:-$ROOT/.build-bench/release/reprise}
 # Release, without the dynamic exclusivity checks in every module (NIO's included): 9% less CPU per 1 KiB hit.
@@ -96,6 +99,7 @@ cleanup() {
     for p in "${all[@]}"; do kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null; done
   fi
   wait 2>/dev/null
+  [ -n "${DISKWORK:-}" ] && rm -rf "$DISKWORK"
   if [ -n "$WORK" ] && [ -d "$WORK" ]; then
     if [ $rc -ne 0 ]; then
       log "run failed (exit $rc); logs kept in $WORK"
@@ -196,6 +200,9 @@ TMPBASE=/tmp
 [ -d /dev/shm ] && [ -w /dev/shm ] && TMPBASE=/dev/shm   # caches on tmpfs when available
 WORK=$(mktemp -d "$TMPBASE/reprise-bench.XXXXXX")
 chmod 755 "$WORK"          # nginx workers / varnish child run as unprivileged users
+# Caches that live on a disk (nginx's proxy_cache, Reprise's disk tier): a real file system, not tmpfs.
+DISKWORK=$(mktemp -d /var/tmp/reprise-bench-disk.XXXXXX)
+chmod 755 "$DISKWORK"
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
 SKIPPED=()
@@ -251,10 +258,18 @@ start_reprise() {
     env REPRISE_THREADS=1 taskset -c "$SERVER_CPU" "$REPRISE_BIN" --config "$BENCH_DIR/reprise-bench.conf"
 }
 
+start_reprise-disk() {
+  [ -x "$REPRISE_BIN" ] || { SKIPPED+=("reprise-disk: no binary at $REPRISE_BIN"); return 1; }
+  sed -e "s|@PORT@|${PORT[reprise-disk]}|g" -e "s|@ORIGIN@|127.0.0.1:$ORIGIN_PORT|g" -e "s|@CACHE@|$DISKWORK/reprise-cache|g" \
+      "$BENCH_DIR/conf/reprise-disk.conf" >"$WORK/reprise-disk.conf"
+  start_bg reprise-disk "$WORK/reprise-disk.log" \
+    env REPRISE_THREADS=1 taskset -c "$SERVER_CPU" "$REPRISE_BIN" --config "$WORK/reprise-disk.conf"
+}
+
 start_nginx() {
   command -v nginx >/dev/null || { SKIPPED+=("nginx: not installed (apt-get install nginx, or --install)"); return 1; }
-  mkdir -p "$WORK/nginx-cache-root"
-  sed -e "s|@WORK@|$WORK|g" -e "s|@CACHE@|$WORK/nginx-cache-root|g" \
+  mkdir -p "$DISKWORK/nginx-cache-root"
+  sed -e "s|@WORK@|$WORK|g" -e "s|@CACHE@|$DISKWORK/nginx-cache-root|g" \
       -e "s|@ORIGIN@|127.0.0.1:$ORIGIN_PORT|g" -e "s|@PORT@|${PORT[nginx]}|g" \
       "$BENCH_DIR/conf/nginx.conf" >"$WORK/nginx.conf"
   nginx -t -p "$WORK" -c "$WORK/nginx.conf" >"$WORK/nginx-test.log" 2>&1 \
@@ -282,7 +297,7 @@ start_haproxy() {
 is_hit() {
   local h; h=$(tr -d '\r')
   case "$1" in
-    reprise) grep -qiE '^cache-status:.*(^|[;, ])hit' <<<"$h" ;;
+    reprise|reprise-disk) grep -qiE '^cache-status:.*(^|[;, ])hit' <<<"$h" ;;
     nginx)   grep -qiE '^x-cache-status: *(HIT|UPDATING|REVALIDATED)' <<<"$h" ;;
     varnish) grep -qiE '^x-varnish: *[0-9]+ +[0-9]+' <<<"$h" ;;
     haproxy) grep -qiE '^age: *[0-9]+' <<<"$h" ;;
@@ -304,7 +319,10 @@ for s in "${SERVER_ORDER[@]}"; do
   SPID[$s]=$pid
   ACTIVE+=("$s")
   # warm every object, then check the next request is served from cache
-  for size in "${SIZES[@]}"; do
+  warm_sizes=("${SIZES[@]}")
+  [ "$s" = reprise-disk ] && warm_sizes=("${DISK_SIZES[@]}")
+  [ "$s" = nginx ] && warm_sizes+=(4194304)
+  for size in "${warm_sizes[@]}"; do
     url="http://127.0.0.1:${PORT[$s]}/bench/$size"
     for i in 1 2 3; do curl -s -o /dev/null --max-time 5 "$url" || true; done
     hdrs=$(curl -s -D - -o "$WORK/body" --max-time 5 "$url" || true)
@@ -325,7 +343,7 @@ for s in "${SERVER_ORDER[@]}"; do
   curl -s -o /dev/null --max-time 5 "$url" || true
   hdrs=$(curl -s -D - -o /dev/null --max-time 5 "$url" || true)
   if is_hit "$s" <<<"$hdrs"; then CHECK["$s|miss"]="CACHED?!"; else CHECK["$s|miss"]="fwd"; fi
-  log "$s ready on 127.0.0.1:${PORT[$s]} (hit checks: $(for z in "${SIZES[@]}"; do printf '%s=%s ' "$z" "${CHECK["$s|hit $z"]}"; done)miss=${CHECK["$s|miss"]})"
+  log "$s ready on 127.0.0.1:${PORT[$s]} (hit checks: $(for z in "${warm_sizes[@]}"; do printf '%s=%s ' "$z" "${CHECK["$s|hit $z"]}"; done)miss=${CHECK["$s|miss"]})"
 done
 
 # ---------------------------------------------------------------- 5-6. measurements
@@ -364,11 +382,20 @@ DIRECT="upstream direct"
 for size in "${SIZES[@]}"; do
   run_wrk "$DIRECT" "$ORIGIN_PID" "$ORIGIN_URL/bench/$size" "hit $size" "origin"
   for s in "${ACTIVE[@]}"; do
+    [ "$s" = reprise-disk ] && continue
     run_wrk "$s" "${SPID[$s]}" "http://127.0.0.1:${PORT[$s]}/bench/$size" "hit $size" "${CHECK["$s|hit $size"]}"
+  done
+done
+# The disk rows: nginx (proxy_cache on disk) and Reprise's disk tier, both from files with a warm page cache.
+for size in "${DISK_SIZES[@]}"; do
+  for s in nginx reprise-disk; do
+    [ -n "${SPID[$s]:-}" ] || continue
+    run_wrk "$s" "${SPID[$s]}" "http://127.0.0.1:${PORT[$s]}/bench/$size" "disk hit $size" "${CHECK["$s|hit $size"]}"
   done
 done
 run_wrk "$DIRECT" "$ORIGIN_PID" "$ORIGIN_URL$MISS_PATH" "miss 1024" "origin"
 for s in "${ACTIVE[@]}"; do
+  [ "$s" = reprise-disk ] && continue
   run_wrk "$s" "${SPID[$s]}" "http://127.0.0.1:${PORT[$s]}$MISS_PATH" "miss 1024" "${CHECK["$s|miss"]}"
 done
 
@@ -404,10 +431,14 @@ REPORT="$BENCH_DIR/results/latest.md"
   for sk in "${SKIPPED[@]}"; do echo "- skipped: $sk"; done
   echo
   echo "hit N = GET /bench/N from a warm cache; miss 1024 = GET $MISS_PATH (never stored, forwarded every time)."
+  echo "disk hit N = GET /bench/N answered from a file on disk (page cache warm): nginx proxy_cache on disk, Reprise's disk tier"
+  echo "(reprise-disk: memory max_object 256KiB, so these bodies are on disk only and go out with sendfile)."
   echo "CPU us/req = server utime+stime (all its processes) ÷ requests. Compare ratios within one run only."
   echo
   awk -F'\t' '
-    function human(w,  a) { split(w, a, " "); if (a[2] >= 1024) return a[1] " " a[2] / 1024 " KiB"; return w " B" }
+    function human(w,  a, k) {
+      k = split(w, a, " "); if (a[k] >= 1024) { sub(/ [0-9]+$/, "", w); return w " " a[k] / 1024 " KiB" }; return w " B"
+    }
     BEGIN { OFS = "" }
     { n++; for (i = 1; i <= 8; i++) cell[n, i] = $i; cell[n, 1] = human($1) }
     END {

@@ -5,7 +5,8 @@
 #
 # 1. redis-server (Debian's package) for the fleet tests, which start and kill their own servers on free ports;
 #    python3 with venv for the SDK suite.
-# 2. swift test: every Swift test target (the upstreams and listeners run in-process on port 0).
+# 2. swift test: every Swift test target (the upstreams and listeners run in-process on port 0); then the end-to-end
+#    suites again against a disk-only cache (REPRISE_TEST_TIERS=disk-only).
 # 3. The official-SDK suite (examples/fastapi/run-tests.sh): the pinned elevenlabs, google-genai and httpx in a
 #    virtual environment (installed from PyPI when missing), through a real Reprise with the repository's proxy.conf.
 # 4. The dashboard check: with Chromium (installed when it can be), the dashboard is opened against a running proxy
@@ -39,6 +40,11 @@ python3 --version
 swift --version
 
 swift test
+# The end-to-end suites again with every entry on disk only (memory takes none; issue 15): freshness, Vary,
+# partitions, body keys, tags, purges, stale windows and revalidation must work the same from the disk tier. The
+# suites left out check the memory tier itself (its statistics, the purge answer's exact JSON).
+REPRISE_TEST_TIERS=disk-only swift test --skip-build --filter \
+    'CachingFlowTests|CachingSemanticsTests|PartitionAndInvalidationTests|GenerationCachingTests|CachePoisoningTests|ContentCodingTests|JWTPartitionTests|CoalescingFlowTests|MetricsFlowTests|OperationsTests|FleetKeyPurgeTests|FleetTests|DiskTierFlowTests'
 
 REPRISE_BIN=.build/debug/reprise examples/fastapi/run-tests.sh
 

@@ -249,7 +249,7 @@ public final class CachedResponse: Sendable {
         var occupied = 0
         func startSegment(atLeast bytes: Int) {
             let capacity = max(bytes, min(Self.compactionThreshold, remaining))
-            segment = ByteBufferAllocator().buffer(capacity: capacity)
+            segment = ExactBuffer.make(capacity: capacity)
             occupied += Self.bufferObject + Self.allocated(capacity)
         }
         for part in body where part.readableBytes > 0 {

@@ -37,7 +37,7 @@ enum FieldBlock {
             }
         }
         let capacity = keyBytes + (targetOffset == nil ? targetBytes : 0) + wireBytes + cacheControlBytes + keptBytes + bodyBytes
-        var storage = ByteBufferAllocator().buffer(capacity: capacity)
+        var storage = ExactBuffer.make(capacity: capacity)
         storage.writeString(key)
         let targetStart = targetOffset ?? storage.writerIndex
         if targetOffset == nil { storage.writeString(target) }

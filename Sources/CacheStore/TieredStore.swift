@@ -62,46 +62,65 @@ public final class TieredStore<Policy: EvictionPolicy>: Sendable {
         public var tier: String
     }
 
+    /// What the tiers below memory said.
+    public enum LowerAnswer: Sendable {
+        case hit(LowerHit)
+        /// A tier holds something under the key, but no variant matches the request's `Vary` fields (and no tier
+        /// below it had one).
+        case varyMiss
+        case miss
+    }
+
     /// Asks the tiers below memory in order, for a request that memory could not answer. Nil when none of them has to
-    /// be waited for and none has the entry (the request goes on at once). A hit is promoted (memory, and the tiers
-    /// above the one that answered) unless a purge that selects it ran since `mark`; then it is a miss.
-    public func lookupBelow(_ request: TierRequest, mark: FetchMark, on eventLoop: EventLoop) -> EventLoopFuture<LowerHit?>? {
-        switch self.ask(request, from: 0, mark: mark, on: eventLoop) {
-        case .answered(let hit): return hit.map { eventLoop.makeSucceededFuture($0) }
+    /// be waited for and none has anything under the key (the request goes on at once). A hit is promoted (memory,
+    /// and the tiers above the one that answered) unless a purge that selects it ran since `mark`; then it is a miss.
+    public func lookupBelow(_ request: TierRequest, mark: FetchMark, on eventLoop: EventLoop) -> EventLoopFuture<LowerAnswer>? {
+        switch self.ask(request, from: 0, sawVary: false, mark: mark, on: eventLoop) {
+        case .answered(.miss): return nil
+        case .answered(let answer): return eventLoop.makeSucceededFuture(answer)
         case .pending(let future): return future
         }
     }
 
     private enum Asked {
-        case answered(LowerHit?)
-        case pending(EventLoopFuture<LowerHit?>)
+        case answered(LowerAnswer)
+        case pending(EventLoopFuture<LowerAnswer>)
     }
 
-    private func ask(_ request: TierRequest, from start: Int, mark: FetchMark, on eventLoop: EventLoop) -> Asked {
+    private func ask(_ request: TierRequest, from start: Int, sawVary: Bool, mark: FetchMark, on eventLoop: EventLoop) -> Asked {
         var index = start
+        var sawVary = sawVary
         while index < self.lower.count {
             let tier = index
             switch self.lower[tier].lookup(request, on: eventLoop) {
             case .answered(.hit(let entry, let traits)):
-                return .answered(self.promote(entry, traits: traits, from: tier, mark: mark, now: request.now))
-            case .answered(.miss), .answered(.varyMiss):
+                if let hit = self.promote(entry, traits: traits, from: tier, mark: mark, now: request.now) {
+                    return .answered(.hit(hit))
+                }
+                return .answered(.miss)
+            case .answered(.varyMiss):
+                sawVary = true
+                index += 1
+            case .answered(.miss):
                 index += 1
             case .pending(let future):
+                let seen = sawVary
                 return .pending(
-                    future.hop(to: eventLoop).flatMap { found -> EventLoopFuture<LowerHit?> in
+                    future.hop(to: eventLoop).flatMap { found -> EventLoopFuture<LowerAnswer> in
                         if case .hit(let entry, let traits) = found {
                             let hit = self.promote(entry, traits: traits, from: tier, mark: mark, now: request.now)
-                            return eventLoop.makeSucceededFuture(hit)
+                            return eventLoop.makeSucceededFuture(hit.map { .hit($0) } ?? .miss)
                         }
-                        switch self.ask(request, from: tier + 1, mark: mark, on: eventLoop) {
-                        case .answered(let hit): return eventLoop.makeSucceededFuture(hit)
+                        let vary = seen || { if case .varyMiss = found { return true } else { return false } }()
+                        switch self.ask(request, from: tier + 1, sawVary: vary, mark: mark, on: eventLoop) {
+                        case .answered(let answer): return eventLoop.makeSucceededFuture(answer)
                         case .pending(let next): return next
                         }
                     }
                 )
             }
         }
-        return .answered(nil)
+        return .answered(sawVary ? .varyMiss : .miss)
     }
 
     /// Copies a lower tier's entry into memory and into the tiers above `tier`, unless a purge since `mark` selects it

@@ -180,7 +180,8 @@ public final class DiskTier: CacheTier, Sendable {
 
     /// Waits (up to `timeout`) for the writes under way, then stops the tier's threads and releases the directory.
     public func shutdown(timeout: Duration = .seconds(10)) async {
-        self.stopping.store(true, ordering: .relaxed)
+        // Once: the lock's descriptor must not be closed twice (the number may belong to another file by then).
+        guard !self.stopping.exchange(true, ordering: .relaxed) else { return }
         let deadline = ContinuousClock.now + timeout
         while self.state.withLockedValue({ !$0.inFlight.isEmpty }), ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))

@@ -211,9 +211,10 @@ extension ProxyHandler {
         }
     }
 
-    /// A hit's `Cache-Status` with a detail.
+    /// A hit's `Cache-Status` with a detail (`Cache-Status` has room for one: the reason the client's directives were
+    /// set aside says more than the tier that answered, which `/stats` counts).
     private func hitStatus(_ entry: CachedResponse, state: RequestState, now: Double, detail: String) -> String {
-        "Reprise; hit; ttl=\(entry.freshness.ttlSeconds(now: now)); detail=\(state.fromTier ?? detail)"
+        "Reprise; hit; ttl=\(entry.freshness.ttlSeconds(now: now)); detail=\(detail)"
     }
 
     /// Answers from a stored response: client conditionals (RFC 9110 §13) and ranges (RFC 9110 §14) first, else

@@ -23,16 +23,16 @@ extension ProxyHandler {
         state.lowerToken = token
         self.current = state
         found.whenComplete { result in
-            let hit = (try? result.get()) ?? nil
-            self.lowerTiersAnswered(hit, token: token, pendingBody: pendingBody)
+            self.lowerTiersAnswered((try? result.get()) ?? .miss, token: token, pendingBody: pendingBody)
         }
         return true
     }
 
-    private func lowerTiersAnswered(_ hit: TieredStore<CachePolicy>.LowerHit?, token: Int, pendingBody: ByteBuffer?) {
+    private func lowerTiersAnswered(_ answer: TieredStore<CachePolicy>.LowerAnswer, token: Int, pendingBody: ByteBuffer?) {
         guard var state = self.current, state.lowerToken == token, let context = self.context else { return }
         state.lowerToken = 0
-        if let hit, let plan = state.plan, hit.entry.vary.matches(state.head.headers), hit.entry.evictAt > self.proxy.clock.now() {
+        if case .varyMiss = answer { state.forward = .varyMiss }
+        if case .hit(let hit) = answer, let plan = state.plan, hit.entry.vary.matches(state.head.headers), hit.entry.evictAt > self.proxy.clock.now() {
             let directives = state.traits.hasDirectives ? CacheControl(headers: state.head.headers) : CacheControl()
             state.fromTier = hit.tier
             self.current = state

@@ -45,10 +45,26 @@ struct Harness {
     /// The `Host` every request names unless it sets its own (the instances of a fleet sit behind one name);
     /// nil: the client's default, `127.0.0.1:<port>`.
     var host: String? = nil
+    /// The disk tier's directory that this harness made (`REPRISE_TEST_TIERS=disk-only`), removed by `stop()`.
+    var diskDirectory: String? = nil
+
+    /// `REPRISE_TEST_TIERS=disk-only`: every harness keeps its entries on disk only (memory takes none), so that the
+    /// end-to-end suites run against the disk tier (`scripts/test.sh` runs a set of them this way).
+    static let diskOnly = ProcessInfo.processInfo.environment["REPRISE_TEST_TIERS"] == "disk-only"
+
+    /// `text` with a disk tier in `directory` and a memory tier that takes nothing (unless the text sets
+    /// `max_object` itself).
+    static func diskOnly(_ text: String, directory: String) -> String {
+        let keys = "disk_path = \"\(directory)\"\ndisk_size = \"1GiB\"\ndisk_max_object = \"256MiB\"\n"
+        guard text.contains("[cache]\n") else { return text + "\n[cache]\nmax_object = \"1B\"\n" + keys }
+        let memory = text.contains("max_object") ? "" : "max_object = \"1B\"\n"
+        return text.replacingOccurrences(of: "[cache]\n", with: "[cache]\n" + memory + keys)
+    }
 
     var base: String { "http://127.0.0.1:\(self.server.port)" }
 
-    /// `config` may use `{UPSTREAM}` for the demo upstream's base URL. Without `[[upstream]]`, one catch-all
+    /// `config` may use `{UPSTREAM}` for the demo upstream's base URL, and `{DISK}` for a directory of its own
+    /// (removed by `stop()`). Without `[[upstream]]`, one catch-all
     /// upstream named "demo" is added.
     static func start(
         _ config: String = "",
@@ -67,6 +83,16 @@ struct Harness {
         if !text.contains("[[upstream]]") {
             text += "\n[[upstream]]\nname = \"demo\"\nprefix = \"/\"\nurl = \"\(scheme)://\(host):\(port)\"\n"
         }
+        var diskDirectory: String?
+        if text.contains("{DISK}") {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-harness-\(UUID().uuidString)").path
+            diskDirectory = directory
+            text = text.replacingOccurrences(of: "{DISK}", with: directory)
+        } else if Self.diskOnly, !text.contains("disk_path") {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-harness-\(UUID().uuidString)").path
+            diskDirectory = directory
+            text = Self.diskOnly(text, directory: directory)
+        }
         let configuration = try ConfigLoader.parse(text, file: "test.conf", environment: environment)
         var logger = Logger(label: "reprise-test")
         logger.logLevel = .critical
@@ -83,7 +109,7 @@ struct Harness {
                 return configuration
             }()
         )
-        return Harness(upstream: upstream, server: server, client: client)
+        return Harness(upstream: upstream, server: server, client: client, diskDirectory: diskDirectory)
     }
 
     func request(
@@ -99,6 +125,8 @@ struct Harness {
         if let body { request.body = .bytes(body) }
         let response = try await self.client.execute(request, timeout: .seconds(30))
         let collected = try await response.body.collect(upTo: 256 << 20)
+        // What the response stored is on disk before the next request looks (the write is in the background).
+        await self.server.disk?.settle()
         return Reply(status: Int(response.status.code), headers: response.headers, body: collected)
     }
 
@@ -120,6 +148,7 @@ struct Harness {
         try await self.client.shutdown()
         try await self.server.shutdown()
         try await self.upstream.shutdown()
+        if let directory = self.diskDirectory { try? FileManager.default.removeItem(atPath: directory) }
     }
 }
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The repository's own `proxy.conf`, made runnable in a test: every upstream pointed at the demo upstream
-/// (`{UPSTREAM}`), both listeners on port 0, the access log off. Rules, purges and credentials stay exactly as
+/// (`{UPSTREAM}`), both listeners on port 0, the access log off, the disk tier in a directory of the test's own. Rules, purges and credentials stay exactly as
 /// shipped, so these tests fail when the shipped file does not do what the README says.
 enum ShippedConfig {
     static let adminToken = "change-me-local-only-token"
@@ -25,6 +25,9 @@ enum ShippedConfig {
                 lines.append(line.replacingOccurrences(of: "${KLING_SECRET_KEY:-}", with: "demo-secret"))
             } else if trimmed.hasPrefix("access =") {
                 lines.append("access = \"off\"")
+            } else if trimmed.hasPrefix("disk_path =") {
+                // A directory of the test's own (`Harness` makes it and removes it afterwards).
+                lines.append("disk_path = \"{DISK}\"")
             } else {
                 lines.append(line)
             }
