@@ -36,7 +36,7 @@ import Testing
 
     @Test func aConnectionThatSendsNothingIsClosedQuietlyAfterKeepAlive() async throws {
         try await withHarness(Self.config("keepalive_timeout = \"5s\"")) { h in
-            let (text, closed) = try await RawClient.exchange(port: h.server.port, bytes: "")
+            let (text, closed) = try await RawClient.exchange(port: h.server.port, bytes: "", timeout: .seconds(30))
             #expect(text.isEmpty)
             #expect(closed)
         }
@@ -92,7 +92,11 @@ import Testing
 
     @Test func anIdleKeptAliveConnectionIsClosed() async throws {
         try await withHarness(Self.config("keepalive_timeout = \"5s\"")) { h in
-            let (text, closed) = try await RawClient.exchange(port: h.server.port, bytes: "GET /test/echo HTTP/1.1\r\nHost: a\r\n\r\n")
+            let (text, closed) = try await RawClient.exchange(
+                port: h.server.port,
+                bytes: "GET /test/echo HTTP/1.1\r\nHost: a\r\n\r\n",
+                timeout: .seconds(30)
+            )
             #expect(text.hasPrefix("HTTP/1.1 200"))
             #expect(!text.contains("HTTP/1.1 408"))
             #expect(closed)

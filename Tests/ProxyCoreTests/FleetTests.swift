@@ -19,7 +19,7 @@ import Testing
 
         [redis]
         url = "redis://127.0.0.1:{REDIS}/0"
-        command_timeout = "500ms"
+        command_timeout = "5s"
         purge_ack_timeout = "2s"
 
         \(PartitionAndInvalidationTests.appConfig)
@@ -304,6 +304,7 @@ extension FleetTests {
 
         [redis]
         url = "redis://127.0.0.1:{REDIS}/0"
+        command_timeout = "5s"
         max_object = "8MiB"
 
         [[upstream]]

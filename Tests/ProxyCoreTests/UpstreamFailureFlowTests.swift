@@ -193,7 +193,7 @@ import UpstreamTestSupport
     @Test func nothingBrokenReachesL2() async throws {
         let redis = try await RedisServerProcess()
         defer { redis.kill() }
-        let extra = "[redis]\nurl = \"redis://127.0.0.1:\(redis.port)/0\"\ncommand_timeout = \"500ms\"\n"
+        let extra = "[redis]\nurl = \"redis://127.0.0.1:\(redis.port)/0\"\ncommand_timeout = \"5s\"\n"
         try await withScriptedHarness(extra: extra, script: { request in
             switch request.target {
             case "/split": return [.text(upstreamResponse(body: "hello") + upstreamResponse(body: "second"))]
