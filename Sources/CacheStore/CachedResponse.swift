@@ -197,13 +197,16 @@ public final class CachedResponse: Sendable {
     ) {
         var inlineBytes = 0
         if case .inline = body { inlineBytes = bodyLength }
-        let block = FieldBlock.encode(
+        var block = FieldBlock.encode(
             key: key,
             target: target,
             headers: headers,
             reservingBody: inlineBytes
         )
-        var storage = block.storage
+        // Moved out, not copied: a second reference would make the body's write below copy the buffer into one
+        // that the default allocator rounds up to a power of two (a 300 KiB entry took 512 KiB).
+        var storage = ByteBuffer()
+        swap(&storage, &block.storage)
         switch body {
         case .inline(let parts):
             for part in parts { storage.writeImmutableBuffer(part) }

@@ -23,11 +23,9 @@ public final class MemoryStore<Policy: EvictionPolicy>: Sendable {
     public let budget: Int
     public let maxObject: Int
     private let shards: [LockedShard<Policy>]
-    private let total = Atomic<Int>(0)
-    private let entryCount = Atomic<Int>(0)
-    private let evicted = Atomic<Int>(0)
-    /// GreedyDual's L (the rank of the last eviction), as a `Double` bit pattern.
-    private let floorBits = Atomic<UInt64>(0)
+    /// The tier's counts, in a class of their own: atomics stored in this generic class crash the Swift 6.3.1
+    /// optimizer when a client module specializes its `init` (CopyPropagation, "Found outside of lifetime use").
+    private let counts = MemoryCounts()
 
     public init(budget: Int, maxObject: Int, shards: Int = 16) {
         precondition(budget > 0 && maxObject > 0 && shards > 0, "budget, maxObject and shards must be positive")
@@ -36,7 +34,7 @@ public final class MemoryStore<Policy: EvictionPolicy>: Sendable {
         self.shards = (0..<shards).map { _ in LockedShard() }
     }
 
-    private var floor: Double { Double(bitPattern: self.floorBits.load(ordering: .relaxed)) }
+    private var floor: Double { Double(bitPattern: self.counts.floorBits.load(ordering: .relaxed)) }
 
     // MARK: - Reads
 
@@ -137,7 +135,7 @@ public final class MemoryStore<Policy: EvictionPolicy>: Sendable {
 
     /// Evicts the globally lowest-ranked entries until `bytes` more fit in the budget.
     private func makeRoom(for bytes: Int) {
-        while self.total.load(ordering: .relaxed) + bytes > self.budget {
+        while self.counts.total.load(ordering: .relaxed) + bytes > self.budget {
             guard self.evictOne() else { return }
         }
     }
@@ -153,11 +151,11 @@ public final class MemoryStore<Policy: EvictionPolicy>: Sendable {
             return best != nil
         }
         self.account(bytes: -bytes, entries: -1)
-        self.evicted.wrappingAdd(1, ordering: .relaxed)
+        self.counts.evicted.wrappingAdd(1, ordering: .relaxed)
         // L rises to the rank of what was evicted (GreedyDual aging); never falls.
-        var current = self.floorBits.load(ordering: .relaxed)
+        var current = self.counts.floorBits.load(ordering: .relaxed)
         while Double(bitPattern: current) < rank {
-            let (exchanged, original) = self.floorBits.compareExchange(
+            let (exchanged, original) = self.counts.floorBits.compareExchange(
                 expected: current,
                 desired: rank.bitPattern,
                 ordering: .relaxed
@@ -169,8 +167,8 @@ public final class MemoryStore<Policy: EvictionPolicy>: Sendable {
     }
 
     private func account(bytes: Int, entries: Int) {
-        if bytes != 0 { self.total.wrappingAdd(bytes, ordering: .relaxed) }
-        if entries != 0 { self.entryCount.wrappingAdd(entries, ordering: .relaxed) }
+        if bytes != 0 { self.counts.total.wrappingAdd(bytes, ordering: .relaxed) }
+        if entries != 0 { self.counts.entries.wrappingAdd(entries, ordering: .relaxed) }
     }
 
     // MARK: - Introspection
@@ -183,9 +181,9 @@ public final class MemoryStore<Policy: EvictionPolicy>: Sendable {
 
     public var statistics: Statistics {
         Statistics(
-            entries: self.entryCount.load(ordering: .relaxed),
-            bytes: self.total.load(ordering: .relaxed),
-            evictions: self.evicted.load(ordering: .relaxed)
+            entries: self.counts.entries.load(ordering: .relaxed),
+            bytes: self.counts.total.load(ordering: .relaxed),
+            evictions: self.counts.evicted.load(ordering: .relaxed)
         )
     }
 
@@ -255,4 +253,13 @@ enum MemoryHashing {
             return hasher.finalize()
         }
     }
+}
+
+/// `MemoryStore`'s counts (see `MemoryStore.counts`).
+final class MemoryCounts: Sendable {
+    let total = Atomic<Int>(0)
+    let entries = Atomic<Int>(0)
+    let evicted = Atomic<Int>(0)
+    /// GreedyDual's L (the rank of the last eviction), as a `Double` bit pattern.
+    let floorBits = Atomic<UInt64>(0)
 }

@@ -157,6 +157,17 @@ func isHit(_ lookup: StoreLookup) -> Bool {
         #expect(String(buffer: dropped) == "content-length: 100\r\nreprise-cache-key: 00000000000000ab\r\n")
     }
 
+    /// An entry is charged what it occupies: its one buffer is exactly key, fields and body (never rounded up to a
+    /// power of two, as a buffer that had to grow or be copied would be), plus the fixed part.
+    @Test(arguments: [0, 100, 1_000, 70_000, 300_000, 1 << 20])
+    func anEntryIsChargedItsExactSize(_ size: Int) {
+        let entry = makeEntry(key: "GET /exact - host", target: "/exact", size: size, headers: [("content-type", "audio/mpeg")])
+        let encoded = "GET /exact - host".utf8.count + "content-length: \(size)\r\ncontent-type: audio/mpeg\r\n".utf8.count + size
+        // The allocator's 16-byte rounding and 8-byte header on top of the bytes, and the fixed part.
+        #expect(entry.cost <= CachedResponse.entryOverhead + encoded + 24, "charged \(entry.cost) for \(encoded) bytes")
+        #expect(entry.cost >= CachedResponse.entryOverhead + encoded)
+    }
+
     @Test func varyMissWhenNoVariantMatches() {
         let store = MemoryStore<LRUPolicy>(budget: 1 << 20, maxObject: 1 << 16)
         let english = VaryKey(varyFieldValues: ["accept-language"], requestHeaders: HTTPFieldList([("accept-language", "en")]))!

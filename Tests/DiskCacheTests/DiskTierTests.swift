@@ -1,5 +1,5 @@
 import CacheStore
-import DiskCache
+@testable import DiskCache
 import Foundation
 import HTTPCaching
 import Logging
@@ -114,6 +114,33 @@ import Testing
             #expect(found?.etag == "\"e1\"")
             #expect(found?.freshness.lifetime == 3_600)
             #expect(second.loadReport?.entries == 1)
+            await second.shutdown()
+        }
+    }
+
+    /// Until the start-up scan is complete, a lookup misses at once (the request goes upstream, it does not wait), even
+    /// for an entry on disk; then the entry is served.
+    @Test func lookupsMissWhileTheIndexIsReadThenHit() async throws {
+        try await Self.withDirectory { path in
+            let first = try await Self.open(path)
+            await Self.store(first, Self.entry("/loading", body: "on disk"))
+            await first.shutdown()
+
+            var logger = Logger(label: "disk-test")
+            logger.logLevel = .critical
+            var options = DiskTier.Options(path: path, budget: 64 << 20, maxObject: 32 << 20)
+            options.loadsAtStart = false
+            let second = try DiskTier(options: options, compile: { _ in { _ in false } }, clock: { 1_000 }, logger: logger)
+            #expect(second.statistics.loading)
+            let request = TierRequest(key: "GET /loading - host", path: "/loading", headers: HTTPHeaders(), now: 1_000)
+            guard case .answered(.miss) = second.lookup(request, on: Self.loop) else {
+                Issue.record("a lookup while loading must miss at once")
+                return
+            }
+            second.startLoading()
+            await second.settle()
+            #expect(!second.statistics.loading)
+            #expect(try await Self.lookup(second, "/loading").map(Self.body) == "on disk")
             await second.shutdown()
         }
     }

@@ -162,6 +162,28 @@ import Testing
         }
     }
 
+    // MARK: Trouble
+
+    /// A disk that refuses writes (here `tmp/` is a file, so every write fails as a full disk would) never fails a
+    /// request: the answer is the upstream's, the entry is not stored, and the error is counted.
+    @Test func aFailingWriteNeverFailsARequest() async throws {
+        try await Self.withDisk { h, directory in
+            let temporary = directory + "/tmp"
+            try FileManager.default.removeItem(atPath: temporary)
+            #expect(FileManager.default.createFile(atPath: temporary, contents: Data("not a directory".utf8)))
+            let upstreamBody = try await h.get(Self.path).body
+            let again = try await h.get(Self.path)
+            #expect(again.status == 200)
+            #expect(again.body == upstreamBody)
+            #expect(!again.isHit, "\(again.cacheStatus)")
+            let statistics = try #require(h.server.disk?.statistics)
+            #expect(statistics.ioErrors == 2)
+            #expect(statistics.entries == 0 && statistics.writes == 0)
+            let metrics = try await h.admin(.GET, "/metrics", token: Self.token).text
+            #expect(metrics.contains(#"reprise_cache_io_errors_total{tier="disk"} 2"#), "\(metrics)")
+        }
+    }
+
     // MARK: Revalidation
 
     @Test func aStaleDiskEntryIsRevalidatedAndTheRefreshedEntryIsKept() async throws {

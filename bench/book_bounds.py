@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""How much upstream cost any eviction policy could avoid on a book replay trace (bench/book.py), for reading
+bench/book.sh's LRU and GDSF numbers against.
+
+    python3 bench/book.py > book.jsonl; python3 bench/book_bounds.py book.jsonl [--budget-fraction 0.25]
+
+Prints characters (text-to-speech) and tokens (Gemini) avoided by:
+- an unbounded cache (every repeat within its TTL is a hit): the ceiling for any budget;
+- clairvoyant eviction at the budget (Belady: evict the entry whose next request is furthest away; an entry never
+  requested again is not stored). With entries of different sizes this is a heuristic, not the exact optimum, but no
+  policy that cannot see the future does much better;
+- LRU and GDSF re-simulated here (a check that this model of the store agrees with eviction-replay's numbers).
+Sizes are the body plus 700 bytes (about what the memory tier charges an entry beyond its body).
+"""
+
+import argparse
+import heapq
+import json
+
+OVERHEAD = 700
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("trace")
+    parser.add_argument("--budget-fraction", type=float, default=0.25)
+    args = parser.parse_args()
+    events = [json.loads(line) for line in open(args.trace)]
+    sizes = {}
+    for event in events:
+        sizes.setdefault(event["key"], event["bytes"] + OVERHEAD)
+    budget = int(sum(sizes.values()) * args.budget_fraction)
+    print(f"trace: {len(events)} requests, {len(sizes)} distinct, budget {budget / 2**20:.1f} MiB")
+    rows = [
+        ("unbounded", unbounded(events)),
+        ("clairvoyant (Belady)", clairvoyant(events, budget)),
+        ("LRU (model)", greedy(events, budget, lru=True)),
+        ("GDSF (model)", greedy(events, budget, lru=False)),
+    ]
+    print("| eviction | hit ratio | characters avoided | tokens avoided |")
+    print("|---|---:|---:|---:|")
+    for name, (hits, avoided) in rows:
+        print(f"| {name} | {100 * hits / len(events):.1f}% | {avoided['tts']} | {avoided['tokens']} |")
+
+
+def unit_kind(event):
+    if event["kind"] == "tts":
+        return "tts"
+    return "tokens" if event["kind"] in ("story", "prompt") else None
+
+
+def count_hit(avoided, event):
+    kind = unit_kind(event)
+    if kind:
+        avoided[kind] += event["units"]
+
+
+def cost(event):
+    # What the proxy weighs: the rule's cost (characters) for text-to-speech, else the upstream's latency.
+    return event["units"] if event["kind"] == "tts" else event["latency_ms"]
+
+
+def unbounded(events):
+    expires, hits, avoided = {}, 0, {"tts": 0, "tokens": 0}
+    for event in events:
+        if expires.get(event["key"], -1) > event["t"]:
+            hits += 1
+            count_hit(avoided, event)
+        else:
+            expires[event["key"]] = event["t"] + event["ttl"]
+    return hits, avoided
+
+
+def clairvoyant(events, budget):
+    never = len(events) + 1
+    following, last = [never] * len(events), {}
+    for index in range(len(events) - 1, -1, -1):
+        following[index] = last.get(events[index]["key"], never)
+        last[events[index]["key"]] = index
+    cache, heap, used, hits, avoided = {}, [], 0, 0, {"tts": 0, "tokens": 0}
+    for index, event in enumerate(events):
+        key, entry = event["key"], cache.get(event["key"])
+        if entry and entry[1] > event["t"]:
+            hits += 1
+            count_hit(avoided, event)
+            entry[0] = -following[index]
+            heapq.heappush(heap, (entry[0], key))
+            continue
+        if entry:
+            used -= entry[2]
+            del cache[key]
+        size = event["bytes"] + OVERHEAD
+        if following[index] == never:
+            continue
+        while used + size > budget and cache:
+            rank, victim = heapq.heappop(heap)
+            held = cache.get(victim)
+            if held is None or held[0] != rank:
+                continue
+            used -= held[2]
+            del cache[victim]
+        cache[key] = [-following[index], event["t"] + event["ttl"], size]
+        used += size
+        heapq.heappush(heap, (cache[key][0], key))
+    return hits, avoided
+
+
+def greedy(events, budget, lru):
+    cache, heap, used, floor, hits = {}, [], 0, 0.0, 0
+    avoided = {"tts": 0, "tokens": 0}
+    for event in events:
+        key, entry = event["key"], cache.get(event["key"])
+        if entry and entry[3] > event["t"]:
+            hits += 1
+            count_hit(avoided, event)
+            entry[1] += 1
+            entry[0] = event["t"] if lru else floor + entry[1] * entry[2]
+            heapq.heappush(heap, (entry[0], key))
+            continue
+        if entry:
+            used -= entry[4]
+            del cache[key]
+        size = event["bytes"] + OVERHEAD
+        density = cost(event) / size
+        while used + size > budget and cache:
+            rank, victim = heapq.heappop(heap)
+            held = cache.get(victim)
+            if held is None or held[0] != rank:
+                continue
+            used -= held[4]
+            del cache[victim]
+            if not lru:
+                floor = rank
+        rank = event["t"] if lru else floor + density
+        cache[key] = [rank, 1, density, event["t"] + event["ttl"], size]
+        used += size
+        heapq.heappush(heap, (rank, key))
+    return hits, avoided
+
+
+if __name__ == "__main__":
+    main()
