@@ -408,7 +408,11 @@ final class ProxyHandler: ChannelDuplexHandler {
     func armTimer() {
         guard self.timer == nil, let deadline = self.machine.nextDeadline, let context = self.context else { return }
         let at = min(deadline, self.loopNow + self.machine.timeouts.shortest)
-        self.timer = context.eventLoop.scheduleTask(deadline: at) { [weak self] in self?.timerFired() }
+        // A strong capture, released when the task runs or is cancelled (handlerRemoved and channelInactive cancel
+        // it). Not `[weak self]`: a weak reference gives the handler a side table for good, which moves every
+        // retain and release of it (several per request) to the runtime's slow path; measured 9% more CPU per
+        // 1 KiB hit (ab.sh B/A 1.09).
+        self.timer = context.eventLoop.scheduleTask(deadline: at) { self.timerFired() }
     }
 
     private func timerFired() {
