@@ -10,9 +10,9 @@ struct ConfigDecoder {
     let baseDirectory: String?
     private(set) var problems: [ConfigProblem] = []
 
-    init(file: String, text: String, environment: [String: String], baseDirectory: String?) {
+    init(file: String, locator: LineLocator, environment: [String: String], baseDirectory: String?) {
         self.file = file
-        self.locator = LineLocator(text: text)
+        self.locator = locator
         self.environment = environment
         self.baseDirectory = baseDirectory
     }
