@@ -23,18 +23,23 @@ public func httpFieldsTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -
     let text = String(decoding: input, as: UTF8.self)
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     var random = SplitMix64(seed: fnv1a(input))
+    // HTTPCaching reads fields as Swift Characters (grapheme clusters), so a delimiter followed by a combining scalar
+    // (`,\u{301}`) is not a delimiter to it (fuzz/README.md: "Known, not changed"). Such inputs are only checked for
+    // crashes; every other input also for the properties.
+    let checked = text.unicodeScalars.count == text.count
 
-    checkCacheControl(lines)
-    checkTargeted(lines, &random)
-    checkDate(text, &random)
-    checkEntityTags(text, lines)
-    checkRange(text)
-    checkHeaderLists(lines)
+    checkCacheControl(lines, checked)
+    checkTargeted(lines, &random, checked)
+    checkDate(text, &random, checked)
+    checkEntityTags(text, lines, checked)
+    checkRange(text, checked)
+    checkHeaderLists(lines, checked)
     return 0
 }
 
-func checkCacheControl(_ lines: [String]) {
+func checkCacheControl(_ lines: [String], _ checked: Bool) {
     let parsed = CacheControl(fieldValues: lines)
+    guard checked else { return }
     let written = CacheControlText.write(parsed)
     let reparsed = CacheControl(fieldValues: [written])
     Property.equal(CacheControlText.directives(reparsed), CacheControlText.directives(parsed), "Cache-Control \(lines) written as \(written.debugDescription)")
@@ -48,8 +53,8 @@ func checkCacheControl(_ lines: [String]) {
     }
 }
 
-func checkTargeted(_ lines: [String], _ random: inout SplitMix64) {
-    if CacheControl.targeted(fieldValues: lines) != nil {
+func checkTargeted(_ lines: [String], _ random: inout SplitMix64, _ checked: Bool) {
+    if CacheControl.targeted(fieldValues: lines) != nil, checked {
         Property.require(
             CacheControl.targeted(fieldValues: ["  " + lines.joined(separator: ", ")]) != nil,
             "a valid dictionary \(lines) is refused after leading spaces"
@@ -66,9 +71,9 @@ func checkTargeted(_ lines: [String], _ random: inout SplitMix64) {
     )
 }
 
-func checkDate(_ text: String, _ random: inout SplitMix64) {
+func checkDate(_ text: String, _ random: inout SplitMix64, _ checked: Bool) {
     let range = -62_135_596_800.0...253_402_300_799.0  // 0001-01-01T00:00:00Z ... 9999-12-31T23:59:59Z
-    if let instant = HTTPDate.parse(text) {
+    if let instant = HTTPDate.parse(text), checked {
         Property.require(instant == instant.rounded(.down), "\(text.debugDescription) parsed to a fraction \(instant)")
         if range.contains(instant) {
             let formatted = HTTPDate.format(instant)
@@ -83,11 +88,14 @@ func checkDate(_ text: String, _ random: inout SplitMix64) {
     }
 }
 
-func checkEntityTags(_ text: String, _ lines: [String]) {
-    if let tag = EntityTag(text) {
+func checkEntityTags(_ text: String, _ lines: [String], _ checked: Bool) {
+    let tag = EntityTag(text)
+    let condition = EntityTag.parseCondition(lines)
+    guard checked else { return }
+    if let tag {
         Property.equal(EntityTag(tag.description), tag, "entity tag \(text.debugDescription) written as \(tag.description)")
     }
-    if case .tags(let tags)? = EntityTag.parseCondition(lines) {
+    if case .tags(let tags)? = condition {
         Property.equal(
             EntityTag.parseCondition([tags.map(\.description).joined(separator: ", ")]), .tags(tags),
             "entity-tag list \(lines) written back"
@@ -95,8 +103,12 @@ func checkEntityTags(_ text: String, _ lines: [String]) {
     }
 }
 
-func checkRange(_ text: String) {
+func checkRange(_ text: String, _ checked: Bool) {
     guard let request = ByteRangeRequest(fieldValue: text) else { return }
+    for length in [0, 1, 2, 7, 64, 1000] {
+        checkResolution(request, length: length)
+    }
+    guard checked else { return }
     let written = "bytes=" + request.specs.map { spec -> String in
         switch spec {
         case .fromStart(let first, let last): "\(first)-\(last.map(String.init) ?? "")"
@@ -104,38 +116,38 @@ func checkRange(_ text: String) {
         }
     }.joined(separator: ",")
     Property.equal(ByteRangeRequest(fieldValue: written), request, "Range \(text.debugDescription) written as \(written)")
-    for length in [0, 1, 2, 7, 64, 1000] {
-        checkResolution(request, length: length)
-    }
 }
 
 /// The resolved ranges against the bytes the specs name, one by one.
 func checkResolution(_ request: ByteRangeRequest, length: Int) {
-    var named = Set<Int>()
+    var named = [Bool](repeating: false, count: length)
     for spec in request.specs {
         switch spec {
         case .fromStart(let first, let last):
-            if first < length { named.formUnion(first...min(last ?? (length - 1), length - 1)) }
+            if first < length { named.replaceSubrange(first...min(last ?? (length - 1), length - 1), with: repeatElement(true, count: min(last ?? (length - 1), length - 1) - first + 1)) }
         case .suffix(let suffix):
-            if suffix > 0 && length > 0 { named.formUnion(max(0, length - suffix)..<length) }
+            if suffix > 0 && length > 0 { named.replaceSubrange(max(0, length - suffix)..<length, with: repeatElement(true, count: min(suffix, length))) }
         }
     }
+    let namedCount = named.count { $0 }
     switch request.resolve(length: length) {
     case .full:
-        Property.require(length == 0 || named.count == length, "\(request) of \(length) bytes served whole")
+        Property.require(length == 0 || namedCount == length, "\(request) of \(length) bytes served whole")
     case .unsatisfiable:
-        Property.require(length > 0 && named.isEmpty, "\(request) of \(length) bytes unsatisfiable")
+        Property.require(length > 0 && namedCount == 0, "\(request) of \(length) bytes unsatisfiable")
     case .ranges(let ranges):
         for (previous, next) in zip(ranges, ranges.dropFirst()) {
             Property.require(previous.upperBound + 1 < next.lowerBound, "\(ranges) not sorted, disjoint, apart")
         }
         Property.require(ranges.allSatisfy { $0.lowerBound >= 0 && $0.upperBound < length }, "\(ranges) of \(length)")
-        Property.equal(Set(ranges.flatMap { Array($0) }), named, "\(request) of \(length) bytes")
-        Property.require(named.count < length, "\(request) of \(length) bytes: ranges for the whole")
+        var served = [Bool](repeating: false, count: length)
+        for range in ranges { served.replaceSubrange(range, with: repeatElement(true, count: range.count)) }
+        Property.equal(served, named, "\(request) of \(length) bytes")
+        Property.require(namedCount < length, "\(request) of \(length) bytes: ranges for the whole")
     }
 }
 
-func checkHeaderLists(_ lines: [String]) {
+func checkHeaderLists(_ lines: [String], _ checked: Bool) {
     let fields = HTTPFieldList(lines.map { line in
         guard let colon = line.firstIndex(of: ":") else { return (name: line, value: "") }
         return (name: String(line[..<colon]), value: String(line[line.index(after: colon)...]))
