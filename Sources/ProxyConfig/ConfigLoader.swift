@@ -35,6 +35,13 @@ public enum ConfigLoader {
     ) throws(ConfigError) -> ProxyConfiguration {
         let locator = LineLocator(text: text)
         if let problem = TOMLPrecheck.problem(in: text, locator: locator, file: file) {
+            // A syntax error on an earlier line still comes first, as toml++ would report it.
+            let before = text.split(separator: "\n", omittingEmptySubsequences: false).prefix((problem.line ?? 1) - 1)
+            do {
+                _ = try TOMLNode.parse(before.joined(separator: "\n"))
+            } catch {
+                throw ConfigError(file: file, problems: [Self.syntaxProblem(error, file: file)])
+            }
             throw ConfigError(file: file, problems: [problem])
         }
         let root: [String: TOMLNode]

@@ -6,7 +6,8 @@
 ///   anything but a bare key, a quoted key or `]`: toml++ asserts that a key starts there and aborts the process
 ///   (`[é]`, `[#]`, a lone `[` on its line), which would end a running proxy on a SIGHUP reload.
 ///
-/// Both come back as TOML syntax problems, worded like toml++'s own.
+/// Both come back as TOML syntax problems, worded like toml++'s own (after any syntax error toml++ finds on an earlier
+/// line: `ConfigLoader` parses the lines before the problem first).
 enum TOMLPrecheck {
     static func problem(in text: String, locator: LineLocator, file: String) -> ConfigProblem? {
         if let nul = text.utf8.firstIndex(of: 0) {

@@ -38,6 +38,13 @@ struct FileErrorMessageTests {
                 + "entries [[name]]."
         ),
         BadCase(
+            "a syntax error before a header without a name comes first",
+            "[server]\nlisten = 0.0.0.0:8080\n[#]\n",
+            "proxy.conf:2: TOML syntax error at column 13: Error while parsing floating-point: expected decimal "
+                + "digit or exponent, saw '.'. Fix: check line 2: strings need double quotes, tables are written "
+                + "[name] and repeated entries [[name]]."
+        ),
+        BadCase(
             "a NUL byte (toml++ would read up to it and ignore the rest)",
             baseUpstream + "[server]\u{0}\n[[upstream]]\nname = 5\n",
             "proxy.conf:6: TOML syntax error at column 9: the file holds a NUL byte. Fix: check line 6: strings need "
