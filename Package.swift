@@ -37,10 +37,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         .target(name: "HTTPCaching"),
         .target(name: "BodyKeying", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "JWTVerification",
+            dependencies: [
+                "BodyKeying",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "CacheStore",
             dependencies: [
@@ -78,6 +87,16 @@ let package = Package(
             ]
         ),
         .target(
+            name: "UpstreamTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "RedisCache",
             dependencies: [
                 "HTTPCaching",
@@ -93,6 +112,7 @@ let package = Package(
         .target(
             name: "ProxyConfig",
             dependencies: [
+                "JWTVerification",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
@@ -101,6 +121,7 @@ let package = Package(
             dependencies: [
                 "HTTPCaching",
                 "BodyKeying",
+                "JWTVerification",
                 "CacheStore",
                 "ProxyConfig",
                 "RedisCache",
@@ -116,6 +137,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CompressNIO", package: "compress-nio"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)] + hotPathSettings
         ),
@@ -141,6 +163,7 @@ let package = Package(
         .target(
             name: "DemoUpstream",
             dependencies: [
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -166,7 +189,23 @@ let package = Package(
         .testTarget(name: "HTTPCachingTests", dependencies: ["HTTPCaching"]),
         .testTarget(name: "BodyKeyingTests", dependencies: ["BodyKeying"]),
         .testTarget(name: "CacheStoreTests", dependencies: ["CacheStore"]),
-        .testTarget(name: "ProxyConfigTests", dependencies: ["ProxyConfig"]),
+        .testTarget(
+            name: "JWTVerificationTests",
+            dependencies: [
+                "JWTVerification",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "ProxyConfigTests",
+            dependencies: [
+                "ProxyConfig",
+                "JWTVerification",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "RESPTests",
             dependencies: [
@@ -214,6 +253,7 @@ let package = Package(
             dependencies: [
                 "UpstreamHTTP",
                 "TLSTestSupport",
+                "UpstreamTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -230,10 +270,12 @@ let package = Package(
                 "DemoUpstream",
                 "RedisTestSupport",
                 "TLSTestSupport",
+                "UpstreamTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CompressNIO", package: "compress-nio"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),

@@ -14,6 +14,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("canonical-json", [reprise("BodyKeying")]),
     ("resp", [reprise("RESP"), nio("NIOCore")]),
     ("proxy-conf", [reprise("ProxyConfig")]),
+    ("upstream-response", [reprise("UpstreamHTTP"), nio("NIOCore"), nio("NIOHTTP1")]),
 ]
 
 /// A product of the repository, a path dependency whose identity is its folder's name (whatever the checkout is

@@ -40,6 +40,11 @@ public final class CachedResponse: Sendable {
     public let chunked: Bool
     /// What this response cost upstream (e.g. ElevenLabs `character-cost`): every hit saves it again.
     public let savedCost: Int
+    /// The stored body's content coding, lower-cased (`gzip`); nil when it has none (or `identity`). A hit checks
+    /// that the client accepts it.
+    public let contentCoding: String?
+    /// The entry's short name (`Reprise-Cache-Key`), or "" when it has none.
+    public let keyID: String
 
     public init(
         key: String,
@@ -78,11 +83,19 @@ public final class CachedResponse: Sendable {
         self.statusLine = statusLine
         var wire = ByteBuffer()
         var cacheControl: [String] = []
+        var codings: [String] = []
+        var keyID = ""
         for (name, value) in headers {
             let lowercased = name.lowercased()
             if lowercased == "cache-control" {
                 cacheControl.append(value)
                 continue
+            }
+            if lowercased == "content-encoding" {
+                codings += value.split(separator: ",").map { $0.filter { $0 != " " && $0 != "\t" }.lowercased() }
+                    .filter { !$0.isEmpty && $0 != "identity" }
+            } else if lowercased == "reprise-cache-key" {
+                keyID = value
             }
             if Self.fieldsKeptFromClients.contains(lowercased) || omittedOnHits.contains(lowercased) { continue }
             wire.writeString(name)
@@ -91,6 +104,8 @@ public final class CachedResponse: Sendable {
             wire.writeStaticString("\r\n")
         }
         self.wireHeaders = wire
+        self.contentCoding = codings.isEmpty ? nil : codings.joined(separator: ", ")
+        self.keyID = keyID
         self.savedCost = savedCost
         self.omittedOnHits = omittedOnHits
         self.cacheControl = cacheControl

@@ -10,10 +10,14 @@ public enum PurgeSelector: Sendable {
     case pathMatching(@Sendable (String) -> Bool, partition: String?)
     /// Entries stored with this tag.
     case tag(String, partition: String?)
+    /// Entries of the cache key with this short name (`Reprise-Cache-Key`), every variant of it. The name already
+    /// stands for one partition.
+    case keyID(String)
 
     var partition: String? {
         switch self {
         case .target(_, let p), .path(_, let p), .prefix(_, let p), .pathMatching(_, let p), .tag(_, let p): return p
+        case .keyID: return nil
         }
     }
 
@@ -26,6 +30,7 @@ public enum PurgeSelector: Sendable {
         case .prefix(let prefix, _): return response.path.hasPrefix(prefix)
         case .pathMatching(let predicate, _): return predicate(response.path)
         case .tag(let tag, _): return response.tags.contains(tag)
+        case .keyID(let id): return !id.isEmpty && response.keyID == id
         }
     }
 

@@ -80,6 +80,9 @@ struct Shard<Policy: EvictionPolicy> {
             keys = self.keysByPath.filter { predicate($0.key) }.flatMap { $0.value }
         case .tag(let tag, _):
             keys = self.keysByTag[tag].map(Array.init) ?? []
+        case .keyID(let id):
+            // An admin purge: a scan of the shard rather than an index every store would pay for.
+            keys = self.variants.compactMap { key, slots in slots.contains { $0.response.keyID == id } ? key : nil }
         }
         var dropped = 0
         for key in keys {

@@ -45,6 +45,9 @@ enum DemoEndpoint {
     case elevenTTS(voiceID: String, stream: Bool)
 
     case gemini(model: String, method: String)
+    /// GET /v1beta/models, /v1/models with a Gemini credential (ElevenLabs has a /v1/models of its own).
+    case geminiModels
+    case geminiModel(model: String)
 
     case klingCreate
     case klingList
@@ -57,6 +60,7 @@ enum DemoEndpoint {
     case testUpload
     case testSlow
     case testHang
+    case testCounts
     case bench(bytes: Int)
 
     case methodNotAllowed
@@ -64,7 +68,9 @@ enum DemoEndpoint {
 
     // MARK: Resolution
 
-    static func resolve(method: HTTPMethod, path: String) -> DemoEndpoint {
+    /// `geminiCredential`: the request carries `x-goog-api-key` or `?key=`, which tells Gemini's `GET /v1/models`
+    /// from ElevenLabs's (the fake serves both APIs at their own paths on one port).
+    static func resolve(method: HTTPMethod, path: String, geminiCredential: Bool = false) -> DemoEndpoint {
         let isGet = method == .GET || method == .HEAD
         let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         func only(_ allowed: Bool, _ endpoint: DemoEndpoint) -> DemoEndpoint {
@@ -81,6 +87,7 @@ enum DemoEndpoint {
             case "upload": return only(method == .POST || method == .PUT, .testUpload)
             case "slow": return only(isGet, .testSlow)
             case "hang": return .testHang
+            case "counts": return only(isGet, .testCounts)
             default: return .notFound
             }
         case "bench":
@@ -96,7 +103,10 @@ enum DemoEndpoint {
             if segments.count >= 2 && segments[1] == "images" {
                 return self.resolveKling(method: method, segments: segments)
             }
-            if segments.count == 3 && segments[1] == "models" && segments[2].contains(":") {
+            // Gemini's stable API version (google-genai's default since 3.0) shares /v1 with ElevenLabs.
+            if segments[0] == "v1", segments.count >= 2, segments[1] == "models",
+                segments.count == 3 && segments[2].contains(":") || geminiCredential
+            {
                 return self.resolveGemini(method: method, segments: segments)
             }
             return self.resolveElevenLabs(method: method, segments: segments)
@@ -152,13 +162,21 @@ enum DemoEndpoint {
     }
 
     private static func resolveGemini(method: HTTPMethod, segments: [String]) -> DemoEndpoint {
-        // /v1beta/models/{model}:{method}
+        let isGet = method == .GET || method == .HEAD
+        // /{v1,v1beta}/models and /{v1,v1beta}/models/{model}
+        if segments.count == 2, segments[1] == "models" { return isGet ? .geminiModels : .methodNotAllowed }
+        if segments.count == 3, segments[1] == "models", !segments[2].contains(":") {
+            return isGet ? .geminiModel(model: segments[2]) : .methodNotAllowed
+        }
+        // /{v1,v1beta}/models/{model}:{method}
         guard segments.count == 3, segments[1] == "models", let colon = segments[2].lastIndex(of: ":") else {
             return .notFound
         }
         let model = String(segments[2][..<colon])
         let action = String(segments[2][segments[2].index(after: colon)...])
-        guard action == "generateContent" || action == "streamGenerateContent" else { return .notFound }
+        guard action == "generateContent" || action == "streamGenerateContent" || action == "countTokens" else {
+            return .notFound
+        }
         return method == .POST ? .gemini(model: model, method: action) : .methodNotAllowed
     }
 

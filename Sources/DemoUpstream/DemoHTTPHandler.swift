@@ -54,7 +54,12 @@ final class DemoHTTPHandler: ChannelInboundHandler {
             let arrival = self.state.recordArrival(method: head.method.rawValue, path: path, headers: head.headers)
             let endpoint: DemoEndpoint =
                 arrival.injectedStatus.map { .injected(status: $0, family: APIFamily(path: path)) }
-                ?? DemoEndpoint.resolve(method: head.method, path: path)
+                ?? DemoEndpoint.resolve(
+                    method: head.method,
+                    path: path,
+                    geminiCredential: head.headers.contains(name: "x-goog-api-key")
+                        || DemoRequest.parseQuery(query ?? "").contains { $0.0 == "key" }
+                )
             let mode = endpoint.bodyMode(contentType: head.headers.first(name: "content-type"))
             self.pending = Pending(
                 head: head,

@@ -11,9 +11,11 @@ struct DemoRouter {
     let gemini: GeminiAPI
     let kling: KlingAPI
     let test: TestAPI
+    let options: DemoUpstream.Options
 
     init(state: DemoState, options: DemoUpstream.Options) {
         self.state = state
+        self.options = options
         self.elevenLabs = ElevenLabsAPI(state: state, options: options)
         self.app = AppBackendAPI(state: state)
         self.gemini = GeminiAPI()
@@ -24,6 +26,24 @@ struct DemoRouter {
     // MARK: Dispatch
 
     func respond(to request: DemoRequest, endpoint: DemoEndpoint) -> DemoResponse {
+        let response = self.route(request, endpoint: endpoint)
+        // The API fakes compress like the real front ends; /test and /bench answer exactly as asked (gzip=1 on
+        // /test/cache asks for it).
+        switch endpoint {
+        case .testCache where request.query("gzip") == "1" || request.query("gzip") == "force":
+            return response.gzipped(
+                for: request.head,
+                varyOnAcceptEncoding: request.query("gzip_vary") != "0",
+                force: request.query("gzip") == "force"
+            )
+        case .testCache, .testEcho, .testLarge, .testUpload, .testSlow, .testHang, .testCounts, .bench, .klingImage:
+            return response
+        default:
+            return response.gzipped(for: request.head, varyOnAcceptEncoding: !self.options.gzipWithoutVary)
+        }
+    }
+
+    private func route(_ request: DemoRequest, endpoint: DemoEndpoint) -> DemoResponse {
         switch endpoint {
         case .injected(let status, let family):
             return Self.injectedFailure(status: status, family: family)
@@ -45,6 +65,13 @@ struct DemoRouter {
             case .rejected(let response): return response
             case .passed: return self.gemini.generate(request, model: model, method: method)
             }
+        case .geminiModels, .geminiModel:
+            switch self.gemini.authenticate(request) {
+            case .rejected(let response): return response
+            case .passed:
+                if case .geminiModel(let model) = endpoint { return self.gemini.model(model) }
+                return self.gemini.models()
+            }
 
         case .klingCreate, .klingList, .klingTask:
             switch self.kling.authenticate(request) {
@@ -59,6 +86,7 @@ struct DemoRouter {
         case .testUpload: return self.test.upload(request)
         case .testSlow: return self.test.slow(request)
         case .testHang: return self.test.hang()
+        case .testCounts: return self.test.counts()
         case .bench(let bytes): return self.test.bench(request, bytes: bytes)
 
         case .methodNotAllowed: return DemoResponse.methodNotAllowed()

@@ -53,6 +53,11 @@ final class DemoState: Sendable {
         self.counters.withLock { $0.byMethodAndPath["\(method) \(path)"] ?? 0 }
     }
 
+    /// Every "METHOD /path" count so far.
+    func allCounts() -> [String: Int] {
+        self.counters.withLock { $0.byMethodAndPath }
+    }
+
     func totalRequests() -> Int {
         self.counters.withLock { $0.total }
     }

@@ -21,6 +21,9 @@ public final class DemoUpstream: Sendable {
         public var klingJWTSecret: String? = "demo-secret"
         /// Threads of the event loop group the server owns.
         public var eventLoopThreads: Int = 1
+        /// JSON and text answers of the API fakes are gzipped for clients that accept gzip; with this set, without
+        /// adding `Vary: Accept-Encoding` (as Gemini's front end does).
+        public var gzipWithoutVary = false
 
         public init() {}
     }
@@ -129,5 +132,15 @@ public final class DemoUpstream: Sendable {
     ) -> String {
         let now = HTTPDate.nowSeconds()
         return KlingJWT.make(issuer: accessKey, secret: secret, expires: now + seconds, notBefore: now - 5)
+    }
+
+    /// An HS256 Kling token with the given `exp` and `nbf` (Unix seconds), for tests that run on their own clock.
+    public static func klingToken(
+        accessKey: String,
+        secret: String = "demo-secret",
+        expires: Int64,
+        notBefore: Int64
+    ) -> String {
+        KlingJWT.make(issuer: accessKey, secret: secret, expires: expires, notBefore: notBefore)
     }
 }

@@ -128,6 +128,10 @@ struct GeminiAPI {
         guard let body = request.jsonObject, let contents = body["contents"] as? [Any], !contents.isEmpty else {
             return Self.error(400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified\n")
         }
+        if method == "countTokens" {
+            let tokens = max(1, GeminiText.promptCharacters(contents) / 4)
+            return DemoResponse.json(.ok, ["totalTokens": tokens], headers: Self.responseHeaders)
+        }
         let config = body["generationConfig"] as? [String: Any] ?? [:]
         var generator: SplitMix64
         if let seed = config["seed"], !(seed is NSNull) {
@@ -158,6 +162,38 @@ struct GeminiAPI {
             responseID: responseID
         )
         return DemoResponse.json(.ok, payload, headers: headers)
+    }
+
+    // MARK: Models
+
+    static let modelNames = ["gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.0-flash"]
+
+    private static func modelJSON(_ name: String) -> [String: Any] {
+        [
+            "name": "models/\(name)",
+            "version": "001",
+            "displayName": name.replacingOccurrences(of: "-", with: " ").capitalized,
+            "description": "A fake \(name) served by Reprise's demo upstream.",
+            "inputTokenLimit": 1_048_576,
+            "outputTokenLimit": 65_536,
+            "supportedGenerationMethods": ["generateContent", "countTokens", "streamGenerateContent"],
+            "temperature": 1,
+            "topP": 0.95,
+            "topK": 64,
+        ]
+    }
+
+    /// GET /{v1,v1beta}/models: `{"models": [...]}` (one page).
+    func models() -> DemoResponse {
+        DemoResponse.json(.ok, ["models": Self.modelNames.map(Self.modelJSON)], headers: Self.responseHeaders)
+    }
+
+    /// GET /{v1,v1beta}/models/{model}.
+    func model(_ name: String) -> DemoResponse {
+        guard Self.modelNames.contains(name) else {
+            return Self.error(404, "NOT_FOUND", "models/\(name) is not found for API version v1beta.")
+        }
+        return DemoResponse.json(.ok, Self.modelJSON(name), headers: Self.responseHeaders)
     }
 
     /// SSE: at least three `data: {...}\r\n\r\n` events, each flushed on its own; counts and finishReason come last.

@@ -14,6 +14,14 @@ struct TestAPI {
         return buffer
     }()
 
+    // MARK: /test/counts
+
+    /// GET /test/counts: `{"total": N, "requests": {"GET /v1/voices": 2, …}}`, every request that reached the fake
+    /// (this one included), for tests that run it in another process (`reprise upstream`).
+    func counts() -> DemoResponse {
+        DemoResponse.json(.ok, ["total": self.state.totalRequests(), "requests": self.state.allCounts()])
+    }
+
     // MARK: /test/cache
 
     /// GET /test/cache?cc=&etag=&lm=&lm_age=&vary=&expires=&status=&age=&location=&content_location=&set_cookie=

@@ -4,7 +4,7 @@ public enum Revalidation: Sendable {
     /// with the stored entity tag, `If-Modified-Since` with the stored `Last-Modified`.
     public static func conditionalHeaders(for stored: StoredResponseInfo) -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []
-        if let etag = stored.etag, let tag = EntityTag(etag) {
+        if let etag = stored.upstreamETag, let tag = EntityTag(etag) {
             headers.append((name: "If-None-Match", value: tag.description))
         }
         if let lastModified = stored.lastModified, HTTPDate.parse(lastModified) != nil {

@@ -33,8 +33,15 @@ public struct StoredResponseInfo: Sendable, Equatable {
         self.lastModified = lastModified
     }
 
-    /// Whether the entry can be revalidated with a conditional request (RFC 9111 §4.3.1).
+    /// Whether the entry can be revalidated upstream with a conditional request (RFC 9111 §4.3.1): an `ETag` the
+    /// upstream sent (not a ``DerivedETag``) or a `Last-Modified`.
     public var hasValidator: Bool {
-        self.etag != nil || self.lastModified != nil
+        self.upstreamETag != nil || self.lastModified != nil
+    }
+
+    /// The `ETag` when the upstream sent it; nil for none or a ``DerivedETag``.
+    public var upstreamETag: String? {
+        guard let etag = self.etag, !DerivedETag.isDerived(etag) else { return nil }
+        return etag
     }
 }

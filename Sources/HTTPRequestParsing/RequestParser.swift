@@ -13,9 +13,12 @@ public struct RequestParser: Sendable {
     public struct Limits: Sendable, Equatable {
         /// The longest head: request line and header fields with their line ends (also bounds the trailers).
         public var maxHeadBytes: Int
+        /// The most field lines a head may have (431 past it).
+        public var maxFields: Int
 
-        public init(maxHeadBytes: Int = 32 << 10) {
+        public init(maxHeadBytes: Int = 32 << 10, maxFields: Int = 100) {
             self.maxHeadBytes = maxHeadBytes
+            self.maxFields = maxFields
         }
     }
 
@@ -55,6 +58,14 @@ public struct RequestParser: Sendable {
 
     /// True between requests: the next part will be a request head.
     public var isAtMessageStart: Bool { self.state == .head }
+
+    /// Right after a head: true when a body follows (`Content-Length` above 0, or chunked).
+    public var expectsBody: Bool {
+        switch self.state {
+        case .fixed, .chunkSize, .chunkData, .chunkDataEnd, .trailers: true
+        case .head, .endPending, .failed: false
+        }
+    }
 
     /// Takes the next part out of `buffer` (moving its reader index), or nil when more bytes are needed.
     /// Throws `RequestParseError` only; after that every call throws again.
@@ -152,8 +163,9 @@ public struct RequestParser: Sendable {
             return nil
         }
         self.scanned = 0
+        let maxFields = self.limits.maxFields
         let (head, framing) = try buffer.withUnsafeReadableBytes {
-            try Self.decodeHead(UnsafeRawBufferPointer(rebasing: $0[0..<headLength]))
+            try Self.decodeHead(UnsafeRawBufferPointer(rebasing: $0[0..<headLength]), maxFields: maxFields)
         }
         buffer.moveReaderIndex(forwardBy: headLength)
         switch framing {
@@ -205,7 +217,7 @@ public struct RequestParser: Sendable {
         }
     }
 
-    static func decodeHead(_ bytes: UnsafeRawBufferPointer) throws -> (HTTPRequestHead, Framing) {
+    static func decodeHead(_ bytes: UnsafeRawBufferPointer, maxFields: Int = .max) throws -> (HTTPRequestHead, Framing) {
         // Request line: method SP request-target SP HTTP-version (RFC 9112 §3).
         let lineEnd = bytes.firstIndex(of: .cr)!  // findHeadEnd saw a CRLF
         guard bytes[lineEnd + 1] == .lf else { throw RequestParseError.malformed("a bare CR in the request line") }
@@ -235,6 +247,9 @@ public struct RequestParser: Sendable {
             while bytes[end] != .cr { end += 1 }
             guard bytes[end + 1] == .lf else { throw RequestParseError.malformed("a bare CR in a field line") }
             if end == lineStart { break }
+            if fields.count == maxFields {
+                throw RequestParseError(.headTooLarge, "the request has more than max_header_fields header fields")
+            }
             let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<end])
             let (nameEnd, valueStart, valueEnd) = try Self.fieldLine(line)
             let name = UnsafeRawBufferPointer(rebasing: line[0..<nameEnd])
@@ -249,6 +264,9 @@ public struct RequestParser: Sendable {
                 codings.add(value)
             } else if name.equalsLowercased("host") {
                 hosts += 1
+                guard HostField.isValid(value) else {
+                    throw RequestParseError.malformed("the Host field is not uri-host[:port] (RFC 9110 §7.2)")
+                }
             }
             fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
             lineStart = end + 2

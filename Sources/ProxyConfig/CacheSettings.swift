@@ -12,6 +12,8 @@ public struct CacheSettings: Sendable, Equatable {
     public var coalesceTimeout: Duration
     /// HMAC secret for credential hashing (a secret: never log it); nil = the proxy makes one.
     public var keySecret: String?
+    /// What a client's `no-cache` may do to a stored entry (rules may override it).
+    public var clientRefresh: ClientRefresh
 
     public init(
         memory: Int = 256 << 20,
@@ -19,7 +21,8 @@ public struct CacheSettings: Sendable, Equatable {
         staleWhileRevalidate: Duration? = nil,
         staleIfError: Duration? = nil,
         coalesceTimeout: Duration = .seconds(10),
-        keySecret: String? = nil
+        keySecret: String? = nil,
+        clientRefresh: ClientRefresh = .own
     ) {
         self.memory = memory
         self.maxObject = maxObject
@@ -27,5 +30,6 @@ public struct CacheSettings: Sendable, Equatable {
         self.staleIfError = staleIfError
         self.coalesceTimeout = coalesceTimeout
         self.keySecret = keySecret
+        self.clientRefresh = clientRefresh
     }
 }

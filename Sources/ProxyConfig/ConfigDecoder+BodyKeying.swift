@@ -35,6 +35,16 @@ extension ConfigDecoder {
         settings.keyQueryParams = self.queryParamNames(table, "key_query_params")
         settings.keyJWTClaim = self.jwtClaimKey(table, "key_jwt_claim")
         settings.costHeader = self.headerName(table, "cost_header")
+        settings.clientControls = self.bool(table, "client_controls") ?? settings.cacheBody
+        settings.clientTTLMax = self.duration(table, "client_ttl_max")
+        if table.entries["client_ttl_max"] != nil && !settings.clientControls {
+            self.report(
+                table,
+                "client_ttl_max",
+                "is set, but the rule does not read Reprise-Cache-TTL.",
+                fix: "add client_controls = true, or remove client_ttl_max."
+            )
+        }
     }
 
     /// `{ pointer = "/data/task_status", in = ["succeed", "failed"] }`.
@@ -70,36 +80,6 @@ extension ConfigDecoder {
             return nil
         }
         return JSONCondition(pointer: pointer, values: values)
-    }
-
-    /// `{ header = "Authorization", claim = "iss" }`, the header lower-cased.
-    mutating func jwtClaimKey(_ table: TableContext, _ key: String) -> JWTClaimKey? {
-        guard let inner = self.inlineTable(table, key, schema: ConfigSchema.jwtClaim) else {
-            return nil
-        }
-        let problemCount = self.problems.count
-        if inner.entries["header"] == nil {
-            _ = self.requiredString(inner, "header")
-        }
-        let header = self.headerName(inner, "header")
-        var claim: String?
-        if let written = self.requiredString(inner, "claim") {
-            if written.value.isEmpty || written.value.contains(where: \.isWhitespace) {
-                self.reportInvalid(
-                    inner,
-                    "claim",
-                    written,
-                    reason: "is not a claim name",
-                    fix: "name a claim of the token's payload, e.g. \"iss\"."
-                )
-            } else {
-                claim = written.value
-            }
-        }
-        guard let header, let claim, self.problems.count == problemCount else {
-            return nil
-        }
-        return JWTClaimKey(header: header, claim: claim)
     }
 
     /// Names of query parameters, as written (they are case-sensitive).

@@ -46,6 +46,7 @@ extension ConfigDecoder {
             settings.staleIfError = self.duration(table, "stale_if_error")
             settings.cache = self.bool(table, "cache") ?? true
             settings.cacheBody = self.bool(table, "cache_body") ?? false
+            settings.clientRefresh = self.choice(table, "client_refresh", noun: "client refresh mode")
             self.decodeBodyKeying(table, matchIsValid: matchIsValid, into: &settings)
             result.append(
                 DecodedEntry(settings: settings, table: table, isComplete: self.problems.count == problemCount))

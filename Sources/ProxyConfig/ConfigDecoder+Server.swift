@@ -36,7 +36,8 @@ extension ConfigDecoder {
             log: log,
             metrics: metrics,
             redis: redis,
-            summary: summary
+            summary: summary,
+            warnings: ConfigLoader.ordered(self.warnings)
         )
     }
 
@@ -185,6 +186,7 @@ extension ConfigDecoder {
         settings.maxRequestBody = self.size(table, "max_request_body") ?? settings.maxRequestBody
         settings.maxHeaderBytes = self.size(table, "max_header_bytes") ?? settings.maxHeaderBytes
         settings.shutdownTimeout = self.duration(table, "shutdown_timeout") ?? settings.shutdownTimeout
+        self.decodeClientLimits(table, into: &settings)
         return (settings, listenText, adminText)
     }
 
@@ -211,6 +213,7 @@ extension ConfigDecoder {
         settings.staleWhileRevalidate = self.duration(table, "stale_while_revalidate")
         settings.staleIfError = self.duration(table, "stale_if_error")
         settings.coalesceTimeout = self.duration(table, "coalesce_timeout", positive: true) ?? settings.coalesceTimeout
+        settings.clientRefresh = self.choice(table, "client_refresh", noun: "client refresh mode") ?? settings.clientRefresh
         settings.keySecret = self.string(table, "key_secret")?.value
         if let secret = settings.keySecret, secret.utf8.count < 16 {
             self.report(

@@ -48,6 +48,9 @@ extension ConfigDecoder {
             }
             settings.connectTimeout = self.duration(table, "connect_timeout", positive: true) ?? settings.connectTimeout
             settings.readTimeout = self.duration(table, "read_timeout", positive: true) ?? settings.readTimeout
+            settings.maxUpstreamHeaderBytes =
+                self.size(table, "max_upstream_header_bytes", within: UpstreamSettings.upstreamHeaderBytesRange)
+                ?? settings.maxUpstreamHeaderBytes
             settings.keyQueryParams = self.queryParamNames(table, "key_query_params") ?? []
             settings.keyJWTClaim = self.jwtClaimKey(table, "key_jwt_claim")
             result.append(
@@ -163,7 +166,13 @@ extension ConfigDecoder {
             )
             return nil
         }
-        var path = caFile.value
+        return self.readableFile(table, "ca_file", caFile)
+    }
+
+    /// The path of a file a key names (`ca_file`, `public_key_file`), resolved against the config's directory
+    /// when relative; nil (reported) when it is missing, a directory or unreadable.
+    mutating func readableFile(_ table: TableContext, _ key: String, _ file: ConfigString) -> String? {
+        var path = file.value
         if !path.hasPrefix("/"), let base = self.baseDirectory {
             path = URL(fileURLWithPath: base).appendingPathComponent(path).path
         }
@@ -171,21 +180,21 @@ extension ConfigDecoder {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             self.report(
                 table,
-                "ca_file",
-                "\(caFile.display) does not exist.",
+                key,
+                "\(file.display) does not exist.",
                 fix: "check the path; a relative path is read from the directory of the config file."
             )
             return nil
         }
         guard !isDirectory.boolValue else {
-            self.report(table, "ca_file", "\(caFile.display) is a directory.", fix: "name the PEM file itself.")
+            self.report(table, key, "\(file.display) is a directory.", fix: "name the PEM file itself.")
             return nil
         }
         guard FileManager.default.isReadableFile(atPath: path) else {
             self.report(
                 table,
-                "ca_file",
-                "\(caFile.display) is not readable.",
+                key,
+                "\(file.display) is not readable.",
                 fix: "let the user that runs reprise read it."
             )
             return nil

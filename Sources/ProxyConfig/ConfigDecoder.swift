@@ -9,6 +9,8 @@ struct ConfigDecoder {
     /// Directory that relative `ca_file` paths are resolved against; nil = as written.
     let baseDirectory: String?
     private(set) var problems: [ConfigProblem] = []
+    /// Settings that load but probably do not do what their author meant; they never fail the file.
+    private(set) var warnings: [ConfigProblem] = []
 
     init(file: String, locator: LineLocator, environment: [String: String], baseDirectory: String?) {
         self.file = file
@@ -31,6 +33,22 @@ struct ConfigDecoder {
                 key: path,
                 message: message,
                 fix: fix
+            )
+        )
+    }
+
+    /// Reports a warning, placed as `report` places a problem.
+    mutating func warn(_ table: TableContext, _ key: String?, _ message: String, fix: String) {
+        let keyLine = key.flatMap { self.line(of: $0, in: table) }
+        let path = key.map { table.path.isEmpty ? $0 : "\(table.path).\($0)" } ?? table.path
+        self.warnings.append(
+            ConfigProblem(
+                file: self.file,
+                line: keyLine ?? self.line(of: table),
+                key: path,
+                message: message,
+                fix: fix,
+                severity: .warning
             )
         )
     }
@@ -225,8 +243,8 @@ struct ConfigDecoder {
         return duration
     }
 
-    /// A positive size: a string such as "64MiB", or an integer number of bytes.
-    mutating func size(_ table: TableContext, _ key: String) -> Int? {
+    /// A positive size: a string such as "64MiB", or an integer number of bytes; with `within`, one in that range.
+    mutating func size(_ table: TableContext, _ key: String, within range: ClosedRange<Int>? = nil) -> Int? {
         guard let node = table.entries[key] else {
             return nil
         }
@@ -251,6 +269,17 @@ struct ConfigDecoder {
         guard bytes > 0 else {
             let example = table.schema?.example(for: key) ?? "\"1MiB\""
             self.report(table, key, "\(display) must be greater than 0.", fix: "write a size such as \(example).")
+            return nil
+        }
+        if let range, !range.contains(bytes) {
+            let example = table.schema?.example(for: key) ?? "\"1MiB\""
+            let bound = bytes < range.lowerBound ? "smaller than \(ConfigUnits.sizeText(range.lowerBound))" : "larger than \(ConfigUnits.sizeText(range.upperBound))"
+            self.report(
+                table,
+                key,
+                "\(display) is \(bound).",
+                fix: "write a size from \"\(ConfigUnits.sizeText(range.lowerBound))\" to \"\(ConfigUnits.sizeText(range.upperBound))\", such as \(example)."
+            )
             return nil
         }
         return bytes
@@ -289,7 +318,8 @@ struct ConfigDecoder {
         }
     }
 
-    private mutating func expand(_ table: TableContext, _ key: String, _ text: String, expand: Bool) -> ConfigString? {
+    /// `text` with `${NAME}` expanded (unless `expand` is false); a bad reference is reported against `key`.
+    mutating func expand(_ table: TableContext, _ key: String, _ text: String, expand: Bool) -> ConfigString? {
         guard expand else {
             return ConfigString(value: text, written: text, fromEnvironment: false)
         }

@@ -54,7 +54,9 @@ public enum ConfigLoader {
         if let configuration = decoder.decode(root) {
             return configuration
         }
-        throw ConfigError(file: file, problems: Self.ordered(decoder.problems))
+        throw ConfigError(
+            file: file, problems: Self.ordered(decoder.problems), warnings: Self.ordered(decoder.warnings)
+        )
     }
 
     /// toml++'s own words, with its position; the message never echoes more than the offending token.
@@ -68,7 +70,7 @@ public enum ConfigLoader {
     }
 
     /// By line, file-wide problems without a line last; stable for problems on the same line.
-    private static func ordered(_ problems: [ConfigProblem]) -> [ConfigProblem] {
+    static func ordered(_ problems: [ConfigProblem]) -> [ConfigProblem] {
         problems.enumerated()
             .sorted { lhs, rhs in
                 let left = lhs.element.line ?? Int.max
@@ -86,7 +88,7 @@ public enum ConfigLoader {
                 line: nil,
                 key: "",
                 message: "the file does not exist.",
-                fix: "check the path, or pass --config with the path of your proxy.conf."
+                fix: "check the path, or name your proxy.conf: reprise check PATH, reprise --config PATH."
             )
         }
         guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {

@@ -32,6 +32,15 @@ enum ConfigSchema {
             ("max_request_body", "\"64MiB\""),
             ("max_header_bytes", "\"32KiB\""),
             ("shutdown_timeout", "\"10s\""),
+            ("max_header_fields", "100"),
+            ("trusted_proxies", "[\"10.0.0.0/8\"]"),
+            ("get_with_body", "\"reject\""),
+            ("allow_trace", "false"),
+            ("client_header_timeout", "\"10s\""),
+            ("client_body_timeout", "\"30s\""),
+            ("keepalive_timeout", "\"60s\""),
+            ("send_timeout", "\"30s\""),
+            ("max_connections", "10000"),
         ]
     )
 
@@ -45,6 +54,7 @@ enum ConfigSchema {
             ("stale_if_error", "\"10m\""),
             ("coalesce_timeout", "\"10s\""),
             ("key_secret", "\"${REPRISE_KEY_SECRET}\""),
+            ("client_refresh", "\"own\""),
         ]
     )
 
@@ -89,6 +99,7 @@ enum ConfigSchema {
             ("ca_file", "\"/etc/ssl/private-ca.pem\""),
             ("connect_timeout", "\"5s\""),
             ("read_timeout", "\"300s\""),
+            ("max_upstream_header_bytes", "\"64KiB\""),
             ("key_query_params", "[\"key\"]"),
             ("key_jwt_claim", Self.jwtClaimExample),
         ]
@@ -118,10 +129,13 @@ enum ConfigSchema {
             ("key_query_params", "[\"key\"]"),
             ("key_jwt_claim", Self.jwtClaimExample),
             ("cost_header", "\"character-cost\""),
+            ("client_controls", "true"),
+            ("client_ttl_max", "\"30d\""),
+            ("client_refresh", "\"own\""),
         ]
     )
 
-    static let jwtClaimExample = "{ header = \"Authorization\", claim = \"iss\" }"
+    static let jwtClaimExample = "{ header = \"Authorization\", claim = \"iss\", secret = \"${KLING_SECRET_KEY}\" }"
 
     /// The inline table of `store_if_json`.
     static let storeIfJSON = Section(
@@ -141,6 +155,10 @@ enum ConfigSchema {
         keys: [
             ("header", "\"Authorization\""),
             ("claim", "\"iss\""),
+            ("secret", "\"${KLING_SECRET_KEY}\""),
+            ("secrets", "{ \"ak-a\" = \"${KLING_SK_A}\", \"ak-b\" = \"${KLING_SK_B}\" }"),
+            ("public_key_file", "\"jwt-public.pem\""),
+            ("leeway", "\"30s\""),
         ],
         isInline: true
     )

@@ -36,6 +36,14 @@ enum ConfigUnits {
         return .milliseconds(milliseconds)
     }
 
+    /// A size as written in proxy.conf: the largest binary unit that divides it ("64KiB", "1536KiB", "100B").
+    static func sizeText(_ bytes: Int) -> String {
+        for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] where bytes > 0 && bytes % (1 << shift) == 0 {
+            return "\(bytes >> shift)\(unit)"
+        }
+        return "\(bytes)B"
+    }
+
     static func size(_ text: String) throws(ValueError) -> Int {
         let (digits, unit) = Self.split(text)
         if unit.hasPrefix(".") || unit.hasPrefix(",") {

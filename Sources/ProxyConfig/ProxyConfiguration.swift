@@ -14,6 +14,9 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// "3 upstreams (elevenlabs, gemini, backend), 4 rules (1 keyed on the request body), 1 purge rule;
     /// listen 0.0.0.0:8080, admin 127.0.0.1:9090".
     public var summary: String
+    /// What `reprise check` prints as warnings, ordered by line: settings that load but probably do not do what
+    /// their author meant. Logged at start and on reload.
+    public var warnings: [ConfigProblem]
 
     public init(
         server: ServerSettings = ServerSettings(),
@@ -24,7 +27,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
         log: LogSettings = LogSettings(),
         metrics: MetricsSettings = MetricsSettings(),
         redis: RedisSettings? = nil,
-        summary: String? = nil
+        summary: String? = nil,
+        warnings: [ConfigProblem] = []
     ) {
         self.server = server
         self.cache = cache
@@ -34,6 +38,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.log = log
         self.metrics = metrics
         self.redis = redis
+        self.warnings = warnings
         self.summary =
             summary
             ?? Self.makeSummary(

@@ -47,8 +47,20 @@ public struct RuleSettings: Sendable, Equatable {
     public var keyJWTClaim: JWTClaimKey?
     /// Lower-cased response header whose integer value is summed as the cost saved on hits.
     public var costHeader: String?
+    /// Read the per-request controls `Reprise-Cache-TTL` and `Reprise-Cache-Namespace` (and never forward them).
+    /// Defaults to `cacheBody`.
+    public var clientControls: Bool
+    /// The longest `Reprise-Cache-TTL` honoured; longer ones are cut to it. nil: the rule's `ttl`, else one day.
+    public var clientTTLMax: Duration?
+    /// Overrides `[cache] client_refresh` for this route; nil: the `[cache]` value.
+    public var clientRefresh: ClientRefresh?
     /// Line of the rule's `[[rule]]` header, for logs.
     public var line: Int
+
+    /// `client_ttl_max`, else the rule's `ttl`, else one day.
+    public var effectiveClientTTLMax: Duration {
+        self.clientTTLMax ?? self.ttl ?? .seconds(86_400)
+    }
 
     public init(
         name: String,
@@ -71,6 +83,8 @@ public struct RuleSettings: Sendable, Equatable {
         keyQueryParams: [String]? = nil,
         keyJWTClaim: JWTClaimKey? = nil,
         costHeader: String? = nil,
+        clientControls: Bool? = nil,
+        clientTTLMax: Duration? = nil,
         line: Int = 0
     ) {
         self.name = name
@@ -93,6 +107,8 @@ public struct RuleSettings: Sendable, Equatable {
         self.keyQueryParams = keyQueryParams
         self.keyJWTClaim = keyJWTClaim
         self.costHeader = costHeader
+        self.clientControls = clientControls ?? cacheBody
+        self.clientTTLMax = clientTTLMax
         self.line = line
     }
 }

@@ -17,6 +17,13 @@ public struct UpstreamSettings: Sendable, Equatable {
     public var caFile: String?
     public var connectTimeout: Duration
     public var readTimeout: Duration
+    /// The longest response head the upstream may send (status line and fields, interim heads included); a longer
+    /// one is a protocol error (502). 64 KiB by default.
+    public var maxUpstreamHeaderBytes: Int
+
+    /// `max_upstream_header_bytes` must leave room for a status line and some fields, and not let one upstream
+    /// connection hold more than this for a head.
+    public static let upstreamHeaderBytesRange = (1 << 10)...(1 << 20)
 
     public init(
         name: String,
@@ -27,8 +34,10 @@ public struct UpstreamSettings: Sendable, Equatable {
         connectTimeout: Duration = .seconds(5),
         readTimeout: Duration = .seconds(300),
         keyQueryParams: [String] = [],
-        keyJWTClaim: JWTClaimKey? = nil
+        keyJWTClaim: JWTClaimKey? = nil,
+        maxUpstreamHeaderBytes: Int = 64 << 10
     ) {
+        self.maxUpstreamHeaderBytes = maxUpstreamHeaderBytes
         self.name = name
         self.prefix = prefix
         self.url = url

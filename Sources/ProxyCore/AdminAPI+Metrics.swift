@@ -9,12 +9,12 @@ extension AdminAPI {
         let store = MetricsObserver.StoreReading(self.server.store)
         let savings = self.server.proxy.tally.snapshot
         guard let fleet = self.server.fleet else {
-            return Reply(status: .ok, json: observer.exposition(store: store, savings: savings), contentType: contentType)
+            return Reply(status: .ok, json: observer.exposition(store: store, savings: savings, clients: .init(self.server.proxy.counters)), contentType: contentType)
         }
         // Fleet mode: L2's size is read from Redis now (bounded by the command timeout; absent when Redis is down).
         let pending = fleet.tierReading().map { reading -> Reply in
             let l2 = reading.map { MetricsObserver.StoreReading(entries: $0.keys, bytes: $0.bytes, budget: $0.budget, evictions: $0.evictions) }
-            let text = observer.exposition(store: store, savings: savings, fleet: fleet.status, l2: l2)
+            let text = observer.exposition(store: store, savings: savings, fleet: fleet.status, l2: l2, clients: .init(self.server.proxy.counters))
             return Reply(status: .ok, json: text, contentType: contentType)
         }
         return Reply(status: .ok, json: "", contentType: contentType, pending: pending)

@@ -72,23 +72,34 @@ struct AdminAPI: Sendable {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             return Reply(
                 status: .badRequest,
-                json: #"{"error":"expected a JSON object like {\"urls\":[],\"tags\":[],\"prefixes\":[]}"}"#
+                json: #"{"error":"expected a JSON object like {\"urls\":[],\"tags\":[],\"prefixes\":[],\"keys\":[]}"}"#
             )
         }
         func strings(_ key: String) -> [String]? {
             guard let value = object[key] else { return [] }
             return value as? [String]
         }
-        guard let urls = strings("urls"), let tags = strings("tags"), let prefixes = strings("prefixes") else {
-            return Reply(status: .badRequest, json: #"{"error":"urls, tags and prefixes must be arrays of strings"}"#)
+        guard let urls = strings("urls"), let tags = strings("tags"), let prefixes = strings("prefixes"),
+            let keys = strings("keys")
+        else {
+            return Reply(status: .badRequest, json: #"{"error":"urls, tags, prefixes and keys must be arrays of strings"}"#)
+        }
+        // Key ids are what `Reprise-Cache-Key` shows: 16 lower-case hex digits.
+        if let bad = keys.first(where: { !Self.isKeyID($0) }) {
+            return Reply(
+                status: .badRequest,
+                json: "{\"error\":\"\(ErrorResponse.escape(String(bad.prefix(40)))) is not a cache key id: "
+                    + "use the 16 hex digits of a Reprise-Cache-Key response field\"}"
+            )
         }
         let purges = urls.map { FleetPurge(.target(Self.target(of: $0))) } + tags.map { FleetPurge(.tag($0)) }
-            + prefixes.map { FleetPurge(.prefix($0)) }
+            + prefixes.map { FleetPurge(.prefix($0)) } + keys.map { FleetPurge(.key($0)) }
         let dropped = self.server.proxy.purgeLocally(purges)
         let named = [
             ("urls", urls.map { Self.redactedQuery(Self.target(of: $0)) }),
             ("tags", tags),
             ("prefixes", prefixes.map(Self.redactedQuery)),
+            ("keys", keys),
         ]
         let cause = named.filter { !$0.1.isEmpty }
             .map { "\($0.0): \($0.1.joined(separator: ", "))" }
@@ -132,12 +143,25 @@ struct AdminAPI: Sendable {
             {"requests":\(counters.requests.load(ordering: .relaxed)),"hits":\(hits),"forwarded":\(misses),\
             "hit_ratio":\(ratio),"stored":\(counters.stored.load(ordering: .relaxed)),\
             "upstream_errors":\(counters.upstreamErrors.load(ordering: .relaxed)),\
+            "upstream_protocol_errors":\(counters.upstreamProtocolErrors.load(ordering: .relaxed)),\
             "invalidated":\(counters.invalidations.load(ordering: .relaxed)),\
             "bytes_from_cache":\(counters.bytesFromCache.load(ordering: .relaxed)),\
             "coalesced":\(counters.coalesced.load(ordering: .relaxed)),\
+            "connections":\(self.connectionStats()),\
             "memory":{"entries":\(statistics.entries),"bytes":\(statistics.bytes),\
             "budget":\(self.server.store.budget),"evictions":\(statistics.evictions)},\
-            "rules":{\(rules)},"recent_purges":[\(purges)],"redis":\(self.redisStats())}
+            "rules":{\(rules)},"unmatched_routes":\(self.server.proxy.unmatched.json()),\
+            "recent_purges":[\(purges)],"redis":\(self.redisStats())}
+            """
+    }
+
+    /// Client connections for `/stats`: open now, refused at accept, unreadable requests, and deadlines that closed one.
+    private func connectionStats() -> String {
+        let c = MetricsObserver.ClientReading(self.server.proxy.counters)
+        return """
+            {"open":\(c.open),"refused":\(c.refused),"rejected_requests":\(c.rejected),\
+            "timeouts":{"header":\(c.headerTimeouts),"body":\(c.bodyTimeouts),"keepalive":\(c.keepAliveTimeouts),\
+            "send":\(c.sendTimeouts)}}
             """
     }
 
@@ -165,6 +189,11 @@ struct AdminAPI: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// 16 lower-case hex digits (`CredentialHasher.keyID`).
+    static func isKeyID(_ text: String) -> Bool {
+        text.utf8.count == 16 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
 
     /// "http://host/path?q" or "/path?q" → "/path?q".
     static func target(of url: String) -> String {

@@ -12,10 +12,13 @@ final class BackgroundRefresher: Sendable {
     private let inFlight = NIOLockedValueBox<Set<String>>([])
     private let committer: EntryCommitter
     private let logger: Logger
+    /// Counts a refresh whose upstream call failed (kind, upstream name).
+    private let onUpstreamError: @Sendable (UpstreamErrorKind, String) -> Void
 
-    init(committer: EntryCommitter, logger: Logger) {
+    init(committer: EntryCommitter, logger: Logger, onUpstreamError: @escaping @Sendable (UpstreamErrorKind, String) -> Void = { _, _ in }) {
         self.committer = committer
         self.logger = logger
+        self.onUpstreamError = onUpstreamError
     }
 
     private var clock: WallClock { self.committer.clock }
@@ -27,7 +30,7 @@ final class BackgroundRefresher: Sendable {
     func refresh(_ entry: CachedResponse, plan: StorePlan, state: RequestState, on eventLoop: EventLoop) {
         let claimed = self.inFlight.withLockedValue { $0.insert(entry.key).inserted }
         guard claimed else { return }
-        var headers = ForwardedHeaders.request(state.head, remoteAddress: nil)
+        var headers = ForwardedHeaders.request(state.head, peer: state.peer)
         for name in RequestTraits.conditionalFields { headers.remove(name: name) }
         if entry.status == 200 {
             for (name, value) in Revalidation.conditionalHeaders(for: entry.info) { headers.add(name: name, value: value) }
@@ -44,7 +47,8 @@ final class BackgroundRefresher: Sendable {
             tags: state.route.rule?.tags ?? [],
             rule: state.route.rule?.name ?? "",
             omittedOnHits: Set(state.route.rule?.hitDropHeaders ?? []),
-            costHeader: state.route.rule?.costHeader
+            costHeader: state.route.rule?.costHeader,
+            upstream: upstream.settings.name
         )
         // The client's own target: the stored one has its credential query parameters removed.
         let request = upstream.requestHead(
@@ -54,6 +58,11 @@ final class BackgroundRefresher: Sendable {
             forwarded: headers
         )
         _ = upstream.client.execute(request.head, body: .none, on: eventLoop, handler: delegate)
+    }
+
+    fileprivate func failed(_ key: String, error: UpstreamError, upstream: String) {
+        self.onUpstreamError(UpstreamErrorKind(error), upstream)
+        self.finished(key)
     }
 
     fileprivate func finished(_ key: String) {
@@ -84,6 +93,7 @@ private final class RefreshDelegate: UpstreamResponseHandler {
     private let rule: String
     private let omittedOnHits: Set<String>
     private let costHeader: String?
+    private let upstream: String
     private var pending: PendingEntry?
     private var notModified: HTTPHeaders?
 
@@ -98,8 +108,10 @@ private final class RefreshDelegate: UpstreamResponseHandler {
         tags: [String],
         rule: String,
         omittedOnHits: Set<String>,
-        costHeader: String?
+        costHeader: String?,
+        upstream: String
     ) {
+        self.upstream = upstream
         self.omittedOnHits = omittedOnHits
         self.costHeader = costHeader
         self.refresher = refresher
@@ -173,6 +185,6 @@ private final class RefreshDelegate: UpstreamResponseHandler {
     }
 
     func upstreamFailed(_ error: UpstreamError) {
-        self.refresher.finished(self.entry.key)
+        self.refresher.failed(self.entry.key, error: error, upstream: self.upstream)
     }
 }

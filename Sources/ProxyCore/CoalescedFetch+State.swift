@@ -113,12 +113,14 @@ extension CoalescedFetch {
             self.subscribers[id]?.stopWaiting(&effects)
         }
 
-        /// Before the head every follower is released; after it every streaming follower is aborted.
-        mutating func fail(effects: inout Effects) {
+        /// Before the head every follower gets the upstream's `error` (or is released when the leader gave up, nil);
+        /// after it every streaming follower is aborted.
+        mutating func fail(_ error: UpstreamErrorKind?, effects: inout Effects) {
             self.outcome = .failed
             self.replay = nil
+            let waiting: Event = error.map { .failed($0) } ?? .released(.leaderFailed)
             for id in self.ids(where: { !$0.finished }) {
-                let event: Event = self.subscribers[id]!.streaming ? .aborted : .released(.leaderFailed)
+                let event: Event = self.subscribers[id]!.streaming ? .aborted : waiting
                 self.enqueue(event, to: id, finishing: true, effects: &effects)
             }
             self.retire(&effects)

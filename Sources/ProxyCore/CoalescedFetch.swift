@@ -32,6 +32,9 @@ final class CoalescedFetch: Sendable {
         case released(ReleaseReason)
         /// The leader failed after the head was published: the body is incomplete; close your client connection.
         case aborted
+        /// The leader's upstream call failed before a head: answer with the same error (or a stale entry that
+        /// stale-if-error allows). Like `.released`, the first and only event, so nothing was written yet.
+        case failed(UpstreamErrorKind)
     }
 
     /// Why a follower was told to fetch for itself; also a `Cache-Status` detail, log field and metric label.
@@ -40,7 +43,7 @@ final class CoalescedFetch: Sendable {
         case notStorable = "not-storable"
         /// The response varies on a request field whose value differs in this follower's request.
         case varyMismatch = "vary-mismatch"
-        /// The leader failed before a head arrived.
+        /// The leader gave up before a head arrived (its client left, or it served a stale entry instead of a 5xx).
         case leaderFailed = "leader-failed"
         /// No head arrived within the follower's wait.
         case timeout = "timeout"
@@ -72,9 +75,19 @@ final class CoalescedFetch: Sendable {
         self.state = Mutex(State())
     }
 
+    /// Whether followers are attached and not finished (the fetch must go on without its leader's client).
+    var hasFollowers: Bool {
+        self.state.withLock { state in !state.subscribers.isEmpty }
+    }
+
     /// Whether a new request may still follow this fetch.
     var acceptsJoiners: Bool {
         self.state.withLock { $0.acceptsJoiners }
+    }
+
+    /// Followers still registered (waiting for the head, or streaming).
+    var followerCount: Int {
+        self.state.withLock { $0.subscribers.count }
     }
 
     // MARK: Leader side (on the leader's event loop, in order)
@@ -142,7 +155,7 @@ final class CoalescedFetch: Sendable {
             guard state.outcome == .open else { return }
             guard state.head != nil else {
                 // An end without a head is a leader bug; treat it as a failure so nobody waits forever.
-                state.fail(effects: &effects)
+                state.fail(nil, effects: &effects)
                 return
             }
             state.outcome = .ended
@@ -154,13 +167,14 @@ final class CoalescedFetch: Sendable {
         self.perform(effects)
     }
 
-    /// The leader's upstream failed (or the leader gave up): before the head, followers are released with
-    /// `.leaderFailed`; after it, streaming followers get `.aborted`.
-    func publishFailure() {
+    /// The leader's upstream failed with `error`, or the leader gave up (nil). Before the head, followers get
+    /// `.failed(error)`, or are released with `.leaderFailed` to fetch for themselves when the leader gave up; after
+    /// it, streaming followers get `.aborted`.
+    func publishFailure(_ error: UpstreamErrorKind? = nil) {
         var effects = Effects()
         self.state.withLock { state in
             guard state.outcome == .open else { return }
-            state.fail(effects: &effects)
+            state.fail(error, effects: &effects)
         }
         self.perform(effects)
     }

@@ -45,6 +45,12 @@ final class Coalescer: Sendable {
         self.state.withLock { $0.inFlight.count }
     }
 
+    /// Followers waiting on or streaming from the fetches that still accept joiners (for tests and diagnostics).
+    var followerCount: Int {
+        let fetches = self.state.withLock { Array($0.inFlight.values) }
+        return fetches.reduce(0) { $0 + $1.followerCount }
+    }
+
     /// Decides the role of a request that missed on `key`.
     ///
     /// `maxReplayBytes` (the store's max_object) bounds the body a new fetch keeps for late joiners; it is used

@@ -23,7 +23,8 @@ public struct CredentialHasher: @unchecked Sendable {
     }
 
     /// The partition for labelled credential values (header, query parameter, JWT claim); anonymous when none
-    /// of them has a value.
+    /// of them has a value. The labels say where each value was found, but the partition depends on the values
+    /// only: one Gemini key sent as `x-goog-api-key` or as `?key=` is one partition.
     func partition(_ parts: [(label: String, values: [String])]) -> String {
         guard parts.contains(where: { !$0.values.isEmpty }) else { return Self.anonymous }
         var hmac = self.template
@@ -31,21 +32,35 @@ public struct CredentialHasher: @unchecked Sendable {
         return Self.hex(hmac.finalize(), count: 16)
     }
 
-    /// What the HMAC reads: each label, 0x00, each value followed by 0x1F, then 0x1E. Every instance of a fleet
-    /// must produce these exact bytes (their partitions have to agree).
+    /// What the HMAC reads: the distinct credential values, as UTF-8 bytes in ascending byte order, each followed by
+    /// 0x1F. Where a value was found (its label) is left out, and so are repeats. Every instance of a fleet must
+    /// produce these exact bytes (their partitions have to agree); `CredentialHasherTests` pins them against Python's
+    /// `hmac`.
     static func message(_ parts: [(label: String, values: [String])]) -> [UInt8] {
-        var message: [UInt8] = []
-        message.reserveCapacity(parts.reduce(0) { $0 + $1.label.utf8.count + $1.values.reduce(2) { $0 + $1.utf8.count + 1 } })
+        var values: [[UInt8]] = []
         for part in parts {
-            message.append(contentsOf: part.label.utf8)
-            message.append(0)
-            for value in part.values {
-                message.append(contentsOf: value.utf8)
-                message.append(0x1F)
-            }
-            message.append(0x1E)
+            for value in part.values { values.append(Array(value.utf8)) }
+        }
+        values.sort { $0.lexicographicallyPrecedes($1) }
+        var message: [UInt8] = []
+        message.reserveCapacity(values.reduce(0) { $0 + $1.count + 1 })
+        var previous: [UInt8]?
+        for value in values where value != previous {
+            message.append(contentsOf: value)
+            message.append(0x1F)
+            previous = value
         }
         return message
+    }
+
+    /// The short, stable name of one cache key (the `Reprise-Cache-Key` response field, `POST /purge {"keys": [...]}`):
+    /// 16 hex digits of an HMAC of the key under the same secret, so it reveals neither the prompt nor the credential
+    /// behind the key, and every instance of a fleet names the same key the same way.
+    func keyID(_ primaryKey: String) -> String {
+        var hmac = self.template
+        hmac.update(data: Array("reprise-cache-key\u{0}".utf8))
+        hmac.update(data: Array(primaryKey.utf8))
+        return Self.hex(hmac.finalize(), count: 8)
     }
 
     /// The last credentials one client connection sent and their partition. An SDK sends the same API key on

@@ -140,6 +140,10 @@ enum DashboardPage {
         <table><thead><tr><th>time</th><th>cause</th><th class="n">dropped</th></tr></thead>
         <tbody id="purges"></tbody></table>
         </section>
+        <section class="full"><h2>Forwarded without a rule</h2>
+        <table><thead><tr><th>route</th><th>upstream</th><th class="n">requests</th></tr></thead>
+        <tbody id="unmatched"></tbody></table>
+        </section>
         </main>
         """
 
@@ -233,6 +237,7 @@ enum DashboardPage {
             renderMemory(s, memory);
             renderRules(s);
             renderPurges(s.recent_purges);
+            renderUnmatched(s.unmatched_routes);
             renderChart(now);
           }
 
@@ -281,6 +286,25 @@ enum DashboardPage {
             }
             text("r-hitratio", percent(s.hit_ratio) + " hits overall (" + count(s.hits) + " of "
               + count(s.hits + s.forwarded) + " cacheable lookups)");
+          }
+
+          function renderUnmatched(routes) {
+            var body = $("unmatched"), row;
+            body.replaceChildren();
+            if (!Array.isArray(routes) || !routes.length) {
+              row = document.createElement("tr");
+              cell(row, "every forwarded request matched a rule").className = "note";
+              row.firstChild.colSpan = 3;
+              body.appendChild(row);
+              return;
+            }
+            routes.forEach(function (route) {
+              row = document.createElement("tr");
+              cell(row, route.route);
+              cell(row, route.upstream);
+              cell(row, (route.approximate ? "≈ " : "") + count(route.requests), true);
+              body.appendChild(row);
+            });
           }
 
           function renderPurges(purges) {

@@ -8,6 +8,8 @@ struct ErrorResponse {
     var upstream: String?
     /// Close the connection after this response (malformed input, oversize bodies).
     var close: Bool = false
+    /// The `Allow` field of a 405 (RFC 9110 §15.5.6).
+    var allow: String? = nil
 
     static func upstreamUnreachable(_ upstream: String) -> ErrorResponse {
         ErrorResponse(status: .badGateway, message: "upstream unreachable", upstream: upstream)
@@ -19,6 +21,11 @@ struct ErrorResponse {
 
     static func upstreamFailed(_ upstream: String) -> ErrorResponse {
         ErrorResponse(status: .badGateway, message: "upstream connection failed", upstream: upstream)
+    }
+
+    /// The upstream's response broke HTTP/1.1 (see `UpstreamErrorKind.protocol`).
+    static func upstreamProtocolError(_ upstream: String) -> ErrorResponse {
+        ErrorResponse(status: .badGateway, message: "upstream sent an invalid HTTP response", upstream: upstream)
     }
 
     static let noRoute = ErrorResponse(status: .notFound, message: "no upstream is configured for this path")
@@ -37,6 +44,7 @@ struct ErrorResponse {
         headers.add(name: "content-length", value: String(buffer.readableBytes))
         headers.add(name: "cache-control", value: "no-store")
         if let cacheStatus { headers.add(name: "cache-status", value: cacheStatus) }
+        if let allow = self.allow { headers.add(name: "allow", value: allow) }
         if self.close { headers.add(name: "connection", value: "close") }
         return (HTTPResponseHead(version: version, status: self.status, headers: headers), buffer)
     }

@@ -14,6 +14,7 @@ enum FleetBridge {
         case .path(let path): return .path(path, partition: partition)
         case .prefix(let prefix): return .prefix(prefix, partition: partition)
         case .tag(let tag): return .tag(tag, partition: partition)
+        case .key(let id): return .keyID(id)
         case .pattern(let text):
             guard let pattern = patterns.pattern(text) else { return nil }
             return .pathMatching({ pattern.matches(path: $0) }, partition: partition)

@@ -6,23 +6,46 @@ import NIOHTTP1
 enum ForwardedHeaders {
     static let viaToken = "reprise"
 
+    /// Fields that tell an upstream where a request came from or how to rewrite it. From a client that is not a
+    /// trusted proxy they are removed: an upstream that reads them (to build links, to pick a scheme, to override
+    /// the method or the path) would otherwise let one client choose what a shared entry says. Reprise sets its own
+    /// `X-Forwarded-For`, `-Proto` and `-Host`.
+    static let clientControlledFields = [
+        "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "forwarded",
+        "x-forwarded-port", "x-forwarded-scheme", "x-forwarded-server", "x-forwarded-prefix", "x-forwarded-ssl",
+        "x-real-ip", "x-host", "x-original-host", "x-original-url", "x-rewrite-url",
+        "x-http-method-override", "x-http-method", "x-method-override", "front-end-https",
+    ]
+
     /// The request headers sent upstream: hop-by-hop fields removed (RFC 9110 §7.6.1), `Host` left for the
-    /// client library to set to the upstream's, forwarding fields added.
-    static func request(_ head: HTTPRequestHead, remoteAddress: SocketAddress?) -> HTTPHeaders {
+    /// client library to set to the upstream's, forwarding fields replaced by Reprise's own (or, from a trusted
+    /// peer, kept and `X-Forwarded-For` appended to), `Max-Forwards` decremented on OPTIONS and TRACE
+    /// (RFC 9110 §7.6.2).
+    static func request(_ head: HTTPRequestHead, peer: ClientPeer) -> HTTPHeaders {
         var headers = head.headers
         for name in HopByHop.fieldNamesToRemove(connectionValues: headers["connection"]) {
             headers.remove(name: name)
         }
+        // Reprise's own request controls (`ClientControls`) are for Reprise alone.
+        for name in ClientControls.requestFields { headers.remove(name: name) }
         let host = headers.first(name: "host")
         headers.remove(name: "host")
         headers.remove(name: "content-length")
-        if let ip = remoteAddress?.ipAddress {
-            let previous = headers[canonicalForm: "x-forwarded-for"].map(String.init)
-            headers.replaceOrAdd(name: "x-forwarded-for", value: (previous + [ip]).joined(separator: ", "))
+        if peer.trusted {
+            if let ip = peer.ip {
+                let previous = headers[canonicalForm: "x-forwarded-for"].map(String.init)
+                headers.replaceOrAdd(name: "x-forwarded-for", value: (previous + [ip]).joined(separator: ", "))
+            }
+            if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "x-forwarded-proto", value: "http") }
+            if let host, !headers.contains(name: "x-forwarded-host") { headers.add(name: "x-forwarded-host", value: host) }
+        } else {
+            for name in self.clientControlledFields { headers.remove(name: name) }
+            if let ip = peer.ip { headers.add(name: "x-forwarded-for", value: ip) }
+            headers.add(name: "x-forwarded-proto", value: "http")
+            if let host { headers.add(name: "x-forwarded-host", value: host) }
         }
-        headers.replaceOrAdd(name: "x-forwarded-proto", value: "http")
-        if let host, !headers.contains(name: "x-forwarded-host") {
-            headers.add(name: "x-forwarded-host", value: host)
+        if head.method == .OPTIONS || head.method == .TRACE, let remaining = MaxForwards.value(in: head.headers), remaining > 0 {
+            headers.replaceOrAdd(name: "max-forwards", value: String(remaining - 1))
         }
         headers.add(name: "via", value: self.via(head.version))
         return headers
@@ -51,5 +74,28 @@ enum ForwardedHeaders {
         case .GET, .HEAD, .OPTIONS, .TRACE: return true
         default: return false
         }
+    }
+}
+
+/// `Max-Forwards` (RFC 9110 §7.6.2): `1*DIGIT`, read on OPTIONS and TRACE only.
+enum MaxForwards {
+    enum Reading: Equatable {
+        case absent
+        case value(Int)
+        case invalid
+    }
+
+    static func read(_ headers: HTTPHeaders) -> Reading {
+        let values = headers["max-forwards"]
+        guard let first = values.first else { return .absent }
+        // Repeated fields must agree; a value too long to matter is capped.
+        guard values.allSatisfy({ $0 == first }), !first.isEmpty, first.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+        else { return .invalid }
+        return .value(first.utf8.count > 9 ? Int.max : Int(first)!)
+    }
+
+    static func value(in headers: HTTPHeaders) -> Int? {
+        if case .value(let value) = self.read(headers) { return value }
+        return nil
     }
 }

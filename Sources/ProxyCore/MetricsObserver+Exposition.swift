@@ -14,10 +14,12 @@ extension MetricsObserver {
         store: StoreReading,
         savings: [String: RuleTally.Savings],
         fleet: RedisFleet.Status? = nil,
-        l2: StoreReading? = nil
+        l2: StoreReading? = nil,
+        clients: ClientReading? = nil
     ) -> String {
         self.scrape.withLockedValue { state in
             state.publish(fleet: fleet)
+            if let clients { state.publish(clients: clients) }
             if let l2 {
                 state.l2Entries.set(to: Double(l2.entries))
                 state.l2Bytes.set(to: Double(l2.bytes))
@@ -32,6 +34,29 @@ extension MetricsObserver {
                 state.publish(rule: rule, saved)
             }
             return self.registry.emitToString()
+        }
+    }
+
+    /// What a scrape reads of the client connections (`ProxyCounters`).
+    struct ClientReading: Sendable, Equatable {
+        var open = 0
+        var refused = 0
+        var rejected = 0
+        var headerTimeouts = 0
+        var bodyTimeouts = 0
+        var keepAliveTimeouts = 0
+        var sendTimeouts = 0
+
+        init() {}
+
+        init(_ counters: ProxyCounters) {
+            self.open = counters.openConnections.load(ordering: .relaxed)
+            self.refused = counters.refusedConnections.load(ordering: .relaxed)
+            self.rejected = counters.rejectedRequests.load(ordering: .relaxed)
+            self.headerTimeouts = counters.headerTimeouts.load(ordering: .relaxed)
+            self.bodyTimeouts = counters.bodyTimeouts.load(ordering: .relaxed)
+            self.keepAliveTimeouts = counters.keepAliveTimeouts.load(ordering: .relaxed)
+            self.sendTimeouts = counters.sendTimeouts.load(ordering: .relaxed)
         }
     }
 
@@ -78,6 +103,28 @@ extension MetricsObserver {
         let l2Budget: Gauge
         var l2Evictions: MirroredCounter
         var fleet: FleetMirrors
+        let connectionsOpen: Gauge
+        var clients: ClientMirrors
+
+        /// Client-connection totals kept in `ProxyCounters`, mirrored at scrape time.
+        struct ClientMirrors: Sendable {
+            var refused: MirroredCounter
+            var rejected: MirroredCounter
+            var header: MirroredCounter
+            var body: MirroredCounter
+            var keepAlive: MirroredCounter
+            var send: MirroredCounter
+        }
+
+        mutating func publish(clients: ClientReading) {
+            self.connectionsOpen.set(to: Double(clients.open))
+            self.clients.refused.publish(clients.refused)
+            self.clients.rejected.publish(clients.rejected)
+            self.clients.header.publish(clients.headerTimeouts)
+            self.clients.body.publish(clients.bodyTimeouts)
+            self.clients.keepAlive.publish(clients.keepAliveTimeouts)
+            self.clients.send.publish(clients.sendTimeouts)
+        }
 
         /// Fleet-mode totals kept by `RedisFleet`, mirrored at scrape time.
         struct FleetMirrors: Sendable {
@@ -137,6 +184,15 @@ extension MetricsObserver {
                 received: mirror(Family.fleetPurges, [("direction", "received")]),
                 ackTimeouts: mirror(Family.fleetAckTimeouts, []),
                 localDrops: mirror(Family.fleetL1Drops, [])
+            )
+            self.connectionsOpen = registry.makeGauge(descriptor: Family.connectionsOpen)
+            self.clients = ClientMirrors(
+                refused: mirror(Family.connectionsRefused, []),
+                rejected: mirror(Family.requestsRejected, []),
+                header: mirror(Family.clientTimeouts, [("phase", "header")]),
+                body: mirror(Family.clientTimeouts, [("phase", "body")]),
+                keepAlive: mirror(Family.clientTimeouts, [("phase", "keepalive")]),
+                send: mirror(Family.clientTimeouts, [("phase", "send")])
             )
         }
 
@@ -240,6 +296,12 @@ extension MetricsObserver {
         static var upstreamDuration: MetricNameDescriptor {
             Self.make("upstream_duration", "seconds", "Seconds from sending a request upstream to its response head.")
         }
+        static var upstreamErrors: MetricNameDescriptor {
+            Self.make(
+                "upstream_errors", "total",
+                "Failed upstream calls by upstream and kind (unreachable, timeout, protocol, truncated, tls, failed)."
+            )
+        }
         static var redisUp: MetricNameDescriptor {
             Self.make("redis_up", "", "1 when the Redis command connection is up (0 without [redis]).")
         }
@@ -260,6 +322,19 @@ extension MetricsObserver {
         }
         static var fleetL1Drops: MetricNameDescriptor {
             Self.make("fleet_l1_drops", "total", "Times L1 was dropped because purges may have been missed (Redis reconnects).")
+        }
+
+        static var connectionsOpen: MetricNameDescriptor {
+            Self.make("connections_open", "", "Client connections open now.")
+        }
+        static var connectionsRefused: MetricNameDescriptor {
+            Self.make("connections_refused", "total", "Client connections closed at accept because max_connections were open.")
+        }
+        static var requestsRejected: MetricNameDescriptor {
+            Self.make("requests_rejected", "total", "Requests refused as unreadable HTTP/1.1 (400, 414, 431, 501, 505), connection closed.")
+        }
+        static var clientTimeouts: MetricNameDescriptor {
+            Self.make("client_timeouts", "total", "Client connections closed by a deadline, by phase (header, body, keepalive, send).")
         }
 
         private static func make(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {

@@ -1,4 +1,5 @@
 import HTTPCaching
+import JWTVerification
 import NIOConcurrencyHelpers
 import NIOCore
 import Prometheus
@@ -113,6 +114,22 @@ final class MetricsObserver: RequestObserver {
         if dropped > 0 { series.dropped.increment(by: Int64(dropped)) }
     }
 
+    /// Counts one failed upstream call by upstream and `UpstreamErrorKind` (both bounded: configured names and a
+    /// fixed set of words).
+    func recordUpstreamError(upstream: String, kind: UpstreamErrorKind) {
+        let key = UpstreamErrorSeriesKey(upstream: upstream, kind: kind)
+        let counter = self.series.withLockedValue { cache -> Counter in
+            if let found = cache.upstreamErrors[key] { return found }
+            let made = self.registry.makeCounter(
+                descriptor: Family.upstreamErrors,
+                labels: [("upstream", Self.name(upstream)), ("kind", kind.rawValue)]
+            )
+            cache.upstreamErrors[key] = made
+            return made
+        }
+        counter.increment()
+    }
+
     // MARK: - Series
 
     /// Creates (or finds, for the shared per-rule counters) the series of one label set; called once per key.
@@ -126,14 +143,14 @@ final class MetricsObserver: RequestObserver {
         case .coalesced: outcome = self.registry.makeCounter(descriptor: Family.coalesced, labels: rule)
         case .bypass:
             outcome = self.registry.makeCounter(descriptor: Family.bypass, labels: rule + [("reason", key.reason)])
-        case .pass, .error: outcome = nil
+        case .pass, .error, .aborted, .local: outcome = nil
         }
         let source: String?
         switch key.outcome {
         case .hit, .revalidated, .stale: source = "cache"
         case .miss, .coalesced, .bypass, .pass: source = "upstream"
-        // Reprise's own error bodies come from neither.
-        case .error: source = nil
+        // Reprise's own error bodies come from neither; an aborted response's bytes are in `requests` only.
+        case .error, .aborted, .local: source = nil
         }
         return RequestSeries(
             requests: self.registry.makeCounter(
@@ -174,10 +191,10 @@ extension MetricsObserver {
     static let bypassReasons: Set<String> = Set(NotStorableReason.allCases.map(\.rawValue)).union([
         // Set by the request path before forwarding (ProxyHandler+Lookup, +KeyedBody, +Coalescing).
         "rule", "no-credential", "body-too-large", "hit-for-pass", "conditional-request", "only-if-cached",
-        "upstream-error",
+        "upstream-error", "request-body", "refresh-own", "refresh-ignored",
         // CoalescedFetch.ReleaseReason raw values.
         "not-storable", "vary-mismatch", "leader-failed", "timeout", "too-large",
-    ])
+    ]).union(JWTRejection.allCases.map(\.rawValue))
 
     static let purgeSources: Set<String> = ["write", "rfc9111", "admin", "fleet", "fleet-resync"]
 
@@ -229,9 +246,15 @@ struct PurgeSeries: Sendable {
     let dropped: Counter
 }
 
+struct UpstreamErrorSeriesKey: Hashable, Sendable {
+    var upstream: String
+    var kind: UpstreamErrorKind
+}
+
 struct SeriesCache: Sendable {
     var requests: [RequestSeriesKey: RequestSeries] = [:]
     /// The same series by `MetricsObserver.fastKey` (non-bypass records of routed requests).
     var fast: [Int: RequestSeries] = [:]
     var purges: [PurgeSeriesKey: PurgeSeries] = [:]
+    var upstreamErrors: [UpstreamErrorSeriesKey: Counter] = [:]
 }

@@ -12,7 +12,7 @@ final class ProxyContext: Sendable {
     let hasher: CredentialHasher
     let clock: WallClock
     let logger: Logger
-    let counters = ProxyCounters()
+    let counters: ProxyCounters
     let refresher: BackgroundRefresher
     /// Stores complete responses in L1 (and L2), unless a purge ran during their fetch.
     let committer: EntryCommitter
@@ -22,6 +22,8 @@ final class ProxyContext: Sendable {
     let tally = RuleTally()
     /// The last purges and their causes, for the dashboard.
     let purgeLog = PurgeLog()
+    /// The busiest routes forwarded without a matching rule, for `/stats` and the dashboard.
+    let unmatched = UnmatchedRoutes()
     /// Metrics and the access log; empty when both are off (then no record is built).
     let observers: [RequestObserver]
     /// The Prometheus observer among `observers`, when metrics are on (purges are counted through it).
@@ -44,13 +46,18 @@ final class ProxyContext: Sendable {
         self.fleet = fleet
         self.committer = EntryCommitter(store: store, fleet: fleet, clock: clock)
         self.observers = observers
-        self.metrics = observers.lazy.compactMap { $0 as? MetricsObserver }.first
+        let metrics = observers.lazy.compactMap { $0 as? MetricsObserver }.first
+        let counters = ProxyCounters()
+        self.metrics = metrics
+        self.counters = counters
         self.tableBox = NIOLockedValueBox(table)
         self.store = store
         self.hasher = hasher
         self.clock = clock
         self.logger = logger
-        self.refresher = BackgroundRefresher(committer: self.committer, logger: logger)
+        self.refresher = BackgroundRefresher(committer: self.committer, logger: logger) { kind, upstream in
+            counters.countUpstreamError(kind, upstream: upstream, metrics: metrics)
+        }
     }
 
     /// The one way entries leave L1 on purpose (write-invalidate, admin purges, other instances' purges): fetches
@@ -102,11 +109,33 @@ final class ProxyCounters: Sendable {
     let bypasses = Atomic<Int>(0)
     let stored = Atomic<Int>(0)
     let upstreamErrors = Atomic<Int>(0)
+    /// The upstream errors of kind `protocol` (the upstream broke HTTP/1.1).
+    let upstreamProtocolErrors = Atomic<Int>(0)
     let invalidations = Atomic<Int>(0)
     let bytesFromCache = Atomic<Int>(0)
     /// Requests whose response has not ended yet (graceful shutdown waits for them).
     let inFlight = Atomic<Int>(0)
     /// Requests answered from another request's upstream fetch (request coalescing).
     let coalesced = Atomic<Int>(0)
+
+    // Client connections (issue 12): what was refused, and which deadline closed a connection.
+
+    /// Client connections open now.
+    let openConnections = Atomic<Int>(0)
+    /// Connections closed at accept because `max_connections` were open.
+    let refusedConnections = Atomic<Int>(0)
+    /// Requests refused as unreadable (400, 414, 431, 501, 505 from the parser).
+    let rejectedRequests = Atomic<Int>(0)
+    let headerTimeouts = Atomic<Int>(0)
+    let bodyTimeouts = Atomic<Int>(0)
+    let keepAliveTimeouts = Atomic<Int>(0)
+    let sendTimeouts = Atomic<Int>(0)
+
+    /// Counts a failed upstream call in `/stats` and in `reprise_upstream_errors_total`.
+    func countUpstreamError(_ kind: UpstreamErrorKind, upstream: String, metrics: MetricsObserver?) {
+        self.upstreamErrors.wrappingAdd(1, ordering: .relaxed)
+        if kind == .protocol { self.upstreamProtocolErrors.wrappingAdd(1, ordering: .relaxed) }
+        metrics?.recordUpstreamError(upstream: upstream, kind: kind)
+    }
 
 }

@@ -10,7 +10,7 @@ extension ProxyHandler {
     /// (it is answered by `followerEvent`); false when it must go upstream itself (as leader or alone).
     func coalesce(_ state: inout RequestState, context: ChannelHandlerContext) -> Bool {
         guard let plan = state.plan, state.head.method == .GET || state.bodyKeyed, !state.revalidating,
-            !state.traits.hasConditional, !state.traits.hasRange
+            !state.traits.hasConditional, !state.traits.hasRange, !state.refreshMayNotStore
         else { return false }
         switch self.proxy.coalescer.join(key: plan.key, now: state.requestTime, maxReplayBytes: self.proxy.store.maxObject) {
         case .alone:
@@ -54,6 +54,20 @@ extension ProxyHandler {
         guard let state = self.current, state.followToken == token else { return }
         switch event {
         case .head(let status, var headers):
+            if let coding = ContentCoding.of(headers), !ContentCoding.accepts(state.head.headers, coding: coding) {
+                guard let decoder = ContentDecoder(coding: coding) else {
+                    // A coding this client does not accept and Reprise cannot remove: fetch for yourself.
+                    guard let context = self.context else { return }
+                    state.subscription?.cancel()
+                    var alone = state
+                    alone.subscription = nil
+                    alone.followToken = 0
+                    alone.detail = "vary-mismatch"
+                    return self.forward(alone, context: context)
+                }
+                headers = ContentCoding.decodedHeaders(headers)
+                self.current?.decoder = decoder
+            }
             var cacheStatus = CacheStatus(hit: false, forward: state.forward, forwardStatus: status)
             cacheStatus.collapsed = true
             headers.add(name: "via", value: ForwardedHeaders.via(state.head.version))
@@ -64,27 +78,37 @@ extension ProxyHandler {
             self.current?.responseStarted = true
             self.proxy.counters.coalesced.wrappingAdd(1, ordering: .relaxed)
             if self.recording {
-                self.record.outcome = .coalesced
-                self.record.status = status
+                self.record?.outcome = .coalesced
+                self.record?.status = status
             }
             self.writeHead(
                 HTTPResponseHead(version: state.head.version, status: HTTPResponseStatus(statusCode: status), headers: headers),
                 requestMethod: state.head.method
             )
         case .body(let buffer):
-            _ = self.writeBody(buffer, flush: true)
+            _ = self.writeClientBody(buffer, decoder: state.decoder, flush: true)
         case .end:
             self.writeEnd()
         case .released(let reason):
             // The leader's response cannot serve this request: fetch for yourself.
-            guard let context = self.context, !state.responseStarted else { return self.abortConnection() }
+            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: "upstream-error") }
             var alone = state
             alone.subscription = nil
             alone.followToken = 0
             alone.detail = reason.rawValue
             self.forward(alone, context: context)
+        case .failed(let kind):
+            // The shared fetch failed before its head: the same error (or a stale entry), without asking the upstream
+            // that just failed once per follower.
+            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: "upstream-error") }
+            var failed = state
+            failed.subscription = nil
+            failed.followToken = 0
+            self.current = failed
+            self.answerUpstreamFailure(kind, state: failed, context: context, collapsed: true)
         case .aborted:
-            self.abortConnection()
+            // The leader failed mid-body: cut, so the truncated body is never taken for a complete one.
+            self.abortConnection(detail: "upstream-error")
         }
     }
 }

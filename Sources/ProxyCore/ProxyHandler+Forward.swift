@@ -12,7 +12,7 @@ extension ProxyHandler {
         var state = state
         let head = state.head
         let upstream = state.route.upstream
-        var headers = ForwardedHeaders.request(head, remoteAddress: context.channel.remoteAddress)
+        var headers = ForwardedHeaders.request(head, peer: self.peer)
         if state.revalidating, let stale = state.stale {
             // RFC 9111 §4.3.1: validate the stored response with its own validators, not the client's.
             for name in RequestTraits.conditionalFields { headers.remove(name: name) }
@@ -37,7 +37,10 @@ extension ProxyHandler {
         state.fetchMark = self.proxy.committer.mark()
         self.current = state
         self.proxy.counters.misses.wrappingAdd(1, ordering: .relaxed)
-        if self.recording { self.record.upstreamStart = self.proxy.clock.now() }
+        if state.route.rule == nil {
+            self.proxy.unmatched.record(method: head.method, path: state.path, upstream: upstream.settings.name)
+        }
+        if self.recording { self.record?.upstreamStart = self.proxy.clock.now() }
         // On this event loop: the upstream connection lives here too, so no callback hops threads.
         let call = upstream.client.execute(request.head, body: request.body, on: context.eventLoop, handler: exchange)
         exchange.call = call
@@ -68,12 +71,13 @@ extension ProxyHandler {
         let now = self.proxy.clock.now()
         let method = state.head.method
         if self.recording {
-            self.record.status = status
-            self.record.upstreamSeconds = self.record.upstreamStart.map { max(0, now - $0) }
+            self.record?.status = status
+            let upstreamStart = self.record?.upstreamStart
+            self.record?.upstreamSeconds = upstreamStart.map { max(0, now - $0) }
             switch state.forward {
-            case .method: self.record.outcome = .pass
-            case .bypass: self.record.outcome = .bypass
-            default: self.record.outcome = .miss
+            case .method: self.record?.outcome = .pass
+            case .bypass: self.record?.outcome = .bypass
+            default: self.record?.outcome = .miss
             }
         }
 
@@ -89,6 +93,7 @@ extension ProxyHandler {
                 status: status,
                 upstream: state.route.upstream,
                 hasher: self.proxy.hasher,
+                now: state.requestTime,
                 purge: self.proxy.purgeLocally
             )
             self.proxy.counters.invalidations.wrappingAdd(outcome.dropped, ordering: .relaxed)
@@ -139,8 +144,10 @@ extension ProxyHandler {
         var cacheStatus = CacheStatus(hit: false, forward: state.forward, forwardStatus: status)
         cacheStatus.detail = state.detail
         if let plan = state.plan, method == .GET || state.bodyKeyed {
-            if (state.traits.hasConditional || state.traits.hasRange) && !state.revalidating {
-                // The client's own conditional or range went upstream: its answer is not a complete response.
+            if !state.revalidating && (state.traits.hasRange || state.traits.hasConditional && status != 200) {
+                // The client's own range or conditional went upstream: its answer (206, 304, 412) is not a complete
+                // response. A 200 is: stored, so that clients that revalidate (no-cache) are answered from memory again
+                // after a write dropped the entry.
                 cacheStatus.detail = "conditional-request"
             } else {
                 switch StoragePlanner.decide(
@@ -153,28 +160,40 @@ extension ProxyHandler {
                     now: now,
                     maxObject: self.proxy.committer.maxObject
                 ) {
+                case .store where state.refreshMayNotStore:
+                    // client_refresh = "own": this client's refresh is its own; the shared entry stays as it was.
+                    cacheStatus.detail = "refresh-own"
                 case .store(let pending):
                     state.pending = pending
-                    // With store_if_json the body decides at the end; the head does not promise it.
-                    cacheStatus.stored = state.route.rule?.storeIfJSON == nil
-                    cacheStatus.ttl = pending.info.freshness.ttlSeconds(now: now)
+                    // With store_if_json the body decides at the end; the head promises neither storing nor a ttl.
+                    if state.route.rule?.storeIfJSON == nil {
+                        cacheStatus.stored = true
+                        cacheStatus.ttl = pending.info.freshness.ttlSeconds(now: now)
+                    }
                 case .skip(let reason):
                     cacheStatus.detail = reason
                 }
             }
         }
 
+        if let plan = state.plan, method == .GET || method == .HEAD || state.bodyKeyed {
+            headers.replaceOrAdd(name: ClientControls.keyField, value: plan.keyID)
+        }
         self.publishHead(state, status: status, headers: headers, now: now)
+        (headers, state.decoder) = Self.decoding(headers, for: state.head)
         for name in CachedResponse.fieldsKeptFromClients { headers.remove(name: name) }
         headers.add(name: "via", value: ForwardedHeaders.via(head.version))
         headers.add(name: "cache-status", value: cacheStatus.headerValue)
-        if self.recording { self.record.detail = cacheStatus.detail ?? "" }
+        if self.recording { self.record?.detail = cacheStatus.detail ?? "" }
         if let clientCacheControl = state.route.rule?.clientCacheControl {
             headers.replaceOrAdd(name: "cache-control", value: clientCacheControl)
         }
         state.responseStarted = true
         self.current = state
         self.writeHead(HTTPResponseHead(version: state.head.version, status: head.status, headers: headers), requestMethod: method)
+        // Flushed at the end of this tick, with the body parts that came in the same read, or alone when none did:
+        // a client waits no longer for the head than the upstream made it wait.
+        self.scheduleFlush(context: context)
     }
 
     func upstreamBody(_ buffer: ByteBuffer, exchange: UpstreamExchange) -> EventLoopFuture<Void> {
@@ -191,10 +210,17 @@ extension ProxyHandler {
         self.current?.fetch?.publishBody(buffer)
         // Flushed once per event-loop tick, not per part: the response end that often arrives in the same read is
         // handled (and the entry stored) before the client can see the last byte and ask again.
-        let written = self.writeBody(buffer, flush: false)
+        let written = self.writeClientBody(buffer, decoder: self.current?.decoder, flush: false)
         self.scheduleFlush(context: context)
         // Backpressure only when the client is slow: the upstream is read as fast as the client takes it.
         guard let written, !context.channel.isWritable else { return exchange.eventLoop.makeSucceededVoidFuture() }
+        // send_timeout runs until this write reaches the socket, even once the channel counts as writable again.
+        self.machine.writeWaitStarted(now: self.loopNow)
+        self.armTimer()
+        written.whenComplete { [weak self] _ in
+            guard let self else { return }
+            self.machine.writeWaitEnded(now: self.loopNow)
+        }
         return written
     }
 
@@ -210,7 +236,7 @@ extension ProxyHandler {
     /// Stores a response whose upstream finished cleanly (when it is storable and its condition holds).
     func commit(_ state: RequestState) {
         guard let pending = state.pending, let plan = state.plan, let body = pending.collector.finish(keepingParts: pending.isChunked),
-            Self.satisfiesStoreCondition(state.route.rule, body: body)
+            Self.satisfiesStoreCondition(state.route.rule, body: body, headers: pending.headers)
         else { return }
         let rule = state.route.rule
         let entry = pending.entry(
@@ -230,38 +256,49 @@ extension ProxyHandler {
     }
 
     func upstreamFailed(_ error: UpstreamError, exchange: UpstreamExchange) {
+        let kind = UpstreamErrorKind(error)
         if let detached = self.detached.removeValue(forKey: exchange.id) {
-            detached.fetch?.publishFailure()
+            self.countUpstreamError(kind, upstream: detached.route.upstream.settings.name)
+            detached.fetch?.publishFailure(kind)
             exchange.owner = nil
             return
         }
         guard let state = self.current, state.exchange === exchange, let context = self.context else { return }
-        self.proxy.counters.upstreamErrors.wrappingAdd(1, ordering: .relaxed)
-        self.current?.pending = nil
-        state.fetch?.publishFailure()
         let name = state.route.upstream.settings.name
-        let kind = UpstreamErrorKind(error)
-        self.proxy.logger.warning("upstream request failed", metadata: ["upstream": "\(name)", "error": "\(kind)"])
+        self.countUpstreamError(kind, upstream: name)
+        self.current?.pending = nil
+        state.fetch?.publishFailure(kind)
+        // The detail is bounded and holds no response bytes (`UpstreamError`).
+        self.proxy.logger.warning(
+            "upstream request failed",
+            metadata: ["upstream": "\(name)", "error": "\(kind)", "detail": "\(error.detail)"]
+        )
         guard !state.responseStarted else {
             // The head is out: the only honest signal left is to cut the connection (the body is incomplete).
-            self.abortConnection()
+            self.abortConnection(detail: "upstream-error")
             return
         }
+        self.answerUpstreamFailure(kind, state: state, context: context, collapsed: false)
+    }
+
+    /// Answers a request whose upstream fetch failed before any head went out: with a stale entry when
+    /// stale-if-error allows it, else with the 502/504 error body. `collapsed`: the fetch was another request's.
+    func answerUpstreamFailure(_ kind: UpstreamErrorKind, state: RequestState, context: ChannelHandlerContext, collapsed: Bool) {
         let now = self.proxy.clock.now()
         if let stale = state.stale, self.canServeStale(stale, state: state, now: now) {
             return self.serveStaleOnError(stale, state: state, now: now, upstreamStatus: nil, context: context)
         }
-        let response: ErrorResponse
-        switch kind {
-        case .timeout: response = .upstreamTimeout(name)
-        case .unreachable: response = .upstreamUnreachable(name)
-        case .failed: response = .upstreamFailed(name)
-        }
+        var cacheStatus = CacheStatus(hit: false, forward: state.forward, detail: "upstream-error")
+        cacheStatus.collapsed = collapsed
         self.respondError(
-            response,
+            kind.response(upstream: state.route.upstream.settings.name),
             version: state.head.version,
-            cacheStatus: CacheStatus(hit: false, forward: state.forward, detail: "upstream-error").headerValue
+            cacheStatus: cacheStatus.headerValue
         )
+    }
+
+    func countUpstreamError(_ kind: UpstreamErrorKind, upstream: String) {
+        self.proxy.counters.countUpstreamError(kind, upstream: upstream, metrics: self.proxy.metrics)
     }
 
     // MARK: - stale-if-error
@@ -293,10 +330,24 @@ extension ProxyHandler {
 
     /// store_if_json: a response is stored only when its JSON says the work is final (a Kling task that is
     /// still `processing` must never be frozen in the cache).
-    static func satisfiesStoreCondition(_ rule: RuleSettings?, body: [ByteBuffer]) -> Bool {
+    /// A gzip or deflate body is read decoded (the upstream compressed it for a client that accepts it).
+    static func satisfiesStoreCondition(_ rule: RuleSettings?, body: [ByteBuffer], headers: HTTPHeaders) -> Bool {
         guard let condition = rule?.storeIfJSON else { return true }
         var bytes: [UInt8] = []
-        for buffer in body { bytes.append(contentsOf: buffer.readableBytesView) }
+        if let coding = ContentCoding.of(headers) {
+            guard let decoder = ContentDecoder(coding: coding, maxOutput: 64 << 20) else { return false }
+            do {
+                for buffer in body {
+                    try decoder.decode(buffer, allocator: ByteBufferAllocator()) {
+                        bytes.append(contentsOf: $0.readableBytesView)
+                    }
+                }
+            } catch {
+                return false
+            }
+        } else {
+            for buffer in body { bytes.append(contentsOf: buffer.readableBytesView) }
+        }
         return JSONPointerMatch.matches(body: bytes, pointer: condition.pointer, values: condition.values)
     }
 

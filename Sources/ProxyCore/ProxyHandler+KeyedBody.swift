@@ -16,7 +16,12 @@ extension ProxyHandler {
             state.detail = NotStorableReason.requestNoStore.rawValue
             return false
         }
-        let key = RequestKey(route: state.route, head: state.head, hasher: self.proxy.hasher, memo: &self.partitionMemo)
+        let key = self.requestKey(state.route, state.head, traits: state.traits, now: state.requestTime)
+        // A JWT that fails verification names no partition: forwarded untouched, never answered from or stored.
+        if let rejection = key.rejection {
+            state.detail = rejection.rawValue
+            return false
+        }
         // Without the credential a body-keyed route does not cache at all.
         if state.route.hasCredentialKeys && !key.hasCredential {
             state.detail = "no-credential"
@@ -65,7 +70,8 @@ extension ProxyHandler {
             contentType: state.head.headers.first(name: "content-type"),
             ignoredFields: rule.ignoreBodyFields
         )
-        let primaryKey = state.head.method.rawValue + " " + key.target + " " + key.partition + " " + digest
+        var primaryKey = state.head.method.rawValue + " " + key.target + " " + key.partition + " " + key.authority + " " + digest
+        if let namespace = state.controls?.namespace { primaryKey += ClientControls.keySuffix(namespace: namespace) }
         state.plan = self.makePlan(state, key: key, primaryKey: primaryKey, bodyKeyed: true)
         self.current = state
         let directives = state.traits.hasDirectives ? CacheControl(headers: state.head.headers) : CacheControl()

@@ -37,27 +37,56 @@ extension ProxyHandler {
             state.detail = NotStorableReason.requestNoStore.rawValue
             return false
         }
-        let key = probe?.key ?? RequestKey(route: state.route, head: state.head, hasher: self.proxy.hasher, memo: &self.partitionMemo)
-        state.plan = self.makePlan(state, key: key, primaryKey: probe?.primaryKey ?? Self.primaryKey(key))
+        let key = probe?.key ?? self.requestKey(state.route, state.head, traits: state.traits, now: state.requestTime)
+        if let rejection = key.rejection {
+            // A JWT that fails verification names no partition: forwarded untouched, never answered from or stored.
+            state.forward = .bypass
+            state.detail = rejection.rawValue
+            return false
+        }
+        let primaryKey = probe?.primaryKey ?? Self.primaryKey(key, namespace: state.controls?.namespace)
+        state.plan = self.makePlan(state, key: key, primaryKey: primaryKey)
         return self.consult(&state, directives: requestDirectives, context: context, found: probe?.found)
     }
 
-    /// "GET <target> <partition>", built in one allocation.
-    static func primaryKey(_ key: RequestKey) -> String {
+    /// "GET <target> <partition> <authority>", built in one allocation; " ns=<namespace>" follows for
+    /// `Reprise-Cache-Namespace`.
+    static func primaryKey(_ key: RequestKey, namespace: String? = nil) -> String {
         var primary = "GET "
-        primary.reserveCapacity(5 + key.target.utf8.count + key.partition.utf8.count)
+        primary.reserveCapacity(6 + key.target.utf8.count + key.partition.utf8.count + key.authority.utf8.count)
         primary.append(key.target)
         primary.append(" ")
         primary.append(key.partition)
+        primary.append(" ")
+        primary.append(key.authority)
+        if let namespace { primary.append(ClientControls.keySuffix(namespace: namespace)) }
         return primary
+    }
+
+    /// The request's key parts: target, credential partition (with this connection's memo) and authority.
+    func requestKey(_ route: Route, _ head: HTTPRequestHead, traits: RequestTraits, now: Double) -> RequestKey {
+        RequestKey(
+            route: route,
+            head: head,
+            authority: self.peer.authority(host: traits.host, headers: head.headers),
+            hasher: self.proxy.hasher,
+            now: now,
+            memo: &self.partitionMemo
+        )
     }
 
     func makePlan(_ state: RequestState, key: RequestKey, primaryKey: String, bodyKeyed: Bool = false) -> StorePlan {
         let rule = state.route.rule
         var policy = state.table.storagePolicy(for: rule)
         policy.bodyKeyed = bodyKeyed
+        if let rule, let ttl = state.controls?.storedTTL(cap: rule.effectiveClientTTLMax.seconds) {
+            // Reprise-Cache-TTL: the freshness of the entry stored from this response.
+            policy.ruleTTL = ttl
+            policy.ttlOverride = true
+        }
         return StorePlan(
             key: primaryKey,
+            keyID: self.proxy.hasher.keyID(primaryKey),
             partition: key.partition,
             target: key.target,
             policy: policy,
@@ -108,33 +137,82 @@ extension ProxyHandler {
     ) -> Bool {
         let head = state.head
         let now = state.requestTime
-        do {
-            let decision =
-                state.traits.hasDirectives || !Self.usableAsIs(entry, now: now)
-                ? Reuse.decide(requestHeaders: head.headers, stored: entry.info, now: now, defaults: plan.staleDefaults)
-                : .fresh
-            switch decision {
-            case .fresh:
-                self.serveFromCache(entry, state: &state, now: now, context: context)
-                return true
-            case .staleAllowed(let reason):
-                if reason == .staleWhileRevalidate, head.method == .GET || head.method == .HEAD {
-                    // RFC 5861 §3: answer now, refresh once in the background.
-                    self.proxy.refresher.refresh(entry, plan: plan, state: state, on: context.eventLoop)
-                    let status = "Reprise; fwd=stale; ttl=\(entry.info.freshness.ttlSeconds(now: now)); detail=\(reason.rawValue)"
-                    self.serveFromCache(entry, state: &state, now: now, context: context, cacheStatus: status, outcome: .stale)
-                } else {
-                    self.serveFromCache(entry, state: &state, now: now, context: context)
-                }
-                return true
-            case .revalidate(let reason):
-                state.forward = directives.noCache || reason.isRequestDriven ? .request : .stale
-                state.stale = entry
-                state.revalidating = entry.info.hasValidator && entry.status == 200 && head.method != .POST
-                    && head.method != .PUT
+        if let coding = entry.contentCoding, !ContentCoding.accepts(head.headers, coding: coding),
+            !ContentCoding.isDecodable(coding)
+        {
+            // A coding the client does not accept and Reprise cannot remove (br, zstd): ask the upstream again.
+            state.forward = .varyMiss
+            return false
+        }
+        var decision =
+            state.traits.hasDirectives || !Self.usableAsIs(entry, now: now)
+            ? Reuse.decide(requestHeaders: head.headers, stored: entry.info, now: now, defaults: plan.staleDefaults)
+            : .fresh
+        var refreshIgnored = false
+        if case .revalidate(let reason) = decision, reason.isRequestDriven || directives.noCache {
+            switch self.clientRefresh(entry, state: &state, plan: plan, now: now) {
+            case .none: break
+            case .some(let withoutClient):
+                decision = withoutClient
+                refreshIgnored = true
             }
         }
+        switch decision {
+        case .fresh:
+            let status = refreshIgnored ? self.hitStatus(entry, state: state, now: now, detail: "refresh-ignored") : nil
+            self.serveFromCache(entry, state: &state, now: now, context: context, cacheStatus: status)
+            return true
+        case .staleAllowed(let reason):
+            if reason == .staleWhileRevalidate, head.method == .GET || head.method == .HEAD {
+                // RFC 5861 §3: answer now, refresh once in the background.
+                self.proxy.refresher.refresh(entry, plan: plan, state: state, on: context.eventLoop)
+                let status = "Reprise; fwd=stale; ttl=\(entry.info.freshness.ttlSeconds(now: now)); detail=\(reason.rawValue)"
+                self.serveFromCache(entry, state: &state, now: now, context: context, cacheStatus: status, outcome: .stale)
+            } else {
+                let status = refreshIgnored ? self.hitStatus(entry, state: state, now: now, detail: "refresh-ignored") : nil
+                self.serveFromCache(entry, state: &state, now: now, context: context, cacheStatus: status)
+            }
+            return true
+        case .revalidate(let reason):
+            state.forward = directives.noCache || reason.isRequestDriven ? .request : .stale
+            state.stale = entry
+            state.revalidating = entry.info.hasValidator && entry.status == 200 && head.method != .POST
+                && head.method != .PUT
+        }
         return false
+    }
+
+    /// A request's own directives (`no-cache`, `max-age`, `min-fresh`, `Pragma: no-cache`) ruled out `entry`. If the
+    /// entry would otherwise have been used, this is a client-forced refresh, and `client_refresh` decides
+    /// (issue 12): `ignore` returns the decision without the client's directives (answer from the cache); `own`
+    /// lets it replace only an entry of the client's own credential partition (else the response is served to this
+    /// client only, `refreshMayNotStore`); `shared` changes nothing. Returns nil when the client's decision stands.
+    private func clientRefresh(
+        _ entry: CachedResponse,
+        state: inout RequestState,
+        plan: StorePlan,
+        now: Double
+    ) -> ReuseDecision? {
+        let mode = state.table.clientRefresh(for: state.route.rule)
+        guard mode != .shared else { return nil }
+        let withoutClient = Reuse.decide(requestHeaders: HTTPHeaders(), stored: entry.info, now: now, defaults: plan.staleDefaults)
+        if case .revalidate = withoutClient { return nil }  // the entry needs revalidating anyway: not client-forced
+        switch mode {
+        case .ignore:
+            return withoutClient
+        case .own:
+            // An entry without a credential partition is every client's: one client may not choose its content.
+            if plan.partition == CredentialHasher.anonymous { state.refreshMayNotStore = true }
+            return nil
+        case .shared:
+            return nil
+        }
+    }
+
+    /// A hit's `Cache-Status` with a detail.
+    private func hitStatus(_ entry: CachedResponse, state: RequestState, now: Double, detail: String) -> String {
+        let tier = state.fromL2 ? "; detail=l2" : ""
+        return "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now))\(tier.isEmpty ? "; detail=\(detail)" : tier)"
     }
 
     /// Answers from a stored response: client conditionals (RFC 9110 §13) and ranges (RFC 9110 §14) first, else
@@ -157,8 +235,8 @@ extension ProxyHandler {
                     : "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now))")
         }
         if self.recording {
-            self.record.outcome = outcome
-            self.record.status = entry.status
+            self.record?.outcome = outcome
+            self.record?.status = entry.status
         }
         if state.traits.hasConditional {
             switch Conditional.evaluate(
@@ -175,6 +253,10 @@ extension ProxyHandler {
             case .proceed:
                 break
             }
+        }
+        if let coding = entry.contentCoding, !ContentCoding.accepts(state.head.headers, coding: coding) {
+            // Never a coding the client did not accept: decoded on the way out (ranges of it are not served).
+            return self.writeDecoded(entry, state: state, now: now, cacheStatus: cacheStatus)
         }
         if state.traits.hasRange, state.head.method == .GET, entry.status == 200,
             let ranges = ByteRangeRequest(requestHeaders: state.head.headers),
@@ -224,15 +306,19 @@ extension ProxyHandler {
     ) -> FastHit {
         // A rule that does not cache, or request directives (no-store among them), are the full lookup's to read.
         guard route.rule?.cache != false, !traits.hasDirectives else { return .skipped }
-        let key = RequestKey(route: route, head: request, hasher: self.proxy.hasher, memo: &self.partitionMemo)
+        let key = self.requestKey(route, request, traits: traits, now: now)
+        // A rejected JWT: the full lookup records why and forwards (the probe's key and store answer go unused).
+        if key.rejection != nil { return .probed(StoreProbe(key: key, primaryKey: "", found: .miss)) }
         let primaryKey = Self.primaryKey(key)
         let found = self.proxy.store.lookup(key: primaryKey, path: path, now: now) { $0.matches(request.headers) }
-        guard case .hit(let entry) = found, !traits.hasConditional, !traits.hasRange, Self.usableAsIs(entry, now: now) else {
+        guard case .hit(let entry) = found, !traits.hasConditional, !traits.hasRange, Self.usableAsIs(entry, now: now),
+            entry.contentCoding.map({ ContentCoding.accepts(request.headers, coding: $0) }) ?? true
+        else {
             return .probed(StoreProbe(key: key, primaryKey: primaryKey, found: found))
         }
         if self.recording {
-            self.record.outcome = .hit
-            self.record.status = entry.status
+            self.record?.outcome = .hit
+            self.record?.status = entry.status
         }
         self.writeStored(entry, request: request, clientCacheControl: route.rule?.clientCacheControl, fromL2: false, now: now, context: context)
         return .answered
@@ -281,14 +367,14 @@ extension ProxyHandler {
         context.write(self.wrapOutboundOut(.byteBuffer(head)), promise: nil)
         if replayChunked {
             for buffer in entry.body { _ = self.writeBody(buffer, flush: false) }
-            self.record.bytes = entry.bodyLength
+            self.record?.bytes = entry.bodyLength
             self.proxy.counters.bytesFromCache.wrappingAdd(entry.bodyLength, ordering: .relaxed)
         } else if !isHead {
             for buffer in entry.body {
                 context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
             }
             self.proxy.counters.bytesFromCache.wrappingAdd(entry.bodyLength, ordering: .relaxed)
-            self.record.bytes = entry.bodyLength
+            self.record?.bytes = entry.bodyLength
         }
         self.proxy.counters.hits.wrappingAdd(1, ordering: .relaxed)
         if !entry.rule.isEmpty {

@@ -13,6 +13,7 @@ extension ProxyHandler {
                 .filter { $0.name.lowercased() != "cache-control" }
                 .map { ($0.name, $0.value) }
         )
+        if !entry.keyID.isEmpty { headers.add(name: ClientControls.keyField, value: entry.keyID) }
         self.addCacheFields(entry, state: state, now: now, cacheStatus: cacheStatus, to: &headers)
         self.finishFromCache(status: .notModified, headers: headers, body: [], state: state)
     }
@@ -78,7 +79,7 @@ extension ProxyHandler {
 
     private func finishFromCache(status: HTTPResponseStatus, headers: HTTPHeaders, body: [ByteBuffer], state: RequestState) {
         self.current = nil
-        self.record.status = Int(status.code)
+        self.record?.status = Int(status.code)
         self.writeHead(HTTPResponseHead(version: state.head.version, status: status, headers: headers), requestMethod: state.head.method)
         for buffer in body { _ = self.writeBody(buffer, flush: false) }
         self.proxy.counters.hits.wrappingAdd(1, ordering: .relaxed)

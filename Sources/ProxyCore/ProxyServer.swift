@@ -42,6 +42,7 @@ public final class ProxyServer: Sendable {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         self.logger = logger
         self.configPath = configPath
+        Self.logWarnings(configuration, logger: logger)
         let table = try RoutingTable(configuration: configuration, group: self.group)
         var secret = configuration.cache.keySecret.map { Array($0.utf8) }
         var fleet: RedisFleet?
@@ -115,22 +116,46 @@ public final class ProxyServer: Sendable {
         let configuration = self.proxy.table.configuration
         let server = configuration.server
         let proxy = self.proxy
-        let limits = ProxyHandler.Limits(maxRequestBody: server.maxRequestBody, maxHeaderBytes: server.maxHeaderBytes)
-        let main = try await self.bootstrap { channel in
-            // One handler: ProxyHandler parses its own requests, writes its own responses, orders pipelined ones.
-            try channel.pipeline.syncOperations.addHandler(ProxyHandler(proxy: proxy, limits: limits))
-            self.track(channel)
+        let limits = ProxyHandler.Limits(
+            maxRequestBody: server.maxRequestBody,
+            maxHeaderBytes: server.maxHeaderBytes,
+            maxHeaderFields: server.maxHeaderFields
+        )
+        let main: Channel
+        do {
+            main = try await self.bootstrap { channel in
+                let counters = proxy.counters
+                let open = counters.openConnections.wrappingAdd(1, ordering: .relaxed).newValue
+                channel.closeFuture.whenComplete { _ in counters.openConnections.wrappingSubtract(1, ordering: .relaxed) }
+                guard open <= proxy.table.configuration.server.maxConnections else {
+                    // max_connections: refused at accept, closed at once; the connections already open keep being served.
+                    counters.refusedConnections.wrappingAdd(1, ordering: .relaxed)
+                    try channel.pipeline.syncOperations.addHandler(RefusedConnectionHandler())
+                    return
+                }
+                // One handler: ProxyHandler parses its own requests, writes its own responses, orders pipelined ones.
+                try channel.pipeline.syncOperations.addHandler(ProxyHandler(proxy: proxy, limits: limits))
+                self.track(channel)
+            }
+            .bind(host: server.listen.host, port: server.listen.port).get()
+        } catch {
+            throw ListenError(key: "listen", host: server.listen.host, port: server.listen.port, underlying: error)
         }
-        .bind(host: server.listen.host, port: server.listen.port).get()
         var channels = [main]
         var adminPort: Int?
         if let adminListen = server.adminListen {
             let admin = AdminAPI(server: self, token: server.adminToken ?? "")
-            let adminChannel = try await self.bootstrap { channel in
-                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                try channel.pipeline.syncOperations.addHandler(AdminHandler(api: admin))
+            let adminChannel: Channel
+            do {
+                adminChannel = try await self.bootstrap { channel in
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(AdminHandler(api: admin))
+                }
+                .bind(host: adminListen.host, port: adminListen.port).get()
+            } catch {
+                try? await main.close()
+                throw ListenError(key: "admin_listen", host: adminListen.host, port: adminListen.port, underlying: error)
             }
-            .bind(host: adminListen.host, port: adminListen.port).get()
             channels.append(adminChannel)
             adminPort = adminChannel.localAddress?.port
         }
@@ -165,12 +190,15 @@ public final class ProxyServer: Sendable {
         let table = try RoutingTable(configuration: configuration, group: self.group)
         let old = self.proxy.swapTable(table)
         let previous = old.configuration
-        if previous.server != configuration.server || previous.cache.memory != configuration.cache.memory
+        if previous.server.startOnly != configuration.server.startOnly || previous.cache.memory != configuration.cache.memory
             || previous.cache.maxObject != configuration.cache.maxObject || previous.cache.keySecret != configuration.cache.keySecret
             || previous.redis != configuration.redis
         {
-            self.logger.warning("[server], [redis], memory, max_object and key_secret apply at the next start, not on reload")
+            self.logger.warning(
+                "listen, admin_listen, admin_token, the request limits, [redis], memory, max_object and key_secret apply at the next start, not on reload"
+            )
         }
+        Self.logWarnings(configuration, logger: self.logger)
         self.logger.info("configuration reloaded", metadata: ["summary": "\(configuration.summary)"])
         // Requests that started on the old table may still be streaming; let its clients drain. A shutdown
         // before then closes it itself (its event loops are gone afterwards).
@@ -184,6 +212,14 @@ public final class ProxyServer: Sendable {
                 return true
             }
             if due { await old.shutdown() }
+        }
+    }
+
+    /// What `reprise check` would print as warnings (a route that caches nothing for want of a secret, ...): the
+    /// messages name keys and written values, never a secret.
+    private static func logWarnings(_ configuration: ProxyConfiguration, logger: Logger) {
+        for warning in configuration.warnings {
+            logger.warning("\(warning.description)")
         }
     }
 
@@ -247,6 +283,19 @@ public final class ProxyServer: Sendable {
         channel.closeFuture.whenComplete { _ in
             _ = self.connections.withLockedValue { $0.removeValue(forKey: id) }
         }
+    }
+}
+
+/// Closes a connection accepted past `max_connections` as soon as it is active.
+private final class RefusedConnectionHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.close(promise: nil)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { context.close(promise: nil) }
     }
 }
 

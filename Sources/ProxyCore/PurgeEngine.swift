@@ -49,6 +49,7 @@ struct PurgeEngine: Sendable {
         status: Int,
         upstream: UpstreamRuntime,
         hasher: CredentialHasher,
+        now: Double,
         purge: ([FleetPurge]) -> Int
     ) -> Outcome {
         var outcome = Outcome()
@@ -74,7 +75,7 @@ struct PurgeEngine: Sendable {
             let partitions: [String?] =
                 rule.scope == .all
                 ? [nil]
-                : Array(Set(self.shapes.map { $0.partition(of: request, hasher: hasher) }))
+                : Array(Set(self.shapes.map { $0.partition(of: request, hasher: hasher, now: now) }))
             var purges: [FleetPurge] = []
             for partition in partitions {
                 purges += rule.tags.map { FleetPurge(.tag($0), partition: partition) }

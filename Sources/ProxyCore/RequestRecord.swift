@@ -46,6 +46,10 @@ struct RequestRecord: Sendable {
         case pass
         /// Reprise answered with an error of its own (400, 404, 413, 431, 502, 504, ...).
         case error
+        /// The response did not complete: the client left, or the connection was cut (`bytes` says how far it got).
+        case aborted
+        /// Reprise answered itself as the final recipient (an OPTIONS or TRACE with `Max-Forwards: 0`, `OPTIONS *`).
+        case local
 
         /// A small number per case (metrics keys).
         var index: Int {
@@ -58,6 +62,8 @@ struct RequestRecord: Sendable {
             case .bypass: return 5
             case .pass: return 6
             case .error: return 7
+            case .aborted: return 8
+            case .local: return 9
             }
         }
     }

@@ -49,6 +49,15 @@ struct RequestState {
     var l2Token = 0
     /// The response came from the fleet's L2 (promoted to L1 for this answer).
     var fromL2 = false
+    /// `Reprise-Cache-TTL` and `Reprise-Cache-Namespace`, on a rule with `client_controls`.
+    var controls: ClientControls?
+    /// Decodes the response body for a client that does not accept its content coding.
+    var decoder: ContentDecoder?
+    /// Who sent the request (for the forwarding fields of a background refresh it triggers).
+    var peer = ClientPeer(ip: nil, trusted: false)
+    /// A client-forced refresh (`no-cache`) that may not replace the entry it refreshes (`client_refresh = "own"`
+    /// on an entry other clients share): its response is served to this client only.
+    var refreshMayNotStore = false
 
     init(head: HTTPRequestHead, route: Route, table: RoutingTable, path: String, now: Double, traits: RequestTraits) {
         self.head = head
@@ -63,6 +72,8 @@ struct RequestState {
 /// Where a cacheable response would be stored.
 struct StorePlan {
     let key: String
+    /// The key's short name (`Reprise-Cache-Key`, purges by key): `CredentialHasher.keyID(key)`.
+    let keyID: String
     let partition: String
     /// The client target as stored (credential query parameters removed).
     let target: String
@@ -96,16 +107,25 @@ struct PendingEntry {
         omittedOnHits: Set<String> = [],
         savedCost: Int = 0
     ) -> CachedResponse {
-        CachedResponse(
+        // Every stored entry has a strong validator: the upstream's ETag, else one derived from the body, so that
+        // clients told `no-cache` revalidate with a 304 from the store.
+        var headers = self.headers
+        var info = self.info
+        if info.etag == nil {
+            let etag = DerivedETag.of(body: body)
+            headers.add(name: "etag", value: etag)
+            info.etag = etag
+        }
+        return CachedResponse(
             key: key,
             path: path,
             target: target,
             partition: partition,
             vary: self.vary,
             status: self.status,
-            headers: self.headers,
+            headers: headers,
             body: body,
-            info: self.info,
+            info: info,
             tags: tags,
             rule: rule,
             evictAt: self.evictAt,

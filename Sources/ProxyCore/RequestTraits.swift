@@ -6,11 +6,17 @@ struct RequestTraits {
     var hasDirectives = false
     var hasConditional = false
     var hasRange = false
+    /// `Reprise-Cache-TTL` or `Reprise-Cache-Namespace` (see `ClientControls`).
+    var hasClientControls = false
+    /// The `Host` field's value (the parser allows at most one).
+    var host: String?
 
     init(_ headers: HTTPHeaders) {
-        for (name, _) in headers {
+        for (name, value) in headers {
             guard let first = name.utf8.first else { continue }
             switch first | 0x20 {
+            case UInt8(ascii: "h"):
+                if name.utf8.count == 4, name.utf8.elementsEqual("host".utf8, by: { $0 | 0x20 == $1 }) { self.host = value }
             case UInt8(ascii: "c"):
                 if name.utf8.count == 13, name.lowercased() == "cache-control" { self.hasDirectives = true }
             case UInt8(ascii: "p"):
@@ -22,7 +28,17 @@ struct RequestTraits {
                 default: break
                 }
             case UInt8(ascii: "r"):
-                if name.utf8.count == 5, name.lowercased() == "range" { self.hasRange = true }
+                switch name.utf8.count {
+                case 5:
+                    if name.lowercased() == "range" { self.hasRange = true }
+                case 17, 23:
+                    let lowercased = name.lowercased()
+                    if lowercased == ClientControls.ttlField || lowercased == ClientControls.namespaceField {
+                        self.hasClientControls = true
+                    }
+                default:
+                    break
+                }
             default:
                 break
             }

@@ -33,6 +33,11 @@ final class RoutingTable: Sendable {
         )
     }
 
+    /// What a client's `no-cache` may do on this route (`client_refresh`, the rule's or `[cache]`'s).
+    func clientRefresh(for rule: RuleSettings?) -> ClientRefresh {
+        rule?.clientRefresh ?? self.configuration.cache.clientRefresh
+    }
+
     func shutdown() async {
         for upstream in self.upstreams { await upstream.shutdown() }
     }

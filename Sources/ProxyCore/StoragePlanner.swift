@@ -43,10 +43,18 @@ enum StoragePlanner {
             policy: plan.policy
         )
         let info = StoredResponseInfo(status: status, responseHeaders: headers, freshness: freshness)
+        var stored = self.storedHeaders(headers, info: info)
+        // The entry's name travels with it: written on every hit (pre-encoded), kept in L2, kept by 304 merges.
+        stored.replaceOrAdd(name: ClientControls.keyField, value: plan.keyID)
+        if ContentCoding.of(stored) != nil, !ContentCoding.variesOnAcceptEncoding(stored) {
+            // A coded entry is also served decoded (to clients that do not accept the coding): caches after Reprise
+            // must know that the answer depends on Accept-Encoding.
+            stored.add(name: "vary", value: "Accept-Encoding")
+        }
         return .store(
             PendingEntry(
                 status: status,
-                headers: self.storedHeaders(headers, info: info),
+                headers: stored,
                 vary: vary,
                 info: info,
                 evictAt: self.evictAt(info: info, defaults: plan.staleDefaults, now: now),

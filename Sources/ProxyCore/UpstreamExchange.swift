@@ -50,6 +50,9 @@ final class UpstreamExchange: UpstreamResponseHandler {
         guard !self.isFinished else { return }
         self.isFinished = true
         self.call = nil
+        // A response that came before the upload ended (the upstream rejected it early): the rest of the client's
+        // body is read and dropped, not written to a call that has ended.
+        self.bodyStreamer?.fail()
         self.handler?.upstreamEnd(exchange: self)
     }
 

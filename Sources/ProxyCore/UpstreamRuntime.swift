@@ -29,6 +29,7 @@ final class UpstreamRuntime: Sendable {
             readTimeout: TimeAmount(settings.readTimeout),
             idleTimeout: .seconds(4),
             maxIdlePerEventLoop: 256,
+            maxResponseHeadBytes: settings.maxUpstreamHeaderBytes,
             tlsConfiguration: tls
         )
         self.client = try UpstreamClient(

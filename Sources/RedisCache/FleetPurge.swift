@@ -12,6 +12,8 @@ public struct FleetPurge: Sendable, Hashable {
         case pattern(String)
         /// Entries stored with this tag.
         case tag(String)
+        /// Entries of the cache key with this short name (`Reprise-Cache-Key`).
+        case key(String)
         /// Everything (an instance that may have missed purges asks the fleet for nothing less).
         case all
     }
@@ -33,7 +35,7 @@ public struct FleetPurge: Sendable, Hashable {
         case .path(let path): return path
         case .prefix(let prefix): return prefix
         case .pattern(let pattern): return String(pattern.prefix { $0 != "*" })
-        case .tag, .all: return nil
+        case .tag, .key, .all: return nil
         }
     }
 
@@ -70,6 +72,7 @@ public struct PurgeMessage: Sendable, Equatable {
             case .prefix(let v): (kind, value) = ("prefix", v)
             case .pattern(let v): (kind, value) = ("pattern", v)
             case .tag(let v): (kind, value) = ("tag", v)
+            case .key(let v): (kind, value) = ("key", v)
             case .all: (kind, value) = ("all", "")
             }
             let partition = purge.partition ?? "*"
@@ -96,6 +99,7 @@ public struct PurgeMessage: Sendable, Equatable {
             case "prefix": selector = .prefix(value)
             case "pattern": selector = .pattern(value)
             case "tag": selector = .tag(value)
+            case "key": selector = .key(value)
             case "all": selector = .all
             default: return nil
             }

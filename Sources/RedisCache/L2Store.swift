@@ -53,6 +53,7 @@ public final class L2Store: Sendable {
         let member = RedisKeys.member(partition: entry.partition, target: entry.target, key: entry.key)
         var keys = [self.keys.sequence, self.keys.entry(entry.key), self.keys.paths, self.keys.pathSet(entry.path)]
         keys += entry.tags.map(self.keys.tagSet)
+        if !entry.keyID.isEmpty { keys.append(self.keys.keySet(entry.keyID)) }
         var command: [ByteBuffer] = .command(["EVAL", Self.putScript, String(keys.count)] + keys)
         command.append(ByteBuffer(string: String(sequence)))
         command.append(EntryCodec.encode(entry))
@@ -120,6 +121,8 @@ public final class L2Store: Sendable {
             switch purge.selector {
             case .tag(let tag):
                 first.append(.command("SMEMBERS", self.keys.tagSet(tag)))
+            case .key(let id):
+                first.append(.command("SMEMBERS", self.keys.keySet(id)))
             case .target(let target):
                 first.append(.command("SMEMBERS", self.keys.pathSet(FleetPurge.pathWithoutQuery(target))))
             case .path(let path):
@@ -142,7 +145,7 @@ public final class L2Store: Sendable {
             for (purge, reply) in zip(purges, replies) {
                 let strings = (reply.array ?? []).compactMap(\.string)
                 switch purge.selector {
-                case .tag:
+                case .tag, .key:
                     result.append((purge, nil, strings))
                 case .target(let target):
                     result.append((purge, FleetPurge.pathWithoutQuery(target), strings))
@@ -189,6 +192,8 @@ public final class L2Store: Sendable {
                 } else if !removed.isEmpty {
                     indexCommands.append(.command(["SREM", self.keys.tagSet(tag)] + removed))
                 }
+            } else if case .key(let id) = purge.selector {
+                indexCommands.append(.command("DEL", self.keys.keySet(id)))
             } else if let path, !removed.isEmpty {
                 indexCommands.append(.command(["SREM", self.keys.pathSet(path)] + removed))
             }

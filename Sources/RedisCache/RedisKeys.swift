@@ -7,6 +7,7 @@ import NIOCore
 /// - `<p>paths`: sorted set (all scores 0) of paths that have entries: prefix and pattern purges read a range of
 ///   it (`ZRANGEBYLEX`), never `KEYS` or `SCAN`.
 /// - `<p>t:<tag>`: set of index members of the entries stored with one tag.
+/// - `<p>k:<key id>`: set of index members of the entries of one cache key (`Reprise-Cache-Key`, purges by key).
 /// - `<p>seq`: the purge sequence number, incremented by every purge.
 /// - `<p>secret`: the fleet's credential-hashing secret when `key_secret` is unset (`SET NX` on first start).
 /// - channel `<p>purge`: purge messages; channel `<p>ack:<instance>`: acknowledgements for one writer.
@@ -24,6 +25,7 @@ public struct RedisKeys: Sendable {
     func pathSet(_ path: String) -> String { self.prefix + "p:" + path }
     var paths: String { self.prefix + "paths" }
     func tagSet(_ tag: String) -> String { self.prefix + "t:" + tag }
+    func keySet(_ id: String) -> String { self.prefix + "k:" + id }
     var sequence: String { self.prefix + "seq" }
     var secret: String { self.prefix + "secret" }
     public var purgeChannel: String { self.prefix + "purge" }

@@ -65,6 +65,7 @@ public final class UpstreamClient: Sendable {
         let connection = UpstreamConnection(
             eventLoop: eventLoop,
             readTimeout: self.configuration.readTimeout,
+            maxResponseHeadBytes: self.configuration.maxResponseHeadBytes,
             hostHeader: self.hostHeader,
             pool: pool
         )

@@ -15,6 +15,9 @@ public struct UpstreamClientConfiguration: Sendable {
     public var idleTimeout: TimeAmount
     /// Idle connections kept per event loop; a connection released beyond this is closed.
     public var maxIdlePerEventLoop: Int
+    /// The longest response head the upstream may send (status line and fields, interim heads included; also
+    /// bounds a chunked body's trailers). A longer one fails the call with ``UpstreamError/Kind/protocolError``.
+    public var maxResponseHeadBytes: Int
     /// Used when the endpoint is TLS; the caller sets its trust roots (`ca_file`). `nil` means the
     /// default client configuration (system trust roots, full verification).
     public var tlsConfiguration: TLSConfiguration?
@@ -24,8 +27,10 @@ public struct UpstreamClientConfiguration: Sendable {
         readTimeout: TimeAmount = .seconds(60),
         idleTimeout: TimeAmount = .seconds(4),
         maxIdlePerEventLoop: Int = 64,
+        maxResponseHeadBytes: Int = 64 << 10,
         tlsConfiguration: TLSConfiguration? = nil
     ) {
+        self.maxResponseHeadBytes = maxResponseHeadBytes
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
         self.idleTimeout = idleTimeout

@@ -2,49 +2,90 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 
-/// The response side of ``UpstreamConnection``: decoded parts are queued, then pumped to the handler
+/// The response side of ``UpstreamConnection``: parsed parts are queued, then pumped to the handler
 /// as fast as its futures allow; reads and the read timeout follow whether the handler wants more.
 extension UpstreamConnection {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = self.unwrapInboundIn(data)
+        var bytes = self.unwrapInboundIn(data)
         self.lastProgress = .now()
-        guard self.exchange != nil else {
-            // The decoder only forwards a response while a request head is outstanding, so this is a
-            // protocol violation; drop the connection rather than guess.
+        guard self.exchange != nil, !self.isClosing else {
+            // Bytes while no request is outstanding (idle, pooled): the upstream's framing is in doubt; drop the
+            // connection rather than read them as the next request's response.
             self.close()
             return
         }
-        self.exchange?.responseStarted = true
-        guard self.exchange?.terminalQueued == false else {
-            return
+        guard bytes.readableBytes > 0 else { return }
+        self.exchange!.responseStarted = true
+        guard !self.exchange!.terminalQueued else { return }
+        if self.inbound == nil {
+            self.inbound = bytes
+        } else {
+            self.inbound!.writeBuffer(&bytes)
         }
-        switch part {
-        case .head(let head) where head.status.code == 101:
-            // The proxy strips Upgrade, so the upstream was never asked to switch.
-            self.enqueue(.failure(self.makeError(.protocolError, "unexpected 101 Switching Protocols")))
-        case .head(let head) where head.status.code >= 100 && head.status.code < 200:
-            // NIO's decoder with `.forward` emits a 1xx as a lone `.head`, with no `.end`.
-            self.enqueue(.informational(head))
-        case .head(let head):
-            self.exchange?.finalHead = head
-            self.enqueue(.head(head))
-        case .body(let buffer):
-            self.enqueue(.body(buffer))
-        case .end:
+        // Delivered when the read completes (`channelReadComplete`), not now: a protocol error later in the same
+        // read must be able to withdraw what came before it.
+        self.parseInbound()
+    }
+
+    /// Queues every part the parser can take out of `inbound`. After the response's end the parser owes nothing,
+    /// so any byte left over (in this read or a later one of the same batch) fails the exchange: a body on a 204
+    /// or on a HEAD response, body bytes past the `Content-Length`, a second response.
+    ///
+    /// A protocol error withdraws the parts of the current read that were not delivered yet: the response's
+    /// framing is in doubt, so its head, when it came in the same read, never reaches the handler (the client gets
+    /// a clean 502 rather than a cut), and a `Content-Length` body is never handed on whole before its failure.
+    private func parseInbound() {
+        while let exchange = self.exchange, !exchange.terminalQueued, self.inbound != nil {
+            let part: ResponseParser.Part?
+            do {
+                part = try self.parser.next(from: &self.inbound!)
+            } catch {
+                self.inbound = nil
+                let undelivered = min(self.queuedThisRead, self.exchange?.events.count ?? 0)
+                self.exchange?.events.removeLast(undelivered)
+                self.enqueue(.failure(self.parseFailure(error)))
+                return
+            }
+            guard let part else { break }
+            switch part {
+            case .informational(let head):
+                self.enqueue(.informational(head))
+                self.queuedThisRead += 1
+            case .head(let head):
+                self.exchange?.finalHead = head
+                self.enqueue(.head(head))
+                self.queuedThisRead += 1
+            case .body(let buffer):
+                self.enqueue(.body(buffer))
+                self.queuedThisRead += 1
+            case .end:
+                // Queued when the read completes (`channelReadComplete`), once no more bytes came with it.
+                self.exchange?.endParsed = true
+            }
+        }
+        if let inbound = self.inbound {
+            if inbound.readableBytes == 0 {
+                self.inbound = nil
+            } else if inbound.readerIndex > 4096, inbound.readerIndex > inbound.readableBytes {
+                self.inbound!.discardReadBytes()
+            }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.readIssued = false
+        self.queuedThisRead = 0
+        if let exchange = self.exchange, exchange.endParsed, !exchange.terminalQueued {
             self.enqueue(.end)
         }
         self.pump()
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        self.readIssued = false
-        self.updateReading()
-    }
-
     func channelInactive(context: ChannelHandlerContext) {
         self.isOpen = false
+        self.queuedThisRead = 0
         self.disarmReadTimer()
         if self.isPooled {
             self.leavePool()
@@ -53,8 +94,23 @@ extension UpstreamConnection {
         self.idleTimer?.cancel()
         self.idleTimer = nil
         if let exchange = self.exchange, !exchange.terminalQueued {
-            self.enqueue(.failure(.eof(responseStarted: exchange.responseStarted, reusedConnection: exchange.reusedConnection)))
+            if exchange.endParsed {
+                // The response was complete; the close came after it.
+                self.enqueue(.end)
+            } else {
+                do {
+                    // A body delimited by the close ends here (RFC 9112 §6.3 rule 8); anything else was cut short.
+                    if try self.parser.finish() == .end {
+                        self.enqueue(.end)
+                    } else {
+                        self.enqueue(.failure(.eof(responseStarted: exchange.responseStarted, reusedConnection: exchange.reusedConnection)))
+                    }
+                } catch {
+                    self.enqueue(.failure(self.parseFailure(error)))
+                }
+            }
         }
+        self.inbound = nil
         self.pump()
     }
 
@@ -65,15 +121,32 @@ extension UpstreamConnection {
             return
         }
         if let exchange = self.exchange, !exchange.terminalQueued {
-            let failure = UpstreamError(
-                inFlight: error,
-                responseStarted: exchange.responseStarted,
-                reusedConnection: exchange.reusedConnection
-            )
-            self.enqueue(.failure(failure))
+            if exchange.endParsed {
+                // A reset right after a complete response (the upstream closed with our bytes unread): the response
+                // stands; the connection is closed below, so it is not reused.
+                self.enqueue(.end)
+            } else {
+                let failure = UpstreamError(
+                    inFlight: error,
+                    responseStarted: exchange.responseStarted,
+                    reusedConnection: exchange.reusedConnection
+                )
+                self.enqueue(.failure(failure))
+            }
         }
         self.close()
         self.pump()
+    }
+
+    /// The error a parser refusal becomes: a cut-short response is `closedEarly` (or `unreachable` when nothing
+    /// came), anything else `protocolError`.
+    private func parseFailure(_ error: any Error) -> UpstreamError {
+        let exchange = self.exchange
+        return UpstreamError(
+            parsing: error as? ResponseParseError ?? ResponseParseError.malformed("unreadable response"),
+            responseStarted: exchange?.responseStarted ?? false,
+            reusedConnection: exchange?.reusedConnection ?? false
+        )
     }
 
     // MARK: Queue and pump
@@ -149,28 +222,17 @@ extension UpstreamConnection {
 
     /// The response ended: back to the pool when both sides agreed on keep-alive and the exchange left
     /// the connection clean, otherwise closed. The connection is released before the handler hears of
-    /// the end, so a request the handler starts from `upstreamEnd` can reuse it.
+    /// the end, so a request the handler starts from `upstreamEnd` can reuse it. A body delimited by the close
+    /// ends only once the connection is closed, so it never comes back here open.
     private func finishExchange(_ exchange: Exchange) {
         self.exchange = nil
         let reusable =
-            self.isOpen && !self.isClosing && exchange.requestKeepAlive && exchange.requestEndWritten
-            && exchange.finalHead.map { $0.isKeepAlive && !Self.isCloseDelimited($0, method: exchange.method) } ?? false
+            self.isOpen && !self.isClosing && self.parser.isIdle && exchange.requestKeepAlive && exchange.requestEndWritten
+            && exchange.finalHead?.isKeepAlive ?? false
         if !(reusable && (self.pool?.park(self) ?? false)) {
             self.close()
         }
         exchange.call.deliverEnd()
-    }
-
-    /// A body delimited by the connection closing (RFC 9112 §6.3, rule 8): no reuse after it.
-    static func isCloseDelimited(_ head: HTTPResponseHead, method: HTTPMethod) -> Bool {
-        let code = head.status.code
-        if method == .HEAD || code < 200 || code == 204 || code == 304 {
-            return false
-        }
-        if head.headers.contains(name: "content-length") {
-            return false
-        }
-        return !head.headers[canonicalForm: "transfer-encoding"].contains { $0.lowercased() == "chunked" }
     }
 
     // MARK: Reading and the read timeout

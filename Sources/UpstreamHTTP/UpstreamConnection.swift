@@ -9,13 +9,14 @@ import NIOHTTP1
 /// call it serves (the client connects it with `ClientBootstrap(group: call's loop)`), so the handler's
 /// callbacks never hop threads. Reads are issued by hand (`autoRead` is off): only while the response
 /// handler keeps up, which propagates a slow client's backpressure to the upstream's TCP window.
-/// The response side (reading, pumping events to the handler, timeouts) is in
-/// `UpstreamConnection+Response.swift`.
+/// Responses are read by this connection's own `ResponseParser` (no decoder handler in front of it), which is told
+/// the method of each request as it is sent. The response side (parsing, pumping events to the handler, timeouts)
+/// is in `UpstreamConnection+Response.swift`.
 final class UpstreamConnection: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = HTTPClientRequestPart
 
-    /// What the decoder produced, queued in order until the handler can take it.
+    /// What the parser produced, queued in order until the handler can take it.
     enum ResponseEvent {
         case informational(HTTPResponseHead)
         case head(HTTPResponseHead)
@@ -36,6 +37,9 @@ final class UpstreamConnection: ChannelInboundHandler {
         /// Any response byte arrived (an interim head included): EOF is then `closedEarly`, not `unreachable`.
         var responseStarted = false
         var finalHead: HTTPResponseHead?
+        /// The parser read the response's end. It is queued when the read that brought it completes, so that bytes
+        /// the upstream sent along with it (a body on a 204, a second response) are seen first and fail the exchange.
+        var endParsed = false
         /// The end or a failure is queued: nothing more is read or queued for this exchange.
         var terminalQueued = false
         /// Waiting for the handler's head or body future: no reads, no read timeout.
@@ -52,6 +56,10 @@ final class UpstreamConnection: ChannelInboundHandler {
 
     var context: ChannelHandlerContext?
     var exchange: Exchange?
+    var parser: ResponseParser
+    /// Received bytes the parser has not taken yet (the start of a head or of a chunk-size line). Nil when empty,
+    /// so the channel's receive buffer is handed on without a copy.
+    var inbound: ByteBuffer?
     /// False once the channel went inactive. A connection is handed out only after its connect
     /// succeeded, which NIO reports before `channelActive` reaches the pipeline.
     var isOpen = true
@@ -60,6 +68,8 @@ final class UpstreamConnection: ChannelInboundHandler {
     /// running loop instead of recursing into it.
     var pumping = false
     var readIssued = false
+    /// Parts queued by the read in progress (since the last `channelReadComplete`), none of them delivered yet.
+    var queuedThisRead = 0
     var readTimer: Scheduled<Void>?
     /// When upstream bytes last arrived (or the read timer was armed); the timer fires relative to it.
     var lastProgress = NIODeadline.uptimeNanoseconds(0)
@@ -68,16 +78,17 @@ final class UpstreamConnection: ChannelInboundHandler {
     var requestCount = 0
     var nextToken: UInt64 = 0
 
-    init(eventLoop: EventLoop, readTimeout: TimeAmount, hostHeader: String, pool: UpstreamConnectionPool) {
+    init(eventLoop: EventLoop, readTimeout: TimeAmount, maxResponseHeadBytes: Int, hostHeader: String, pool: UpstreamConnectionPool) {
         self.eventLoop = eventLoop
+        self.parser = ResponseParser(limits: ResponseParser.Limits(maxHeadBytes: maxResponseHeadBytes))
         self.readTimeout = readTimeout
         self.hostHeader = hostHeader
         self.pool = pool
     }
 
-    /// Open, not closing and without an exchange: may take a new request.
+    /// Open, not closing, without an exchange and with no response owed: may take a new request.
     var isUsable: Bool {
-        self.isOpen && !self.isClosing && self.exchange == nil && self.context?.channel.isActive == true
+        self.isOpen && !self.isClosing && self.exchange == nil && self.parser.isIdle && self.context?.channel.isActive == true
     }
 
     // MARK: Lifecycle
@@ -101,6 +112,7 @@ final class UpstreamConnection: ChannelInboundHandler {
             return
         }
         self.isClosing = true
+        self.inbound = nil
         self.disarmReadTimer()
         self.idleTimer?.cancel()
         self.idleTimer = nil
@@ -156,7 +168,8 @@ final class UpstreamConnection: ChannelInboundHandler {
             requestKeepAlive: head.isKeepAlive,
             reusedConnection: self.requestCount > 1
         )
-        // The response decoder sees this head on its way out, which is how it knows a HEAD response has no body.
+        // The parser must know a HEAD response has no body.
+        self.parser.expectResponse(to: head.method)
         context.write(self.wrapOutboundOut(.head(head)), promise: nil)
         if call.body == .none {
             context.write(self.wrapOutboundOut(.end(nil)), promise: nil)

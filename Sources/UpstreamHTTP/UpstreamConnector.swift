@@ -21,9 +21,8 @@ struct UpstreamConnector: Sendable {
 
     /// Connects on `eventLoop` with `connection` as the last handler. Must be called on `eventLoop`.
     ///
-    /// The pipeline is TLS (if any), then `HTTPRequestEncoder`, then the response decoder, then the
-    /// connection: the request parts the connection writes pass the decoder on their way out, which is
-    /// how it learns a response answers a HEAD (and so has no body).
+    /// The pipeline is TLS (if any), then `HTTPRequestEncoder`, then the connection, which parses the responses
+    /// itself (`ResponseParser`).
     func connect(_ connection: UpstreamConnection, on eventLoop: EventLoop) -> EventLoopFuture<Channel> {
         let boundConnection = NIOLoopBound(connection, eventLoop: eventLoop)
         let sslContext = self.sslContext
@@ -39,8 +38,6 @@ struct UpstreamConnector: Sendable {
                         try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverHostname))
                     }
                     try pipeline.addHandler(HTTPRequestEncoder())
-                    let decoder = HTTPResponseDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .forward)
-                    try pipeline.addHandler(ByteToMessageHandler(decoder))
                     try pipeline.addHandler(boundConnection.value)
                 }
             }

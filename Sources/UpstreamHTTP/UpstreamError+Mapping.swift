@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
@@ -37,17 +36,26 @@ extension UpstreamError {
             self = error
             self.reusedConnection = reusedConnection
             return
-        case HTTPParserError.invalidEOFState:
-            // llhttp's verdict on an EOF inside a head or a length-delimited body.
-            kind = .closedEarly
-        case is HTTPParserError, is NIOHTTPDecoderError, is ByteToMessageDecoderError:
-            kind = .protocolError
+        case let error as ResponseParseError:
+            self.init(parsing: error, responseStarted: responseStarted, reusedConnection: reusedConnection)
+            return
         case is NIOSSLError, is BoringSSLError, is NIOSSLExtraError:
             kind = .tls
         default:
             kind = responseStarted ? .closedEarly : .unreachable
         }
         self.init(kind, detail: "\(error)", reusedConnection: reusedConnection)
+    }
+
+    /// A refusal of the response parser: a response cut short by the connection's end is ``Kind/closedEarly``
+    /// (``Kind/unreachable`` when not one byte of it came), anything else ``Kind/protocolError``.
+    init(parsing error: ResponseParseError, responseStarted: Bool, reusedConnection: Bool) {
+        let kind: Kind
+        switch error.kind {
+        case .truncated: kind = responseStarted ? .closedEarly : .unreachable
+        case .malformed, .headTooLarge, .versionNotSupported, .switchingProtocols, .unexpectedBytes: kind = .protocolError
+        }
+        self.init(kind, detail: error.description, reusedConnection: reusedConnection)
     }
 
     /// The connection ended (EOF) while a request was in flight and its response had not ended.

@@ -15,8 +15,9 @@ public struct UpstreamError: Error, Sendable, Hashable, CustomStringConvertible 
         case unreachable
         /// The connection ended (EOF or reset) after the response had begun and before it ended.
         case closedEarly
-        /// The upstream broke HTTP/1.1: unparsable bytes, 101 Switching Protocols (never asked for),
-        /// bytes while no request was outstanding.
+        /// The upstream broke HTTP/1.1 (a ``ResponseParseError`` other than a truncation): unparsable or
+        /// ambiguous framing, a head over the limit, 101 Switching Protocols (never asked for), bytes after the
+        /// end of a response.
         case protocolError
         /// The TLS handshake or the TLS layer failed (untrusted certificate, name mismatch, alert).
         case tls

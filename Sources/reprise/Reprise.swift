@@ -1,10 +1,12 @@
 import ArgumentParser
+import ProxyCore
 
 @main
 struct Reprise: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reprise",
         abstract: "A caching reverse proxy for expensive APIs.",
+        version: "reprise \(RepriseVersion.current)",
         subcommands: [RunCommand.self, CheckCommand.self, DemoCommand.self, UpstreamCommand.self],
         defaultSubcommand: RunCommand.self
     )

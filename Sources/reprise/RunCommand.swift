@@ -9,6 +9,16 @@ import UnixSignals
 /// `reprise --config proxy.conf`: runs the proxy in a `ServiceGroup` until SIGTERM or SIGINT starts a graceful
 /// shutdown (no new connections; requests in flight get `shutdown_timeout`), then exits 0. SIGHUP reloads the file.
 struct RunCommand: AsyncParsableCommand {
+    /// A `ListenError`, also when the service group wraps it.
+    static func listenError(_ error: Error) -> ListenError? {
+        if let listen = error as? ListenError { return listen }
+        let mirror = Mirror(reflecting: error)
+        for child in mirror.children {
+            if let listen = child.value as? ListenError { return listen }
+        }
+        return nil
+    }
+
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the proxy (the default).")
 
     @Option(name: .shortAndLong, help: "Path to proxy.conf.")
@@ -59,7 +69,12 @@ struct RunCommand: AsyncParsableCommand {
         do {
             try await group.run()
         } catch {
-            logger.error("reprise stopped on an error", metadata: ["error": "\(error)"])
+            if let listen = Self.listenError(error) {
+                // The one line a person needs: which address, why, and what to do.
+                FileHandle.standardError.write(Data("reprise: \(listen)\n".utf8))
+            } else {
+                logger.error("reprise stopped on an error", metadata: ["error": "\(error)"])
+            }
             throw ExitCode(1)
         }
     }

@@ -138,7 +138,44 @@ private func parseError(_ input: String, step: Int = 0, limits: RequestParser.Li
                 input: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n", kind: .malformed),
         Invalid(name: "a trailer without a colon",
                 input: "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nnot a field\r\n\r\n", kind: .malformed),
+        // RFC 9110 §7.2: Host = uri-host [ ":" port ] (issue 12: the host is keyed and forwarded).
+        Invalid(name: "a Host with userinfo", input: "GET / HTTP/1.1\r\nHost: user@evil.example\r\n\r\n", kind: .malformed),
+        Invalid(name: "a Host with userinfo and a password", input: "GET / HTTP/1.1\r\nHost: u:p@h\r\n\r\n", kind: .malformed),
+        Invalid(name: "a Host with an inner space", input: "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", kind: .malformed),
+        Invalid(name: "a Host with a path", input: "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", kind: .malformed),
+        Invalid(name: "a Host with a non-numeric port", input: "GET / HTTP/1.1\r\nHost: a:x\r\n\r\n", kind: .malformed),
+        Invalid(name: "a Host with a bad percent-encoding", input: "GET / HTTP/1.1\r\nHost: a%4\r\n\r\n", kind: .malformed),
+        Invalid(name: "a Host with an unclosed IP literal", input: "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", kind: .malformed),
+        Invalid(name: "a Host with a name in an IP literal", input: "GET / HTTP/1.1\r\nHost: [evil.example]\r\n\r\n", kind: .malformed),
+        Invalid(name: "a Host with non-ASCII", input: "GET / HTTP/1.1\r\nHost: caf\u{e9}\r\n\r\n", kind: .malformed),
     ]
+
+    static let validHosts = ["a", "example.com:8080", "127.0.0.1", "[::1]", "[::1]:443", "a-b_c~d.e", "a%41", "", "h:"]
+
+    @Test(arguments: validHosts)
+    func acceptsHost(_ host: String) throws {
+        #expect(try parse("GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n").count == 2)
+    }
+
+    @Test func moreFieldsThanTheLimitIs431() {
+        let limits = RequestParser.Limits(maxFields: 3)
+        #expect(parseError("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", limits: limits)?.kind == .headTooLarge)
+        #expect((try? parse("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n", limits: limits))?.count == 2)
+    }
+
+    @Test func tellsWhetherABodyFollowsTheHead() throws {
+        for (input, expected) in [
+            ("GET / HTTP/1.1\r\nHost: h\r\n\r\n", false),
+            ("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", false),
+            ("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n", true),
+            ("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", true),
+        ] {
+            var parser = RequestParser()
+            var buffer = ByteBuffer(string: input)
+            guard case .head = try parser.next(from: &buffer) else { Issue.record("no head"); return }
+            #expect(parser.expectsBody == expected, "\(input)")
+        }
+    }
 
     @Test(arguments: invalid)
     func rejects(_ c: Invalid) {

@@ -1,4 +1,5 @@
 import Foundation
+import JWTVerification
 import Testing
 
 @testable import ProxyConfig
@@ -31,6 +32,7 @@ struct ConfigLoaderTests {
         ca_file = "/etc/hosts"
         connect_timeout = "500ms"
         read_timeout = 300
+        max_upstream_header_bytes = "128KiB"
 
         [[rule]]                             # first match wins
         name = "voices"
@@ -99,7 +101,8 @@ struct ConfigLoaderTests {
                     keyHeaders: ["xi-api-key"],
                     caFile: "/etc/hosts",
                     connectTimeout: .milliseconds(500),
-                    readTimeout: .seconds(300)
+                    readTimeout: .seconds(300),
+                    maxUpstreamHeaderBytes: 128 << 10
                 )
             ]
         )
@@ -120,15 +123,15 @@ struct ConfigLoaderTests {
                     staleIfError: .seconds(3600),
                     cache: true,
                     cacheBody: false,
-                    line: 26
+                    line: 27
                 )
         )
-        #expect(config.rules[1].cacheBody && config.rules[1].ttl == .seconds(30 * 86400) && config.rules[1].line == 39)
+        #expect(config.rules[1].cacheBody && config.rules[1].ttl == .seconds(30 * 86400) && config.rules[1].line == 40)
         let purge = try #require(config.purges.first)
         #expect(purge.on.map(\.description) == ["POST /elevenlabs/v1/voices/add", "DELETE /elevenlabs/v1/voices/*"])
         #expect(purge.paths.map(\.description) == ["/elevenlabs/v1/voices", "/elevenlabs/v1/voices/**"])
         #expect(purge.tags == ["voices"] && purge.prefixes == ["/elevenlabs/v2/voices"])
-        #expect(purge.scope == .all && purge.line == 45)
+        #expect(purge.scope == .all && purge.line == 46)
     }
 
     @Test func defaults() throws {
@@ -231,7 +234,10 @@ struct ConfigLoaderTests {
         #expect(voices.match.matches(method: "GET", path: "/elevenlabs/v1/voices/abc123"))
         let upstreams = Dictionary(uniqueKeysWithValues: config.upstreams.map { ($0.name, $0) })
         #expect(upstreams["gemini"]?.keyQueryParams == ["key"])
+        // Without KLING_SECRET_KEY, Kling is forwarded uncached, and check says so.
         #expect(upstreams["kling"]?.keyJWTClaim == JWTClaimKey(header: "authorization", claim: "iss"))
+        #expect(config.warnings.map(\.key) == ["upstream[kling].key_jwt_claim.secret"])
+        #expect(config.warnings.first?.description.contains("warning: \"${KLING_SECRET_KEY:-}\" is empty") == true)
         #expect(upstreams["kling"]?.keyHeaders == [])
         #expect(upstreams["backend"]?.keyHeaders == ["xi-api-key"])
         let rules = Dictionary(uniqueKeysWithValues: config.rules.map { ($0.name, $0) })
@@ -267,13 +273,20 @@ struct ConfigLoaderTests {
         )
     }
 
+    @Test func theShippedExampleVerifiesKlingTokensWithTheSecretFromTheEnvironment() throws {
+        let config = try ConfigLoader.load(path: Self.exampleFile, environment: ["KLING_SECRET_KEY": "kling-sk"])
+        let kling = try #require(config.upstreams.first(where: { $0.name == "kling" })?.keyJWTClaim)
+        #expect(kling.verifier.keys == .shared(.secret("kling-sk")) && kling.verifier.leeway == 30)
+        #expect(config.warnings.isEmpty)
+    }
+
     @Test func missingFile() {
         #expect {
             try ConfigLoader.load(path: "/nonexistent/proxy.conf", environment: [:])
         } throws: { error in
             (error as? ConfigError)?.description
-                == "/nonexistent/proxy.conf: the file does not exist. Fix: check the path, or pass --config with the "
-                + "path of your proxy.conf."
+                == "/nonexistent/proxy.conf: the file does not exist. Fix: check the path, or name your proxy.conf: "
+                + "reprise check PATH, reprise --config PATH."
         }
     }
 

@@ -158,6 +158,24 @@ struct FileErrorMessageTests {
             baseUpstream + "[cache]\nmemory = 0\n",
             "proxy.conf:7: cache.memory: 0 must be greater than 0. Fix: write a size such as \"256MiB\"."
         ),
+        BadCase(
+            "an upstream head limit below 1KiB",
+            "[[upstream]]\nname = \"a\"\nprefix = \"/\"\nurl = \"http://127.0.0.1:8000\"\nmax_upstream_header_bytes = \"512B\"\n",
+            "proxy.conf:5: upstream[a].max_upstream_header_bytes: \"512B\" is smaller than 1KiB. Fix: write a size from "
+                + "\"1KiB\" to \"1MiB\", such as \"64KiB\"."
+        ),
+        BadCase(
+            "an upstream head limit above 1MiB",
+            "[[upstream]]\nname = \"a\"\nprefix = \"/\"\nurl = \"http://127.0.0.1:8000\"\nmax_upstream_header_bytes = 2097152\n",
+            "proxy.conf:5: upstream[a].max_upstream_header_bytes: 2097152 is larger than 1MiB. Fix: write a size from "
+                + "\"1KiB\" to \"1MiB\", such as \"64KiB\"."
+        ),
+        BadCase(
+            "an upstream head limit in a decimal unit",
+            "[[upstream]]\nname = \"a\"\nprefix = \"/\"\nurl = \"http://127.0.0.1:8000\"\nmax_upstream_header_bytes = \"64KB\"\n",
+            "proxy.conf:5: upstream[a].max_upstream_header_bytes: \"64KB\" uses the decimal unit KB. Fix: write \"64KiB\"; sizes "
+                + "use the binary units B, KiB, MiB and GiB."
+        ),
         // MARK: [server]
         BadCase(
             "listen without a port",

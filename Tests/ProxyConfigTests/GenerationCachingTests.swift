@@ -107,7 +107,30 @@ struct GenerationCachingTests {
         )
     }
 
+    @Test func clientControlsDefaultToCacheBodyAndTheTTLCapToTheRulesTTL() throws {
+        let config = try ConfigLoader.parse(
+            Self.ttsRule("ttl = \"30d\"\nclient_ttl_max = \"1h\"\n") + "\n[[rule]]\nname = \"voices\"\n"
+                + "match = \"GET /elevenlabs/v1/voices\"\nttl = \"5m\"\n\n[[rule]]\nname = \"models\"\n"
+                + "match = \"GET /elevenlabs/v1/models\"\nclient_controls = true\n"
+        )
+        let tts = config.rules[0]
+        #expect(tts.clientControls && tts.clientTTLMax == .seconds(3600) && tts.effectiveClientTTLMax == .seconds(3600))
+        let voices = config.rules[1]
+        #expect(!voices.clientControls && voices.effectiveClientTTLMax == .seconds(300))
+        let models = config.rules[2]
+        #expect(models.clientControls && models.effectiveClientTTLMax == .seconds(86_400))
+        let match = try RoutePattern(parsing: "POST /elevenlabs/v1/text-to-speech/*", requireMethod: true)
+        #expect(RuleSettings(name: "tts", match: match, cacheBody: true).clientControls)
+        #expect(!RuleSettings(name: "tts", match: match).clientControls)
+    }
+
     static let cases: [BadCase] = [
+        BadCase(
+            "client_ttl_max without client_controls",
+            Self.voicesRule("client_ttl_max = \"1h\"\n"),
+            "proxy.conf:9: rule[voices].client_ttl_max: is set, but the rule does not read Reprise-Cache-TTL. "
+                + "Fix: add client_controls = true, or remove client_ttl_max."
+        ),
         BadCase(
             "cache_body on a GET rule",
             Self.voicesRule("cache_body = true\n"),
@@ -277,7 +300,7 @@ struct GenerationCachingTests {
             "upstream key_jwt_claim as an array",
             baseUpstream.replacingOccurrences("\n\n", "\nkey_jwt_claim = [\"iss\"]\n\n"),
             "proxy.conf:5: upstream[elevenlabs].key_jwt_claim: expected an inline table, found an array. Fix: write "
-                + "key_jwt_claim = { header = \"Authorization\", claim = \"iss\" }."
+                + "key_jwt_claim = { header = \"Authorization\", claim = \"iss\", secret = \"${KLING_SECRET_KEY}\" }."
         ),
         BadCase(
             "upstream key misspelled",

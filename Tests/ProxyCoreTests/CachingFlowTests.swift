@@ -139,8 +139,8 @@ import Testing
         }
     }
 
-    @Test func requestNoCacheFetchesAgainAndReplacesTheEntry() async throws {
-        try await withHarness { h in
+    @Test func requestNoCacheFetchesAgainAndReplacesTheEntryWhenRefreshesAreShared() async throws {
+        try await withHarness("[server]\nlisten = \"127.0.0.1:0\"\n[cache]\nclient_refresh = \"shared\"\n") { h in
             let path = "/test/cache?cc=\(q("max-age=60"))"
             _ = try await h.get(path)
             let forced = try await h.get(path, headers: [("cache-control", "no-cache")])
@@ -148,6 +148,19 @@ import Testing
             let after = try await h.get(path)
             #expect(after.isHit)
             #expect(after.headers.first(name: "x-request-number") == "2")
+        }
+    }
+
+    @Test func requestNoCacheOfASharedEntryIsAnsweredButDoesNotReplaceIt() async throws {
+        try await withHarness { h in
+            let path = "/test/cache?cc=\(q("max-age=60"))"
+            _ = try await h.get(path)
+            let forced = try await h.get(path, headers: [("cache-control", "no-cache")])
+            #expect(forced.cacheStatus.contains("fwd=request"))
+            #expect(forced.headers.first(name: "x-request-number") == "2")
+            let after = try await h.get(path)
+            #expect(after.isHit)
+            #expect(after.headers.first(name: "x-request-number") == "1")
         }
     }
 

@@ -130,7 +130,7 @@ import Testing
             followerLoop.preconditionInEventLoop()
             let events = collected.withLockedValue { $0.append(event); return $0 }
             switch event {
-            case .end, .aborted, .released: done.succeed(events)
+            case .end, .aborted, .released, .failed: done.succeed(events)
             case .head, .body: break
             }
         }
@@ -201,6 +201,39 @@ import Testing
 
         #expect(follower.events == [.released(.leaderFailed)])
         #expect(coalescer.inFlightCount == 0)
+    }
+
+    @Test func anUpstreamErrorBeforeTheHeadReachesFollowersAsIs() throws {
+        let loop = EmbeddedEventLoop()
+        let coalescer = Coalescer()
+        let fetch = self.leader(coalescer)
+        let first = Recorder()
+        let second = Recorder()
+        self.follow(coalescer, on: loop, into: first)
+        self.follow(coalescer, on: loop, into: second)
+
+        fetch.publishFailure(.protocol)
+        fetch.publishFailure(.timeout)  // ignored: the fetch already failed
+        loop.run()
+
+        #expect(first.events == [.failed(.protocol)])
+        #expect(second.events == [.failed(.protocol)])
+        #expect(coalescer.inFlightCount == 0)
+    }
+
+    @Test func anUpstreamErrorAfterTheHeadAbortsFollowers() throws {
+        let loop = EmbeddedEventLoop()
+        let coalescer = Coalescer()
+        let fetch = self.leader(coalescer)
+        let follower = Recorder()
+        self.follow(coalescer, on: loop, into: follower)
+
+        self.publishHead(fetch)
+        fetch.publishBody(self.part("half"))
+        fetch.publishFailure(.truncated)
+        loop.run()
+
+        #expect(follower.events == [self.head(), .body(self.part("half")), .aborted])
     }
 
     @Test func leaderFailureAfterTheHeadAbortsFollowers() throws {

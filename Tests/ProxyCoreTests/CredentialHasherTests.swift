@@ -4,6 +4,11 @@ import Testing
 
 /// Partitions are HMAC-SHA256 of a fixed byte layout under the secret: pinned here against values computed
 /// independently (Python's `hmac`), since every instance of a fleet must compute the same partition.
+///
+/// The layout changed with issue 14: a partition is a function of the credential values only (each distinct value,
+/// in ascending byte order, followed by 0x1F), no longer of where they were found, so that one Gemini key sent as
+/// `x-goog-api-key` and as `?key=` is one partition. The pins were recomputed with
+/// `hmac.new(bytes(range(32)), b"".join(v + b"\x1f" for v in sorted(set(values))), sha256).hexdigest()[:32]`.
 @Suite struct CredentialHasherTests {
     let hasher = CredentialHasher(secret: Array(0..<32))
 
@@ -15,11 +20,27 @@ import Testing
     }
 
     static let pinned: [Pinned] = [
-        Pinned(name: "one header", parts: [("h:xi-api-key", ["sk_abc"])], partition: "9e377d4cf433e1be5dd0de7ca30108d9"),
+        Pinned(name: "one header", parts: [("h:xi-api-key", ["sk_abc"])], partition: "35e6738608357d9a183581b215f53b53"),
         Pinned(
             name: "two values and an absent query parameter",
             parts: [("h:xi-api-key", ["sk_abc", "sk_def"]), ("q:key", [])],
-            partition: "e249480ad7fc08a1c229b65522e19d06"
+            partition: "3af0c9f09732f214611894378ac77956"
+        ),
+        Pinned(
+            name: "the same two values found the other way round",
+            parts: [("q:key", ["sk_def"]), ("h:xi-api-key", ["sk_abc"])],
+            partition: "3af0c9f09732f214611894378ac77956"
+        ),
+        Pinned(
+            name: "one key as a header and as a query parameter",
+            parts: [("h:x-goog-api-key", ["sk_abc"]), ("q:key", ["sk_abc"])],
+            partition: "35e6738608357d9a183581b215f53b53"
+        ),
+        Pinned(name: "one key in the query only", parts: [("h:x-goog-api-key", []), ("q:key", ["sk_abc"])], partition: "35e6738608357d9a183581b215f53b53"),
+        Pinned(
+            name: "non-ASCII values sort by their UTF-8 bytes",
+            parts: [("h:xi-api-key", ["clé-é", "Zebra"])],
+            partition: "4899cd8ad41a9e6a220e066a68c8abb7"
         ),
         Pinned(name: "no credential at all", parts: [("h:xi-api-key", [])], partition: CredentialHasher.anonymous),
     ]
@@ -34,13 +55,30 @@ import Testing
     @Test func theMemoAnswersOnlyForTheSameCredentials() {
         var memo = CredentialHasher.Memo()
         let first = self.hasher.partition([("h:xi-api-key", ["sk_abc"])], memo: &memo)
-        #expect(first == "9e377d4cf433e1be5dd0de7ca30108d9")
+        #expect(first == "35e6738608357d9a183581b215f53b53")
         #expect(self.hasher.partition([("h:xi-api-key", ["sk_abc"])], memo: &memo) == first)
         let other = self.hasher.partition([("h:xi-api-key", ["sk_abd"])], memo: &memo)
         #expect(other != first)
         #expect(other == self.hasher.partition([("h:xi-api-key", ["sk_abd"])]))
-        // A different label with the same value is a different partition.
-        #expect(self.hasher.partition([("h:authorization", ["sk_abd"])], memo: &memo) != other)
+        // Where a value was found does not matter: the same value under another label is the same partition.
+        #expect(self.hasher.partition([("q:key", ["sk_abd"])], memo: &memo) == other)
         #expect(self.hasher.partition([("h:xi-api-key", [])], memo: &memo) == CredentialHasher.anonymous)
+    }
+
+    struct PinnedKeyID: CustomTestStringConvertible, Sendable {
+        let primaryKey: String
+        let id: String
+        var testDescription: String { self.primaryKey }
+    }
+
+    /// `hmac.new(bytes(range(32)), b"reprise-cache-key\x00" + key, sha256).hexdigest()[:16]`.
+    static let pinnedKeyIDs: [PinnedKeyID] = [
+        PinnedKeyID(primaryKey: "GET /elevenlabs/v1/voices 35e6738608357d9a183581b215f53b53", id: "f1761a99a75ce55a"),
+        PinnedKeyID(primaryKey: "POST /gemini/v1beta/models/gemini-2.5-flash:generateContent - 0123abcd", id: "bf3b558fb5bc98fc"),
+    ]
+
+    @Test(arguments: pinnedKeyIDs)
+    func keyIDsArePinned(_ c: PinnedKeyID) {
+        #expect(self.hasher.keyID(c.primaryKey) == c.id)
     }
 }

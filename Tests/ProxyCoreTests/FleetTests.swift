@@ -19,7 +19,7 @@ import Testing
 
         [redis]
         url = "redis://127.0.0.1:{REDIS}/0"
-        command_timeout = "500ms"
+        command_timeout = "5s"
         purge_ack_timeout = "2s"
 
         \(PartitionAndInvalidationTests.appConfig)
@@ -226,8 +226,9 @@ func withFleet(_ config: String = FleetTests.config, _ body: (Fleet) async throw
     let fleet = Fleet(
         redis: redis,
         upstream: upstream,
-        a: Harness(upstream: upstream, server: serverA, client: client),
-        b: Harness(upstream: upstream, server: serverB, client: client)
+        // One name for both, as behind a load balancer: the host is part of the cache key.
+        a: Harness(upstream: upstream, server: serverA, client: client, host: "books.example"),
+        b: Harness(upstream: upstream, server: serverB, client: client, host: "books.example")
     )
     func stop() async {
         try? await client.shutdown()
@@ -303,6 +304,7 @@ extension FleetTests {
 
         [redis]
         url = "redis://127.0.0.1:{REDIS}/0"
+        command_timeout = "5s"
         max_object = "8MiB"
 
         [[upstream]]

@@ -110,7 +110,7 @@ import Testing
             let path = "/test/large?bytes=4000000&chunk_delay_ms=20&cc=\(q("max-age=60"))"
             let read = try await RawClient.abandon(
                 port: h.server.port,
-                bytes: "GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n",
+                bytes: "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(h.server.port)\r\n\r\n",
                 after: 200_000
             )
             #expect(read >= 200_000 && read < 4_000_000)

@@ -36,7 +36,7 @@ import Testing
         name = "kling"
         prefix = "/kling"
         url = "{UPSTREAM}"
-        key_jwt_claim = { header = "Authorization", claim = "iss" }
+        key_jwt_claim = { header = "Authorization", claim = "iss", secret = "demo-secret" }
 
         [[rule]]
         name = "tts-stream"
@@ -231,7 +231,7 @@ import Testing
             // The same framing: chunked, one chunk per event as the upstream flushed them.
             let raw = try await RawClient.exchange(
                 port: h.server.port,
-                bytes: "POST \(path) HTTP/1.1\r\nHost: x\r\nx-goog-api-key: gk-1\r\ncontent-type: application/json\r\n"
+                bytes: "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(h.server.port)\r\nx-goog-api-key: gk-1\r\ncontent-type: application/json\r\n"
                     + "content-length: \(body.utf8.count)\r\nconnection: close\r\n\r\n\(body)"
             )
             #expect(raw.text.lowercased().contains("transfer-encoding: chunked"))
@@ -258,14 +258,15 @@ import Testing
             // 14 MiB in 16 KiB chunks, 1 ms apart (about a second upstream); the client leaves after ~100 KB.
             let path = Self.ttsPath + "/stream?size=\(14 << 20)&chunk_delay_ms=1"
             let body = #"{"text":"An abandoned chapter","model_id":"m"}"#
-            let request = "POST \(path) HTTP/1.1\r\nHost: x\r\nxi-api-key: key-A\r\ncontent-type: application/json\r\n"
+            let request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(h.server.port)\r\nxi-api-key: key-A\r\ncontent-type: application/json\r\n"
                 + "content-length: \(body.utf8.count)\r\n\r\n\(body)"
             let read = try await RawClient.abandon(port: h.server.port, bytes: request, after: 100_000)
             #expect(read < 14 << 20)
             // The first bytes reached the client while the upstream was still generating: nothing is stored yet.
             #expect(h.server.store.statistics.entries == 0)
             // finish_on_client_abort (the default for body-keyed rules): the upstream call completes and is stored.
-            try await waitUntil { h.server.store.statistics.entries == 1 }
+            // The rest of the generation streams on without a client (a loaded machine may take a while).
+            try await waitUntil(timeout: .seconds(60)) { h.server.store.statistics.entries == 1 }
             let next = try await h.request(
                 .POST, path, headers: [("xi-api-key", "key-A"), ("content-type", "application/json")], body: ByteBuffer(string: body)
             )

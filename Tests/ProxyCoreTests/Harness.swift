@@ -42,6 +42,9 @@ struct Harness {
     let upstream: DemoUpstream
     let server: ProxyServer
     let client: HTTPClient
+    /// The `Host` every request names unless it sets its own (the instances of a fleet sit behind one name);
+    /// nil: the client's default, `127.0.0.1:<port>`.
+    var host: String? = nil
 
     var base: String { "http://127.0.0.1:\(self.server.port)" }
 
@@ -92,6 +95,7 @@ struct Harness {
         var request = HTTPClientRequest(url: self.base + path)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let host = self.host, !request.headers.contains(name: "host") { request.headers.add(name: "host", value: host) }
         if let body { request.body = .bytes(body) }
         let response = try await self.client.execute(request, timeout: .seconds(30))
         let collected = try await response.body.collect(upTo: 256 << 20)

@@ -105,6 +105,10 @@ final class InteractiveClient: ChannelInboundHandler, @unchecked Sendable {
         }.timeout(after: .seconds(5), on: loop).get()
     }
 
+    func close() async throws {
+        try await self.channel.close()
+    }
+
     func waitForClose() async throws {
         try await self.closed.futureResult.timeout(after: .seconds(5), on: self.channel.eventLoop).get()
     }

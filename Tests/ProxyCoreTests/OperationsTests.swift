@@ -109,7 +109,7 @@ import Testing
     @Test func aSlowRequestInFlightCompletesAfterShutdownBeginsAndNewConnectionsAreRefused() async throws {
         try await withFileProxy { server, upstream, _, client in
             let base = "http://127.0.0.1:\(server.port)"
-            let slow = Task { try await self.get(client, base + "/test/slow?ms=600") }
+            let slow = Task { try await self.get(client, base + "/test/slow?ms=5000") }
             try await waitUntil { upstream.requestCount("GET", "/test/slow") == 1 }
             #expect(server.inFlight == 1)
             let stopping = Task { try await server.shutdown(timeout: .seconds(10)) }

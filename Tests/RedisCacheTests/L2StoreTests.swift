@@ -40,7 +40,7 @@ import Testing
         let server = try await RedisServerProcess()
         defer { server.kill() }
         let connection = RedisConnection(
-            configuration: RedisConfiguration(port: server.port),
+            configuration: RedisConfiguration(port: server.port, connectTimeout: .seconds(5), commandTimeout: .seconds(5)),
             eventLoop: MultiThreadedEventLoopGroup.singleton.next(),
             logger: Logger(label: "l2-test")
         )

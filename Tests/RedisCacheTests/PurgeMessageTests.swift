@@ -24,6 +24,7 @@ struct PurgeMessageTests {
                     FleetPurge(.prefix("/gemini/")),
                     FleetPurge(.pattern("/elevenlabs/v1/voices/**"), partition: "ab12"),
                     FleetPurge(.tag("voices"), partition: "-"),
+                    FleetPurge(.key("f1761a99a75ce55a")),
                     FleetPurge(.all),
                 ]
             )

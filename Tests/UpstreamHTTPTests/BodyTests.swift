@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 import UpstreamHTTP
+import UpstreamTestSupport
 
 /// Bodies in both directions: chunked responses, streamed uploads, and the handler's backpressure.
 @Suite struct BodyTests {

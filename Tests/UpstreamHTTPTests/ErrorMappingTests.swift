@@ -17,8 +17,14 @@ import Testing
         let reset = IOError(errnoCode: 104, reason: "read")
         #expect(UpstreamError(inFlight: reset, responseStarted: false, reusedConnection: true).kind == .unreachable)
         #expect(UpstreamError(inFlight: reset, responseStarted: true, reusedConnection: false).kind == .closedEarly)
-        #expect(UpstreamError(inFlight: HTTPParserError.invalidEOFState, responseStarted: true, reusedConnection: false).kind == .closedEarly)
-        #expect(UpstreamError(inFlight: HTTPParserError.invalidStatus, responseStarted: true, reusedConnection: false).kind == .protocolError)
+        let truncated = ResponseParseError(.truncated, "cut")
+        #expect(UpstreamError(inFlight: truncated, responseStarted: true, reusedConnection: false).kind == .closedEarly)
+        #expect(UpstreamError(inFlight: truncated, responseStarted: false, reusedConnection: false).kind == .unreachable)
+        for kind in [ResponseParseError.Kind.malformed, .headTooLarge, .versionNotSupported, .switchingProtocols, .unexpectedBytes] {
+            let error = UpstreamError(inFlight: ResponseParseError(kind, "bad"), responseStarted: true, reusedConnection: false)
+            #expect(error.kind == .protocolError)
+            #expect(error.detail == "\(kind.rawValue): bad")
+        }
         #expect(UpstreamError(inFlight: NIOSSLError.handshakeFailed(.sslError([])), responseStarted: false, reusedConnection: false).kind == .tls)
     }
 

@@ -3,6 +3,7 @@ import NIOHTTP1
 import NIOPosix
 import Testing
 import UpstreamHTTP
+import UpstreamTestSupport
 
 /// Each call's connection and callbacks stay on the loop it was executed on, with one pool per loop.
 @Suite struct EventLoopTests {

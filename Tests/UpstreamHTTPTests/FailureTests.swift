@@ -3,6 +3,7 @@ import NIOHTTP1
 import NIOPosix
 import Testing
 import UpstreamHTTP
+import UpstreamTestSupport
 
 /// Failures: each ends the call with exactly one `upstreamFailed` of the right kind, and a cancel ends
 /// it with no callback at all.

@@ -2,6 +2,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import UpstreamHTTP
+import UpstreamTestSupport
 
 /// A scripted upstream and a client pointed at it, torn down after the test body.
 struct Fixture: Sendable {
@@ -34,6 +35,9 @@ func withFixture(
     let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: clientThreads)
     let server = try await ScriptedServer.start(group: serverGroup, tls: serverTLS, respondOnHead: respondOnHead, script: script)
     var configuration = UpstreamClientConfiguration(connectTimeout: .seconds(5), readTimeout: .seconds(10))
+    // Pooled connections stay until a test ages them out itself: the default (4 s) could close one while a slow,
+    // loaded machine is between two steps of a test that counts closed connections, which then waits forever.
+    configuration.idleTimeout = .seconds(600)
     configure(&configuration)
     let endpoint = UpstreamEndpoint(host: endpointHost, port: server.port, tls: serverTLS != nil)
     do {

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 import UpstreamHTTP
+import UpstreamTestSupport
 
 /// 1xx responses are passed through in order before the final head (RFC 9110 §15.2).
 @Suite struct InterimResponseTests {

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 import UpstreamHTTP
+import UpstreamTestSupport
 
 /// Connection reuse: when a connection goes back to the pool, and when it must not.
 @Suite struct KeepAliveTests {

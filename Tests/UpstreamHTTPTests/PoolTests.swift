@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 import UpstreamHTTP
+import UpstreamTestSupport
 
 /// The per-loop idle pool: connections leave it when the origin closes them, when they idle too long,
 /// when it is full, and at shutdown.

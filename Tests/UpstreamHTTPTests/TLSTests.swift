@@ -1,9 +1,10 @@
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import TLSTestSupport
 import Testing
 import UpstreamHTTP
-import TLSTestSupport
+import UpstreamTestSupport
 
 /// HTTPS upstreams: trusted through a private CA given as trust roots, refused without it.
 @Suite struct TLSTests {

@@ -9,33 +9,36 @@ import NIOSSL
 /// It parses just enough of each request (head, `Content-Length` body) to hand the script a
 /// ``Request``; the script answers with ``Action``s. Every accept, request and close is recorded, and
 /// a test waits for a condition on that record with ``wait(until:)`` (no sleeps).
-final class ScriptedServer: Sendable {
-    struct Request: Sendable {
+public final class ScriptedServer: Sendable {
+    public struct Request: Sendable {
         /// 1-based, in accept order.
-        var connection: Int
-        var method: String
-        var target: String
+        public var connection: Int
+        public var method: String
+        public var target: String
         /// Lower-cased names.
-        var headers: [String: String]
-        var bodyLength: Int
-        var bodySHA256: String
+        public var headers: [String: String]
+        public var bodyLength: Int
+        public var bodySHA256: String
     }
 
-    enum Action: Sendable {
+    public enum Action: Sendable {
         case send([UInt8])
+        /// A FIN after what was sent.
         case close
+        /// A reset (RST: `SO_LINGER` 0, then close) after what was sent.
+        case reset
 
-        static func text(_ text: String) -> Action {
+        public static func text(_ text: String) -> Action {
             .send(Array(text.utf8))
         }
     }
 
-    typealias Script = @Sendable (Request) -> [Action]
+    public typealias Script = @Sendable (Request) -> [Action]
 
-    struct Record: Sendable {
-        var accepted = 0
-        var closed = 0
-        var requests: [Request] = []
+    public struct Record: Sendable {
+        public var accepted = 0
+        public var closed = 0
+        public var requests: [Request] = []
     }
 
     private struct State {
@@ -45,8 +48,10 @@ final class ScriptedServer: Sendable {
 
     private let state = NIOLockedValueBox(State())
     private let channel: NIOLockedValueBox<Channel?> = NIOLockedValueBox(nil)
+    /// Accepted connections by id, for `send(_:connection:)`.
+    private let children = NIOLockedValueBox<[Int: Channel]>([:])
 
-    let port: Int
+    public let port: Int
 
     private init(port: Int) {
         self.port = port
@@ -54,7 +59,7 @@ final class ScriptedServer: Sendable {
 
     /// Starts a server; `respondOnHead` calls the script as soon as a request head is complete, before
     /// its body (for an upstream that answers early).
-    static func start(
+    public static func start(
         group: EventLoopGroup,
         tls: NIOSSLContext? = nil,
         respondOnHead: Bool = false,
@@ -72,6 +77,7 @@ final class ScriptedServer: Sendable {
                         try child.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                     }
                     let id = server.connectionAccepted()
+                    server.children.withLockedValue { $0[id] = child }
                     let handler = ScriptedConnectionHandler(
                         connection: id,
                         respondOnHead: respondOnHead,
@@ -90,20 +96,46 @@ final class ScriptedServer: Sendable {
         return server
     }
 
-    func stop() async {
+    /// Plays `actions` on accepted connection `connection` (1-based) outside any script: the rest of a response the
+    /// script began, or bytes a well-behaved server would never send while no request is outstanding.
+    public func perform(_ actions: [Action], connection: Int) async throws {
+        guard let child = self.children.withLockedValue({ $0[connection] }) else {
+            throw ChannelError.ioOnClosedChannel
+        }
+        for action in actions {
+            switch action {
+            case .send(let bytes):
+                try await child.writeAndFlush(ByteBuffer(bytes: bytes))
+            case .close:
+                try? await child.close()
+                return
+            case .reset:
+                try await (child as? SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+                try? await child.close()
+                return
+            }
+        }
+    }
+
+    /// Writes `bytes` on accepted connection `connection` (1-based).
+    public func send(_ bytes: String, connection: Int) async throws {
+        try await self.perform([.text(bytes)], connection: connection)
+    }
+
+    public func stop() async {
         let channel = self.channel.withLockedValue { $0 }
         try? await channel?.close()
     }
 
     // MARK: Record
 
-    var record: Record {
+    public var record: Record {
         self.state.withLockedValue { $0.record }
     }
 
     /// Suspends until `predicate` holds for the record, and returns that record.
     @discardableResult
-    func wait(until predicate: @escaping @Sendable (Record) -> Bool) async -> Record {
+    public func wait(until predicate: @escaping @Sendable (Record) -> Bool) async -> Record {
         await withCheckedContinuation { continuation in
             let ready: Record? = self.state.withLockedValue { state in
                 if predicate(state.record) {

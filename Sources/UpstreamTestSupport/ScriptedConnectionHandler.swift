@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NIOCore
+import NIOPosix
 
 /// One accepted connection of the ``ScriptedServer``: collects bytes into requests and plays the
 /// script's actions for each. Confined to the child channel's event loop.
@@ -137,6 +138,14 @@ final class ScriptedConnectionHandler: ChannelInboundHandler {
             case .close:
                 self.closed = true
                 context.close(promise: nil)
+                return
+            case .reset:
+                self.closed = true
+                // The writes above were flushed to the socket; the RST discards nothing already sent on loopback.
+                let channel = context.channel
+                let lingerSet = (channel as? SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+                    ?? channel.eventLoop.makeSucceededVoidFuture()
+                lingerSet.whenComplete { _ in channel.close(promise: nil) }
                 return
             }
         }

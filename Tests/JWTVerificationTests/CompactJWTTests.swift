@@ -1,9 +1,10 @@
+import BodyKeying
 import Testing
 
-@testable import BodyKeying
+@testable import JWTVerification
 
-/// An `Authorization` value and the `iss` claim read from it (nil: absent or malformed).
-struct JWTCase: CustomTestStringConvertible, Sendable {
+/// An `Authorization` value and the `iss` claim read from it (nil: absent, not a string, or the token malformed).
+struct ClaimCase: CustomTestStringConvertible, Sendable {
     var id: String
     var authorization: String
     var claim: String = "iss"
@@ -16,7 +17,7 @@ let jwtPayload = base64URL(#"{"iss":"AK123","exp":1800000000,"nbf":1700000000}"#
 let jwtSignature = "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
 let kling = "\(jwtHeader).\(jwtPayload).\(jwtSignature)"
 
-let jwtCases: [JWTCase] = [
+let claimCases: [ClaimCase] = [
     .init(id: "bearer", authorization: "Bearer \(kling)", expected: "AK123"),
     .init(id: "bare-token", authorization: kling, expected: "AK123"),
     .init(id: "lowercase-scheme", authorization: "bearer \(kling)", expected: "AK123"),
@@ -26,12 +27,14 @@ let jwtCases: [JWTCase] = [
     .init(
         id: "unicode-claim", authorization: "\(jwtHeader).\(base64URL(#"{"iss":"Ключ"}"#)).\(jwtSignature)",
         expected: "Ключ"),
+    // The shape of an unsecured JWS (RFC 7519 §6): it parses; the verifier refuses its algorithm.
+    .init(id: "empty-signature", authorization: "\(jwtHeader).\(jwtPayload).", expected: "AK123"),
     .init(id: "two-parts", authorization: "Bearer \(jwtHeader).\(jwtPayload)", expected: nil),
     .init(id: "four-parts", authorization: "\(kling).\(jwtSignature)", expected: nil),
-    .init(id: "empty-signature", authorization: "\(jwtHeader).\(jwtPayload).", expected: nil),
+    .init(id: "empty-header", authorization: ".\(jwtPayload).\(jwtSignature)", expected: nil),
+    .init(id: "empty-payload", authorization: "\(jwtHeader)..\(jwtSignature)", expected: nil),
     .init(id: "padded-payload", authorization: "\(jwtHeader).\(jwtPayload)==.\(jwtSignature)", expected: nil),
-    .init(
-        id: "standard-base64-characters", authorization: "\(jwtHeader).\(jwtPayload).a+b/", expected: nil),
+    .init(id: "standard-base64-characters", authorization: "\(jwtHeader).\(jwtPayload).a+b/", expected: nil),
     .init(
         id: "payload-not-json", authorization: "\(jwtHeader).\(base64URL("iss=AK123")).\(jwtSignature)",
         expected: nil),
@@ -41,16 +44,38 @@ let jwtCases: [JWTCase] = [
     .init(
         id: "header-not-json", authorization: "\(base64URL("HS256")).\(jwtPayload).\(jwtSignature)",
         expected: nil),
+    // RFC 7515 §4: duplicate names are rejected, since another parser may read the other one.
+    .init(
+        id: "duplicate-claim",
+        authorization: "\(jwtHeader).\(base64URL(#"{"iss":"AK-a","iss":"AK-b"}"#)).\(jwtSignature)",
+        expected: nil),
+    .init(
+        id: "duplicate-header-parameter",
+        authorization: "\(base64URL(#"{"alg":"HS256","alg":"none"}"#)).\(jwtPayload).\(jwtSignature)",
+        expected: nil),
     .init(id: "other-scheme", authorization: "Basic \(kling)", expected: nil),
     .init(id: "bearer-only", authorization: "Bearer ", expected: nil),
     .init(id: "empty", authorization: "", expected: nil),
 ]
 
-@Suite("JWT claims")
-struct JWTClaimsTests {
-    @Test("claim from Authorization", arguments: jwtCases)
-    func claim(_ testCase: JWTCase) {
-        #expect(JWTClaims.claim(testCase.claim, fromAuthorization: testCase.authorization) == testCase.expected)
+@Suite("Compact JWT parsing")
+struct CompactJWTTests {
+    @Test("claim from Authorization", arguments: claimCases)
+    func claim(_ testCase: ClaimCase) {
+        let value = CompactJWT(authorization: testCase.authorization)?.claim(testCase.claim)
+        guard case .string(let found)? = value else {
+            #expect(testCase.expected == nil, "got \(String(describing: value))")
+            return
+        }
+        #expect(Array(found.utf8) == testCase.expected.map { Array($0.utf8) })
+    }
+
+    @Test("the signing input is the first two parts as sent")
+    func signingInput() throws {
+        let parsed = try #require(CompactJWT(authorization: "Bearer \(kling)  "))
+        #expect(Array(parsed.signingInput) == bytes("\(jwtHeader).\(jwtPayload)"))
+        #expect(parsed.signature.count == 32)
+        #expect(parsed.headerParameter("alg") == .string("HS256"))
     }
 
     @Test("test token matches an independent encoder")

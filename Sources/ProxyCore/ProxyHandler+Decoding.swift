@@ -1,0 +1,82 @@
+import CacheStore
+import NIOCore
+import NIOHTTP1
+
+/// Bodies in a content coding the client did not accept (`ContentCoding`), decoded on the way out: stored entries,
+/// forwarded responses and coalesced followers alike. The ordinary case (no coding, or an accepted one) never comes
+/// here.
+extension ProxyHandler {
+    /// Answers from a stored entry whose coding (gzip, deflate) the client does not accept: the stored fields minus
+    /// the coding and the length, a weak `ETag`, the cache fields, and the body decoded piece by piece (chunked).
+    func writeDecoded(_ entry: CachedResponse, state: RequestState, now: Double, cacheStatus: String) {
+        guard let coding = entry.contentCoding, let decoder = ContentDecoder(coding: coding) else {
+            return self.abortConnection()
+        }
+        var headers = ContentCoding.decodedHeaders(entry.headers)
+        headers.remove(name: "cache-control")
+        for name in CachedResponse.fieldsKeptFromClients { headers.remove(name: name) }
+        for name in entry.omittedOnHits { headers.remove(name: name) }
+        if let clientCacheControl = state.route.rule?.clientCacheControl {
+            headers.add(name: "cache-control", value: clientCacheControl)
+        } else {
+            for value in entry.cacheControl { headers.add(name: "cache-control", value: value) }
+        }
+        headers.add(name: "age", value: String(entry.info.freshness.ageHeaderValue(now: now)))
+        headers.add(name: "cache-status", value: cacheStatus)
+        self.current = nil
+        let method = state.head.method
+        self.writeHead(
+            HTTPResponseHead(
+                version: state.head.version,
+                status: HTTPResponseStatus(statusCode: entry.status),
+                headers: headers
+            ),
+            requestMethod: method
+        )
+        if method != .HEAD {
+            do {
+                for part in entry.body {
+                    try decoder.decode(part, allocator: self.allocator) { _ = self.writeBody($0, flush: false) }
+                }
+            } catch {
+                self.proxy.logger.debug("undecodable stored body", metadata: ["error": "\(error)"])
+                return self.abortConnection()
+            }
+        }
+        self.proxy.counters.hits.wrappingAdd(1, ordering: .relaxed)
+        self.proxy.counters.bytesFromCache.wrappingAdd(entry.bodyLength, ordering: .relaxed)
+        if !entry.rule.isEmpty {
+            let bytes = method == .HEAD ? 0 : entry.bodyLength
+            self.proxy.tally.recordHit(rule: entry.rule, bytes: bytes, cost: entry.savedCost)
+        }
+        self.writeEnd()
+    }
+
+    /// Writes one body part to the client, decoded first when `decoder` is set. Returns the future of the last write
+    /// (nil when nothing was written). A body that does not decode cuts the connection: the response cannot be
+    /// completed honestly.
+    func writeClientBody(_ buffer: ByteBuffer, decoder: ContentDecoder?, flush: Bool) -> EventLoopFuture<Void>? {
+        guard let decoder else { return self.writeBody(buffer, flush: flush) }
+        var last: EventLoopFuture<Void>?
+        do {
+            try decoder.decode(buffer, allocator: self.allocator) { piece in
+                last = self.writeBody(piece, flush: false) ?? last
+            }
+        } catch {
+            self.proxy.logger.debug("undecodable response body", metadata: ["error": "\(error)"])
+            self.abortConnection()
+            return nil
+        }
+        if flush { self.context?.flush() }
+        return last
+    }
+
+    /// The response fields for a client that does not accept the response's coding, and the decoder for its body;
+    /// the fields unchanged and nil when the client accepts it or Reprise cannot decode it.
+    static func decoding(_ headers: HTTPHeaders, for request: HTTPRequestHead) -> (HTTPHeaders, ContentDecoder?) {
+        guard let coding = ContentCoding.of(headers), !ContentCoding.accepts(request.headers, coding: coding),
+            let decoder = ContentDecoder(coding: coding)
+        else { return (headers, nil) }
+        return (ContentCoding.decodedHeaders(headers), decoder)
+    }
+}
