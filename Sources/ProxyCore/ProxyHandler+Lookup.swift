@@ -82,11 +82,21 @@ extension ProxyHandler {
         RequestKey(
             route: route,
             head: head,
-            authority: self.peer.authority(host: traits.host, headers: head.headers),
+            authority: self.authority(host: traits.host, headers: head.headers),
             hasher: self.proxy.hasher,
             now: now,
             memo: &self.partitionMemo
         )
+    }
+
+    /// `ClientPeer.authority`, remembered for the connection's last `Host`: a client sends the same one on every
+    /// request, and comparing it costs less than folding it again.
+    private func authority(host: String?, headers: HTTPHeaders) -> String {
+        guard !self.peer.trusted, let host else { return self.peer.authority(host: host, headers: headers) }
+        if let memo = self.authorityMemo, memo.host == host { return memo.authority }
+        let authority = self.peer.authority(host: host, headers: headers)
+        self.authorityMemo = (host, authority)
+        return authority
     }
 
     func makePlan(_ state: RequestState, key: RequestKey, primaryKey: String, bodyKeyed: Bool = false) -> StorePlan {
