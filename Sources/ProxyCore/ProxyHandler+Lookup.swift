@@ -53,15 +53,29 @@ extension ProxyHandler {
     /// "GET <target> <partition> <authority>", built in one allocation; " ns=<namespace>" follows for
     /// `Reprise-Cache-Namespace`.
     static func primaryKey(_ key: RequestKey, namespace: String? = nil) -> String {
-        var primary = "GET "
-        primary.reserveCapacity(6 + key.target.utf8.count + key.partition.utf8.count + key.authority.utf8.count)
-        primary.append(key.target)
-        primary.append(" ")
-        primary.append(key.partition)
-        primary.append(" ")
-        primary.append(key.authority)
-        if let namespace { primary.append(ClientControls.keySuffix(namespace: namespace)) }
-        return primary
+        let suffix = namespace.map { ClientControls.keySuffix(namespace: $0) } ?? ""
+        let parts = (key.target, key.partition, key.authority, suffix)
+        let count = 6 + parts.0.utf8.count + parts.1.utf8.count + parts.2.utf8.count + parts.3.utf8.count
+        // One allocation and plain copies: `String.append` re-checks capacity and encoding on every call.
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            var offset = 0
+            func copy(_ text: String) {
+                var text = text
+                text.withUTF8 { bytes in
+                    raw.baseAddress!.advanced(by: offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                    offset += bytes.count
+                }
+            }
+            copy("GET ")
+            copy(parts.0)
+            copy(" ")
+            copy(parts.1)
+            copy(" ")
+            copy(parts.2)
+            copy(parts.3)
+            return offset
+        }
     }
 
     /// The request's key parts: target, credential partition (with this connection's memo) and authority.
@@ -69,11 +83,21 @@ extension ProxyHandler {
         RequestKey(
             route: route,
             head: head,
-            authority: self.peer.authority(host: traits.host, headers: head.headers),
+            authority: self.authority(host: traits.host, headers: head.headers),
             hasher: self.proxy.hasher,
             now: now,
             memo: &self.partitionMemo
         )
+    }
+
+    /// `ClientPeer.authority`, remembered for the connection's last `Host`: a client sends the same one on every
+    /// request, and comparing it costs less than folding it again.
+    private func authority(host: String?, headers: HTTPHeaders) -> String {
+        guard !self.peer.trusted, let host else { return self.peer.authority(host: host, headers: headers) }
+        if let memo = self.authorityMemo, memo.host == host { return memo.authority }
+        let authority = self.peer.authority(host: host, headers: headers)
+        self.authorityMemo = (host, authority)
+        return authority
     }
 
     func makePlan(_ state: RequestState, key: RequestKey, primaryKey: String, bodyKeyed: Bool = false) -> StorePlan {

@@ -37,6 +37,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     var machine: ConnectionStateMachine
     /// The one timer of the connection; it fires at the earliest deadline (or sooner, and is re-armed).
     private var timer: Scheduled<Void>?
+    /// The clock read at the start of the `channelRead` being handled (see `loopNow`); nil outside one.
+    private var readTime: NIODeadline?
     /// Who is at the other end, and whether its forwarding fields are believed.
     private(set) var peer = ClientPeer(ip: nil, trusted: false)
 
@@ -63,6 +65,8 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     /// The last credentials this connection sent and their partition (dropped with the connection).
     var partitionMemo = CredentialHasher.Memo()
+    /// The last `Host` of this connection and the authority it gave (an untrusted peer's only; see `authority`).
+    var authorityMemo: (host: String, authority: String)?
     /// The routing table this connection last used, and the proxy's table generation it belongs to.
     private var table: RoutingTable?
     private var tableGeneration = -1
@@ -100,8 +104,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         set { if !newValue { self.machine.keepAliveRevoked() } }
     }
 
-    /// The event loop's clock (virtual on an `EmbeddedEventLoop`): deadlines are measured against it.
-    var loopNow: NIODeadline { self.context?.eventLoop.now ?? .now() }
+    /// The event loop's clock (virtual on an `EmbeddedEventLoop`): deadlines are measured against it. Read once
+    /// per `channelRead` (`readTime`): a hit is answered inside it, and each state machine event of it would
+    /// otherwise read the clock again.
+    var loopNow: NIODeadline { self.readTime ?? self.context?.eventLoop.now ?? .now() }
 
     /// A record is being built and not yet emitted.
     var recording: Bool { self.record != nil }
@@ -156,6 +162,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.readTime = context.eventLoop.now
+        defer { self.readTime = nil }
         var bytes = self.unwrapInboundIn(data)
         if self.inbound == nil {
             self.inbound = bytes
@@ -315,7 +323,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             self.record = RequestRecord(start: now, method: head.method.rawValue, target: head.uri)
         }
         let table = self.currentTable()
-        if let refusal = self.refusal(of: head, server: table.configuration.server) {
+        if let refusal = self.refusal(of: head, table: table) {
             if let path = refusal.loggedTarget { self.record?.target = path }
             return self.respondError(refusal.error, version: head.version)
         }
@@ -408,7 +416,11 @@ final class ProxyHandler: ChannelDuplexHandler {
     func armTimer() {
         guard self.timer == nil, let deadline = self.machine.nextDeadline, let context = self.context else { return }
         let at = min(deadline, self.loopNow + self.machine.timeouts.shortest)
-        self.timer = context.eventLoop.scheduleTask(deadline: at) { [weak self] in self?.timerFired() }
+        // A strong capture, released when the task runs or is cancelled (handlerRemoved and channelInactive cancel
+        // it). Not `[weak self]`: a weak reference gives the handler a side table for good, which moves every
+        // retain and release of it (several per request) to the runtime's slow path; measured 9% more CPU per
+        // 1 KiB hit (ab.sh B/A 1.09).
+        self.timer = context.eventLoop.scheduleTask(deadline: at) { self.timerFired() }
     }
 
     private func timerFired() {
@@ -513,6 +525,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if self.table != nil, let context = self.context {
             // A reload: trusted proxies and deadlines may have changed.
             self.peer = ClientPeer(address: context.channel.remoteAddress, trustedProxies: table.configuration.server.trustedProxies)
+            self.authorityMemo = nil
             self.machine.update(timeouts: Self.timeouts(table.configuration.server))
         }
         self.table = table
