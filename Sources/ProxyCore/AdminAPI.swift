@@ -114,7 +114,7 @@ struct AdminAPI: Sendable {
         guard let fleet = self.server.fleet, !purges.isEmpty else {
             return Reply(status: .ok, json: "{\"purged\":\(dropped)}")
         }
-        let pending = fleet.invalidate(purges).map { outcome -> Reply in
+        let pending = self.server.proxy.invalidateInFleet(purges, fleet: fleet).map { outcome -> Reply in
             let publish: String
             switch outcome.publish {
             case .acknowledged(let peers): publish = "{\"acknowledged\":\(peers)}"

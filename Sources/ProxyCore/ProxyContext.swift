@@ -1,5 +1,6 @@
 import CacheStore
 import Logging
+import NIOCore
 import NIOConcurrencyHelpers
 import ProxyConfig
 import RedisCache
@@ -85,6 +86,21 @@ final class ProxyContext: Sendable {
             }
         }
         return dropped
+    }
+
+    /// Fleet mode, after `purgeLocally(purges)`: L2 and the other instances drop them too, then this instance's L1 is
+    /// purged once more before the future completes (and so before the writer's client sees its response).
+    ///
+    /// The second pass closes a race with the L2 lookup. A lookup whose fetch mark was taken after the first pass but
+    /// whose Redis GET ran before the purge's DEL reads the pre-purge entry, and no purge began since its mark, so the
+    /// journal lets it promote that entry into L1, where later reads would hit it after the write completed (stale
+    /// reads, found by bench/soak.sh). The second pass drops such a copy, and records the purges again, so that a
+    /// lookup still in flight is refused when it tries to promote.
+    func invalidateInFleet(_ purges: [FleetPurge], fleet: RedisFleet) -> EventLoopFuture<RedisFleet.InvalidateOutcome> {
+        fleet.invalidate(purges).map { outcome in
+            self.purgeLocally(purges)
+            return outcome
+        }
     }
 
     /// The table new requests use.

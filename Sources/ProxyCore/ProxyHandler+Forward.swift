@@ -100,7 +100,7 @@ extension ProxyHandler {
             self.recordPurges(outcome)
             if let fleet = self.proxy.fleet, !outcome.fleet.isEmpty {
                 // Fleet mode: L2 and every other instance drop it too before this client sees the response.
-                return fleet.invalidate(outcome.fleet).hop(to: exchange.eventLoop).map { result in
+                return self.proxy.invalidateInFleet(outcome.fleet, fleet: fleet).hop(to: exchange.eventLoop).map { result in
                     if result.publish == .notPublished || result.droppedInL2 > 0 {
                         self.proxy.logger.debug("fleet purge", metadata: ["l2_dropped": "\(result.droppedInL2)", "publish": "\(result.publish)"])
                     }

@@ -1,0 +1,35 @@
+import NIOCore
+@testable import ProxyCore
+import RedisCache
+import Testing
+
+/// A purge and an L2 lookup that interleave (found by bench/soak.sh as stale reads after a write): the purge applies
+/// to L1 first, then deletes in Redis over several round trips (INCR, SMEMBERS, DEL). A lookup whose fetch mark is
+/// taken after the L1 pass and whose GET runs before the DEL reads the pre-purge entry, and since no purge began after
+/// its mark, it promotes that entry into L1. The fleet purge therefore purges L1 once more after Redis confirmed the
+/// delete, before the writer's client gets its answer. Here the interleaving is driven step by step.
+@Suite(.serialized) struct FleetPurgeRaceTests {
+    @Test func anEntryPromotedFromL2BetweenTheL1PassAndTheRedisDeleteDoesNotOutliveThePurge() async throws {
+        try await withFleet { fleet in
+            let key = FleetTests.key
+            _ = try await fleet.a.get("/api/v1/tts/voices", headers: key)
+            try await fleet.until("A wrote the entry to L2") { fleet.a.server.fleet?.status.counters.l2Writes == 1 }
+            let proxy = fleet.b.server.proxy
+            let redis = try #require(fleet.b.server.fleet)
+            let purges = [FleetPurge(.tag("voices"))]
+
+            // 1. The purge's L1 pass on B (its L1 has nothing yet).
+            proxy.purgeLocally(purges)
+            // 2. A read through B before the purge reached Redis: an L1 miss, an L2 hit, promoted to B's L1.
+            let raced = try await fleet.b.get("/api/v1/tts/voices", headers: key)
+            #expect(raced.isHit && raced.cacheStatus.contains("detail=l2"), "\(raced.cacheStatus)")
+            // 3. The purge reaches Redis (and A); the writer's client would get its answer now.
+            _ = try await proxy.invalidateInFleet(purges, fleet: redis).get()
+
+            // 4. A read after the write's answer: not the entry the purge was meant to drop.
+            let after = try await fleet.b.get("/api/v1/tts/voices", headers: key)
+            #expect(!after.isHit, "\(after.cacheStatus)")
+            #expect(fleet.upstream.requestCount("GET", "/api/v1/tts/voices") == 2)
+        }
+    }
+}
