@@ -85,6 +85,7 @@ public final class RedisFleet: Sendable {
         var knownSequence: Int?
         var replay: [FleetPurge] = []
         var replaying = false
+        var isReplayPending: Bool { self.replaying || !self.replay.isEmpty }
         var counters = Counters()
         /// The agreed credential secret, re-asserted after Redis restarts.
         var secret: [UInt8]?
@@ -248,8 +249,19 @@ public final class RedisFleet: Sendable {
     }
 
     /// Looks `key` up in L2 (a miss on any trouble).
+    ///
+    /// While purges wait to be replayed (they were made while Redis was unreachable, so L2 may still hold what they
+    /// select), L2 is not read: a lookup is a miss until the replay has deleted them. Otherwise a read after the write
+    /// could copy the pre-write entry from L2 back into L1 once the connection is back (stale reads, found by
+    /// bench/soak.sh when Redis timed out under load).
     public func lookup(key: String) -> EventLoopFuture<CachedResponse?> {
-        self.l2.get(key: key).map { entry in
+        let replayPending = self.state.withLockedValue { state -> Bool in
+            guard state.isReplayPending else { return false }
+            state.counters.l2Misses += 1
+            return true
+        }
+        if replayPending { return self.connection.eventLoop.makeSucceededFuture(nil) }
+        return self.l2.get(key: key).map { entry in
             self.state.withLockedValue { state in
                 if entry == nil { state.counters.l2Misses += 1 } else { state.counters.l2Hits += 1 }
             }
@@ -332,7 +344,13 @@ public final class RedisFleet: Sendable {
         }
     }
 
-    private func keepForReplay(_ purges: [FleetPurge]) {
+    /// Purges wait to be replayed, or their replay has not completed.
+    var isReplayPending: Bool {
+        self.state.withLockedValue { $0.isReplayPending }
+    }
+
+    /// Internal (not private) for the tests, which drive a purge made while Redis was unreachable.
+    func keepForReplay(_ purges: [FleetPurge]) {
         self.state.withLockedValue { state in
             state.replay += purges
             if state.replay.count > self.options.replayLimit { state.replay = [FleetPurge(.all)] }
@@ -404,7 +422,8 @@ public final class RedisFleet: Sendable {
         hooks?.dropLocal(reason)
     }
 
-    private func replayPending() {
+    /// Internal (not private) for the tests.
+    func replayPending() {
         let purges = self.state.withLockedValue { state -> [FleetPurge] in
             guard !state.replaying, !state.replay.isEmpty else { return [] }
             state.replaying = true
