@@ -510,9 +510,13 @@ class Soak:
         reprise_cpu = (self.cpu_ticks() - cpu0) / os.sysconf("SC_CLK_TCK") / elapsed
         target = capacity * args.load
         self.set_rate(target)
+        # When Reprise used well under the machine's CPUs, the load generator (Python, on the same cores) was the
+        # limit: Reprise's own capacity is then about rate / (its share of the CPUs), which is printed too.
+        reprise_capacity = capacity * os.cpu_count() / max(reprise_cpu, 0.01)
         print(f"capacity of this mix on this machine: {capacity:.0f} req/s (closed loop, {args.processes} processes "
-              f"x {args.threads + 1} threads; Reprise used {reprise_cpu * 100:.0f}% of a core meanwhile); "
-              f"load: {target:.0f} req/s ({args.load:.0%})", flush=True)
+              f"x {args.threads + 1} threads; Reprise used {reprise_cpu * 100:.0f}% of a core meanwhile, so alone on "
+              f"the {os.cpu_count()} CPUs it would serve about {reprise_capacity:.0f} req/s); "
+              f"load: {target:.0f} req/s ({args.load:.0%} of the measured rate)", flush=True)
         time.sleep(2)
         self.drain()
         self.window = dict.fromkeys(self.totals, 0)
