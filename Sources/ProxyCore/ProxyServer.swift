@@ -36,7 +36,7 @@ public final class ProxyServer: Sendable {
         configuration: ProxyConfiguration,
         clock: WallClock = .system,
         logger: Logger = Logger(label: "reprise"),
-        threads: Int = System.coreCount,
+        threads: Int = CPUBudget.current(),
         configPath: String? = nil
     ) throws {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
