@@ -48,13 +48,28 @@ final class EntryCommitter: Sendable {
     }
 
     /// Stores `entry` in L1 (and L2) unless a purge ran since `mark`. Returns whether L1 took it.
+    ///
+    /// `lease`: the fleet's claim on the key, released once the L2 write is decided: `stored` wakes the other
+    /// instances' waiters to read L2; anything else (`pass`) sends them upstream themselves.
     @discardableResult
-    func commit(_ entry: CachedResponse, mark: FetchMark) -> Bool {
-        guard self.unpurged(entry, since: mark) else { return false }
+    func commit(_ entry: CachedResponse, mark: FetchMark, lease: FlightLease? = nil) -> Bool {
+        guard self.unpurged(entry, since: mark) else {
+            lease?.release(.pass)
+            return false
+        }
         let now = self.clock.now()
         let result = self.store.insert(entry, now: now, onlyIf: { self.unpurged(entry, since: mark) })
-        guard result != .refused else { return false }
-        self.fleet?.store(entry, fetchSequence: mark.sequence, now: now)
+        guard result != .refused else {
+            lease?.release(.pass)
+            return false
+        }
+        if let written = self.fleet?.store(entry, fetchSequence: mark.sequence, now: now), let lease {
+            written.whenComplete { result in
+                lease.release((try? result.get()) == .stored ? .stored : .pass)
+            }
+        } else {
+            lease?.release(.pass)
+        }
         return result == .stored
     }
 }
