@@ -195,6 +195,7 @@ def main():
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--label", default="")
     parser.add_argument("--json", help="append the result as one JSON line to this file")
+    parser.add_argument("--dump", action="store_true", help="print the Cache-Status of every key answered twice upstream")
     args = parser.parse_args()
     ports = [int(p) for p in args.ports.split(",")]
     before = upstream_counts(args.upstream)
@@ -226,6 +227,13 @@ def main():
         if served and status == 200 and digest not in miss_bodies[(kind, key)]:
             wrong += 1
 
+    if args.dump:
+        statuses = defaultdict(list)
+        for kind, key, status, cache_status, digest in recorder.rows:
+            statuses[(kind, key)].append(f"{status} {cache_status}")
+        for (kind, key), seen in statuses.items():
+            if len(miss_bodies[(kind, key)]) > 1:
+                print(kind, key[:60], seen)
     necessary = {
         "voice list": 1 + recorder.writes,
         "TTS": len(keys["TTS"]),

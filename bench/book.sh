@@ -106,7 +106,7 @@ run_case() {  # $1 binary, $2 label, $3 instances
     done
   done
   python3 "$ROOT/bench/book.py" --ports "$(IFS=,; echo "${ports[*]}")" --upstream 18680 --users "$USERS" \
-    --concurrency "$CONCURRENCY" --spread "$SPREAD" --label "$2" --json "$RESULTS"
+    --concurrency "$CONCURRENCY" --spread "$SPREAD" --label "$2" --json "$RESULTS" ${DUMP:+--dump}
   for port in "${ports[@]}"; do
     curl -s -H "Authorization: Bearer book-bench-token-0123456789" "http://127.0.0.1:$((port + 1))/stats" \
       | python3 -c 'import json,sys; r=json.load(sys.stdin).get("redis") or {}; print("  single_flight", r.get("single_flight"))'

@@ -67,13 +67,26 @@ final class BackgroundRefresher: Sendable {
             fleet.record(.fallback)
             return start(nil)
         }
-        // Fleet mode: one refresh for the whole fleet. The claim answers L2's entry instead when it is newer than
-        // this stale copy (it outlives it by more than half a second: a refresh stores a new expiry).
+        self.claimRefresh(of: entry, fleet: fleet, attempt: 0, on: eventLoop, start: start)
+    }
+
+    /// Fleet mode: one refresh for the whole fleet. The claim answers L2's entry instead when it is newer than this
+    /// stale copy (it outlives it by more than half a second: a refresh stores a new expiry). Claimed elsewhere: the
+    /// key stays marked as refreshing here until that instance lets its lease go (then L1 takes its copy from L2,
+    /// or after a failure this instance claims again) or the lease runs out unrenewed (claim again: take over).
+    private func claimRefresh(
+        of entry: CachedResponse,
+        fleet: RedisFleet,
+        attempt: Int,
+        on eventLoop: EventLoop,
+        start: @escaping (FlightLease?) -> Void
+    ) {
         let remaining = Int64(max(0, entry.evictAt - self.clock.now()) * 1000) + 500
         fleet.flights.claim(key: entry.key, minimumRemaining: .milliseconds(remaining)).hop(to: eventLoop).whenComplete { result in
             switch (try? result.get()) ?? .unavailable {
             case .won(let lease):
                 fleet.record(.led)
+                if attempt > 0 { fleet.record(.takeover) }
                 start(lease)
             case .unavailable:
                 fleet.record(.fallback)
@@ -81,10 +94,16 @@ final class BackgroundRefresher: Sendable {
             case .entry(let newer):
                 self.adopt(newer, key: entry.key, fleet: fleet)
             case .held(let leaseLeft):
-                self.awaitRefresh(of: entry.key, fleet: fleet, leaseLeft: leaseLeft, on: eventLoop)
+                guard attempt < Self.maxClaims else { return self.finished(entry.key) }
+                self.awaitRefresh(of: entry.key, fleet: fleet, leaseLeft: leaseLeft, on: eventLoop) {
+                    self.claimRefresh(of: entry, fleet: fleet, attempt: attempt + 1, on: eventLoop, start: start)
+                }
             }
         }
     }
+
+    /// Claims one background refresh makes before it leaves the key to the next stale read.
+    static let maxClaims = 8
 
     /// Another instance refreshed the entry: L1 takes its copy from L2.
     private func adopt(_ newer: CachedResponse, key: String, fleet: RedisFleet) {
@@ -92,24 +111,36 @@ final class BackgroundRefresher: Sendable {
         self.finished(key)
     }
 
-    /// Another instance is refreshing the key: keep it marked as refreshing here until that instance lets its lease
-    /// go (then take its copy from L2) or the lease runs out; the next stale read after that claims again.
-    private func awaitRefresh(of key: String, fleet: RedisFleet, leaseLeft: TimeAmount, on eventLoop: EventLoop) {
+    /// Waits for the holder of the key's lease: `stored` → L1 takes the entry from L2; `failed`, or the lease's end
+    /// (`leaseLeft`, unless renewed meanwhile) → `claimAgain`; `pass` or Redis lost → the next stale read decides.
+    private func awaitRefresh(
+        of key: String,
+        fleet: RedisFleet,
+        leaseLeft: TimeAmount,
+        on eventLoop: EventLoop,
+        claimAgain: @escaping () -> Void
+    ) {
         let done = NIOLockedValueBox(false)
         let watch = NIOLockedValueBox(0)
         let expiry = NIOLockedValueBox<Scheduled<Void>?>(nil)
-        let finish: @Sendable (Bool) -> Void = { readL2 in
+        let finish: @Sendable (FlightLeases.Wake?) -> Void = { wake in
             guard done.withLockedValue({ let was = $0; $0 = true; return !was }) else { return }
             fleet.flights.unwatch(key: key, id: watch.withLockedValue { $0 })
             expiry.withLockedValue { $0 }?.cancel()
-            guard readL2 else { return self.finished(key) }
-            fleet.lookup(key: key).whenComplete { result in
-                guard let entry = (try? result.get()) ?? nil else { return self.finished(key) }
-                self.adopt(entry, key: key, fleet: fleet)
+            switch wake {
+            case .released(.stored):
+                fleet.lookup(key: key).whenComplete { result in
+                    guard let entry = (try? result.get()) ?? nil else { return self.finished(key) }
+                    self.adopt(entry, key: key, fleet: fleet)
+                }
+            case nil, .released(.failed):
+                claimAgain()
+            case .released(.pass), .lost:
+                self.finished(key)
             }
         }
-        watch.withLockedValue { $0 = fleet.flights.watch(key: key) { wake in finish(wake == .released(.stored)) } }
-        expiry.withLockedValue { $0 = eventLoop.scheduleTask(in: leaseLeft + .milliseconds(10)) { finish(false) } }
+        watch.withLockedValue { $0 = fleet.flights.watch(key: key) { wake in finish(wake) } }
+        expiry.withLockedValue { $0 = eventLoop.scheduleTask(in: leaseLeft + .milliseconds(10)) { finish(nil) } }
     }
 
     fileprivate func failed(_ key: String, error: UpstreamError, upstream: String) {

@@ -25,6 +25,9 @@ public final class L2Store: Sendable {
         self.failures = failures
     }
 
+    /// The event loop the store's futures complete on.
+    public var redisEventLoop: EventLoop { self.redis.eventLoop }
+
     // MARK: - Reads
 
     /// The entry stored under `key`, or nil (absent, unreadable, or Redis unavailable: a miss, never an error).

@@ -480,10 +480,14 @@ public final class RedisFleet: Sendable {
             guard let message = PurgeMessage(decoding: String(buffer: payload)), message.origin != self.instanceID else { return }
             let hooks = self.state.withLockedValue { state -> Hooks? in
                 state.counters.purgesReceived += 1
-                state.knownSequence = max(state.knownSequence ?? message.sequence, message.sequence)
                 return state.hooks
             }
+            // Applied to L1 (and its purge journal) before the sequence moves on: an instance that knows a sequence
+            // has every purge up to it in its journal (`EntryCommitter` relies on it to retry an L2 write).
             hooks?.applyRemote(message.purges)
+            self.state.withLockedValue { state in
+                state.knownSequence = max(state.knownSequence ?? message.sequence, message.sequence)
+            }
             self.bus.acknowledge(message)
         } else if channel == self.keys.ackChannel(origin: self.instanceID) {
             self.bus.receiveAck(String(buffer: payload))

@@ -244,6 +244,22 @@ import Glibc
         await stop()
     }
 
+    /// A purge elsewhere in the fleet that does not select the entry (an admin purge of another tag) while A fetches
+    /// does not keep A's response out of L2: A knows every purge since its fetch began and retries the write.
+    @Test func anUnrelatedPurgeDuringAFetchDoesNotKeepItOutOfL2() async throws {
+        try await withFleet(Self.config()) { fleet in
+            let fetching = Task { try await fleet.a.get(Self.slow) }
+            try await fleet.until("A's fetch reached the upstream") { fleet.upstream.requestCount("GET", "/test/cache") == 1 }
+            let purge = try await fleet.b.admin(.POST, "/purge", token: FleetTests.token, body: #"{"tags":["unrelated"]}"#)
+            #expect(purge.status == 200 && purge.text.contains("\"acknowledged\":1"))
+            #expect(try await fetching.value.status == 200)
+            try await fleet.until("A wrote the entry to L2") { self.counters(fleet.a).l2Writes == 1 }
+            let b = try await fleet.b.get(Self.slow)
+            #expect(b.cacheStatus.contains("hit") && b.cacheStatus.contains("detail=l2"))
+            #expect(fleet.upstream.requestCount("GET", "/test/cache") == 1)
+        }
+    }
+
     /// Stores `path` through A, reads the cache key from its L2 entry's name, and deletes the entry.
     func learnKey(_ fleet: Fleet, path: String) async throws -> String {
         _ = try await fleet.a.get(path)
