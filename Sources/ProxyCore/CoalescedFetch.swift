@@ -68,6 +68,10 @@ final class CoalescedFetch: Sendable {
     let key: String
     /// Largest body kept for late joiners (the store's max_object).
     let maxReplayBytes: Int
+    /// The entry this fetch would store, as purge selectors read it, and the purge journal's number when the fetch
+    /// was created: set once by the coalescer before anyone else sees the fetch (hence `nonisolated(unsafe)`).
+    nonisolated(unsafe) var probe: PurgeProbe?
+    nonisolated(unsafe) var journalMark = 0
     private let onRetire: @Sendable (CoalescedFetch) -> Void
     private let state: Mutex<State>
 

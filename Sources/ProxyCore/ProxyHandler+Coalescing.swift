@@ -13,7 +13,14 @@ extension ProxyHandler {
         guard let plan = state.plan, state.head.method == .GET || state.bodyKeyed, !state.revalidating,
             !state.traits.hasConditional, !state.traits.hasRange, !state.refreshMayNotStore
         else { return false }
-        switch self.proxy.coalescer.join(key: plan.key, now: state.requestTime, maxReplayBytes: self.proxy.store.maxObject) {
+        let probe = PurgeProbe(
+            partition: plan.partition,
+            target: plan.target,
+            path: state.path,
+            tags: state.route.rule?.tags ?? [],
+            keyID: plan.keyID
+        )
+        switch self.proxy.coalescer.join(key: plan.key, now: state.requestTime, maxReplayBytes: self.proxy.store.maxObject, probe: probe) {
         case .alone:
             state.detail = state.detail ?? "hit-for-pass"
             return false
