@@ -33,6 +33,7 @@ enabled = true
 [redis]
 url = "redis://127.0.0.1:18690/0"
 max_object = "8MiB"
+command_timeout = "${COMMAND_TIMEOUT:-2s}"
 [[upstream]]
 name = "elevenlabs"
 prefix = "/elevenlabs"
@@ -109,7 +110,7 @@ run_case() {  # $1 binary, $2 label, $3 instances
     --concurrency "$CONCURRENCY" --spread "$SPREAD" --label "$2" --json "$RESULTS" ${DUMP:+--dump}
   for port in "${ports[@]}"; do
     curl -s -H "Authorization: Bearer book-bench-token-0123456789" "http://127.0.0.1:$((port + 1))/stats" \
-      | python3 -c 'import json,sys; r=json.load(sys.stdin).get("redis") or {}; print("  single_flight", r.get("single_flight"))'
+      | python3 -c 'import json,sys; r=json.load(sys.stdin).get("redis") or {}; print("  single_flight", r.get("single_flight"), "l2_writes", r.get("l2_writes"), "skipped", r.get("l2_writes_skipped"))'
   done
   kill "${case_pids[@]}" 2>/dev/null || true
   wait "${case_pids[@]}" 2>/dev/null || true
