@@ -55,8 +55,6 @@ struct FleetFlight {
 
     private var state = State.idle
 
-    var isDone: Bool { self.state == .done }
-
     /// The flight starts: claim the key.
     mutating func start() -> Action {
         guard self.state == .idle else { return .none }
@@ -151,10 +149,5 @@ struct FleetFlight {
             self.state = .done
             return .goAlone(.fallback)
         }
-    }
-
-    /// The client left: nothing more to do (a claim won later is released at once).
-    mutating func cancel() {
-        self.state = .done
     }
 }
