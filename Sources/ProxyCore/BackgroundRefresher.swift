@@ -67,7 +67,9 @@ final class BackgroundRefresher: Sendable {
             fleet.record(.fallback)
             return start(nil)
         }
-        self.claimRefresh(of: entry, fleet: fleet, attempt: 0, on: eventLoop, start: start)
+        // Waiting on another instance's refresh ends with coalesce_timeout, as any wait on another fetch does.
+        let deadline = NIODeadline.now() + TimeAmount(state.table.configuration.cache.coalesceTimeout)
+        self.claimRefresh(of: entry, fleet: fleet, attempt: 0, deadline: deadline, on: eventLoop, start: start)
     }
 
     /// Fleet mode: one refresh for the whole fleet. The claim answers L2's entry instead when it is newer than this
@@ -78,6 +80,7 @@ final class BackgroundRefresher: Sendable {
         of entry: CachedResponse,
         fleet: RedisFleet,
         attempt: Int,
+        deadline: NIODeadline,
         on eventLoop: EventLoop,
         start: @escaping (FlightLease?) -> Void
     ) {
@@ -94,16 +97,13 @@ final class BackgroundRefresher: Sendable {
             case .entry(let newer):
                 self.adopt(newer, key: entry.key, fleet: fleet)
             case .held(let leaseLeft):
-                guard attempt < Self.maxClaims else { return self.finished(entry.key) }
+                guard NIODeadline.now() < deadline else { return self.finished(entry.key) }
                 self.awaitRefresh(of: entry.key, fleet: fleet, leaseLeft: leaseLeft, on: eventLoop) {
-                    self.claimRefresh(of: entry, fleet: fleet, attempt: attempt + 1, on: eventLoop, start: start)
+                    self.claimRefresh(of: entry, fleet: fleet, attempt: attempt + 1, deadline: deadline, on: eventLoop, start: start)
                 }
             }
         }
     }
-
-    /// Claims one background refresh makes before it leaves the key to the next stale read.
-    static let maxClaims = 8
 
     /// Another instance refreshed the entry: L1 takes its copy from L2.
     private func adopt(_ newer: CachedResponse, key: String, fleet: RedisFleet) {

@@ -55,11 +55,13 @@ import Glibc
 
     @Test func concurrentMissesOnTwoInstancesMakeOneUpstreamCall() async throws {
         try await withFleet(Self.config()) { fleet in
-            let first = Task { try await fleet.a.get(Self.slow) }
+            let path = "/test/cache?flight=1&delay_ms=3000"
+            let first = Task { try await fleet.a.get(path) }
             try await fleet.until("A's fetch reached the upstream") { fleet.upstream.requestCount("GET", "/test/cache") == 1 }
             // Two requests through B while A fetches: B's leader waits on A's lease, B's second request on B's leader.
-            async let b1 = fleet.b.get(Self.slow)
-            async let b2 = fleet.b.get(Self.slow)
+            async let b1 = fleet.b.get(path)
+            async let b2 = fleet.b.get(path)
+            try await fleet.until("B waits on A's lease") { (fleet.b.server.fleet?.flights.watching ?? 0) == 1 }
             let (x, y) = try await (b1, b2)
             let a = try await first.value
             #expect(fleet.upstream.requestCount("GET", "/test/cache") == 1)
@@ -168,7 +170,7 @@ import Glibc
 
     @Test func aStaleEntryIsRefreshedOnceForTheWholeFleet() async throws {
         try await withFleet(Self.config()) { fleet in
-            let path = "/test/cache?flight=swr&cc=max-age%3D0%2C%20stale-while-revalidate%3D600&delay_ms=1000"
+            let path = "/test/cache?flight=swr&cc=max-age%3D0%2C%20stale-while-revalidate%3D600&delay_ms=3000"
             _ = try await fleet.a.get(path)
             try await fleet.until("A wrote the entry to L2") { self.counters(fleet.a).l2Writes == 1 }
             // A serves it stale and refreshes it in the background, holding the fleet's claim for the key.
