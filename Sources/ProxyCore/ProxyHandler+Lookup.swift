@@ -162,7 +162,7 @@ extension ProxyHandler {
         let head = state.head
         let now = state.requestTime
         if let coding = entry.contentCoding, !ContentCoding.accepts(head.headers, coding: coding),
-            !ContentCoding.isDecodable(coding)
+            !ContentCoding.isDecodable(coding), !ContentCoding.passesUndecoded(head.headers, coding: coding)
         {
             // A coding the client does not accept and Reprise cannot remove (br, zstd): ask the upstream again.
             state.forward = .varyMiss
@@ -278,8 +278,11 @@ extension ProxyHandler {
                 break
             }
         }
-        if let coding = entry.contentCoding, !ContentCoding.accepts(state.head.headers, coding: coding) {
-            // Never a coding the client did not accept: decoded on the way out (ranges of it are not served).
+        if let coding = entry.contentCoding, !ContentCoding.accepts(state.head.headers, coding: coding),
+            ContentCoding.isDecodable(coding)
+        {
+            // Never a coding the client did not accept: decoded on the way out (ranges of it are not served). A coding
+            // Reprise cannot decode comes here only for a request without Accept-Encoding (`passesUndecoded`).
             return self.writeDecoded(entry, state: state, now: now, cacheStatus: cacheStatus)
         }
         if state.traits.hasRange, state.head.method == .GET, entry.status == 200,
