@@ -4,6 +4,7 @@ import HTTPRequestParsing
 import NIOCore
 import NIOHTTP1
 import ProxyConfig
+import RedisCache
 
 /// The whole client side of one connection: it reads requests with its own `RequestParser` (strict RFC 9112,
 /// no decoder handler in front of it), encodes its own responses (`ResponseWire`), keeps pipelined requests in
@@ -144,7 +145,13 @@ final class ProxyHandler: ChannelDuplexHandler {
             } else {
                 exchange.cancel()
                 current.fetch?.publishFailure()
+                current.lease?.release(.failed)
             }
+        }
+        if let wait = current.flight {
+            // It waited on another instance's fetch: stop, and let this instance's followers fetch for themselves.
+            self.stopWatching(wait)
+            current.fetch?.publishFailure()
         }
         current.subscription?.cancel()
     }

@@ -90,7 +90,8 @@ public final class ProxyServer: Sendable {
             redis: connection,
             keyPrefix: redis.keyPrefix,
             maxObject: redis.maxObject,
-            ackTimeout: TimeAmount(redis.purgeAckTimeout)
+            ackTimeout: TimeAmount(redis.purgeAckTimeout),
+            lease: TimeAmount(redis.coalesceLease)
         )
     }
 
