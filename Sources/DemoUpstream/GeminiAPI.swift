@@ -112,7 +112,7 @@ struct GeminiAPI {
 
     // MARK: Generation
 
-    /// POST /v1beta/models/{model}:generateContent and :streamGenerateContent.
+    /// POST /v1beta/models/{model}:generateContent and :streamGenerateContent (`?delay_ms=` delays generateContent).
     func generate(_ request: DemoRequest, model: String, method: String) -> DemoResponse {
         guard model.hasPrefix("gemini-") else {
             return Self.error(
@@ -161,7 +161,10 @@ struct GeminiAPI {
             model: model,
             responseID: responseID
         )
-        return DemoResponse.json(.ok, payload, headers: headers)
+        var response = DemoResponse.json(.ok, payload, headers: headers)
+        // `?delay_ms=`: the generation takes this long before the head, as a real one takes seconds.
+        response.headDelay = .milliseconds(Int64(max(0, request.intQuery("delay_ms") ?? 0)))
+        return response
     }
 
     // MARK: Models

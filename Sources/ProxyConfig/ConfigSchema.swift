@@ -85,6 +85,7 @@ enum ConfigSchema {
             ("command_timeout", "\"250ms\""),
             ("max_object", "\"1MiB\""),
             ("purge_ack_timeout", "\"250ms\""),
+            ("coalesce_lease", "\"2s\""),
         ]
     )
 

@@ -178,7 +178,9 @@ struct AdminAPI: Sendable {
             "pending_replay":\(status.pendingReplay),"l2_hits":\(c.l2Hits),"l2_misses":\(c.l2Misses),\
             "l2_writes":\(c.l2Writes),"l2_writes_skipped":\(c.l2WritesSkipped),"purges_published":\(c.purgesPublished),\
             "purges_received":\(c.purgesReceived),"ack_timeouts":\(c.ackTimeouts),"l1_drops":\(c.localDrops),\
-            "reconnects":\(c.reconnects),"purge_fanout_ms":\(Self.fanout(status.fanout))}
+            "reconnects":\(c.reconnects),"purge_fanout_ms":\(Self.fanout(status.fanout)),\
+            "single_flight":{"coalesced":\(c.flightCoalesced),"led":\(c.flightLed),"takeovers":\(c.flightTakeovers),\
+            "fallbacks":\(c.flightFallbacks),"timeouts":\(c.flightTimeouts)}}
             """
     }
 

@@ -4,6 +4,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import RedisCache
 import UpstreamHTTP
 
 /// stale-while-revalidate (RFC 5861 §3): refreshes a stale entry off the request path, at most once at a time
@@ -36,7 +37,7 @@ final class BackgroundRefresher: Sendable {
             for (name, value) in Revalidation.conditionalHeaders(for: entry.info) { headers.add(name: name, value: value) }
         }
         let upstream = state.route.upstream
-        let delegate = RefreshDelegate(
+        let makeDelegate = { (lease: FlightLease?) in RefreshDelegate(
             refresher: self,
             eventLoop: eventLoop,
             entry: entry,
@@ -48,8 +49,9 @@ final class BackgroundRefresher: Sendable {
             rule: state.route.rule?.name ?? "",
             omittedOnHits: Set(state.route.rule?.hitDropHeaders ?? []),
             costHeader: state.route.rule?.costHeader,
-            upstream: upstream.settings.name
-        )
+            upstream: upstream.settings.name,
+            lease: lease
+        ) }
         // The client's own target: the stored one has its credential query parameters removed.
         let request = upstream.requestHead(
             method: .GET,
@@ -57,7 +59,88 @@ final class BackgroundRefresher: Sendable {
             clientHeaders: HTTPHeaders(),
             forwarded: headers
         )
-        _ = upstream.client.execute(request.head, body: .none, on: eventLoop, handler: delegate)
+        let start = { (lease: FlightLease?) in
+            _ = upstream.client.execute(request.head, body: .none, on: eventLoop, handler: makeDelegate(lease))
+        }
+        guard let fleet = self.committer.fleet else { return start(nil) }
+        guard fleet.canCoordinate else {
+            fleet.record(.fallback)
+            return start(nil)
+        }
+        // Waiting on another instance's refresh ends with coalesce_timeout, as any wait on another fetch does.
+        let deadline = NIODeadline.now() + TimeAmount(state.table.configuration.cache.coalesceTimeout)
+        self.claimRefresh(of: entry, fleet: fleet, attempt: 0, deadline: deadline, on: eventLoop, start: start)
+    }
+
+    /// Fleet mode: one refresh for the whole fleet. The claim answers L2's entry instead when it is newer than this
+    /// stale copy (it outlives it by more than half a second: a refresh stores a new expiry). Claimed elsewhere: the
+    /// key stays marked as refreshing here until that instance lets its lease go (then L1 takes its copy from L2,
+    /// or after a failure this instance claims again) or the lease runs out unrenewed (claim again: take over).
+    private func claimRefresh(
+        of entry: CachedResponse,
+        fleet: RedisFleet,
+        attempt: Int,
+        deadline: NIODeadline,
+        on eventLoop: EventLoop,
+        start: @escaping (FlightLease?) -> Void
+    ) {
+        let remaining = Int64(max(0, entry.evictAt - self.clock.now()) * 1000) + 500
+        fleet.flights.claim(key: entry.key, minimumRemaining: .milliseconds(remaining)).hop(to: eventLoop).whenComplete { result in
+            switch (try? result.get()) ?? .unavailable {
+            case .won(let lease):
+                fleet.record(.led)
+                if attempt > 0 { fleet.record(.takeover) }
+                start(lease)
+            case .unavailable:
+                fleet.record(.fallback)
+                start(nil)
+            case .entry(let newer):
+                self.adopt(newer, key: entry.key, fleet: fleet)
+            case .held(let leaseLeft):
+                guard NIODeadline.now() < deadline else { return self.finished(entry.key) }
+                self.awaitRefresh(of: entry.key, fleet: fleet, leaseLeft: leaseLeft, on: eventLoop) {
+                    self.claimRefresh(of: entry, fleet: fleet, attempt: attempt + 1, deadline: deadline, on: eventLoop, start: start)
+                }
+            }
+        }
+    }
+
+    /// Another instance refreshed the entry: L1 takes its copy from L2.
+    private func adopt(_ newer: CachedResponse, key: String, fleet: RedisFleet) {
+        if self.committer.promote(newer, mark: self.committer.mark()) == .promoted { fleet.record(.coalesced) }
+        self.finished(key)
+    }
+
+    /// Waits for the holder of the key's lease: `stored` → L1 takes the entry from L2; `failed`, or the lease's end
+    /// (`leaseLeft`, unless renewed meanwhile) → `claimAgain`; `pass` or Redis lost → the next stale read decides.
+    private func awaitRefresh(
+        of key: String,
+        fleet: RedisFleet,
+        leaseLeft: TimeAmount,
+        on eventLoop: EventLoop,
+        claimAgain: @escaping () -> Void
+    ) {
+        let done = NIOLockedValueBox(false)
+        let watch = NIOLockedValueBox(0)
+        let expiry = NIOLockedValueBox<Scheduled<Void>?>(nil)
+        let finish: @Sendable (FlightLeases.Wake?) -> Void = { wake in
+            guard done.withLockedValue({ let was = $0; $0 = true; return !was }) else { return }
+            fleet.flights.unwatch(key: key, id: watch.withLockedValue { $0 })
+            expiry.withLockedValue { $0 }?.cancel()
+            switch wake {
+            case .released(.stored):
+                fleet.lookup(key: key).whenComplete { result in
+                    guard let entry = (try? result.get()) ?? nil else { return self.finished(key) }
+                    self.adopt(entry, key: key, fleet: fleet)
+                }
+            case nil, .released(.failed):
+                claimAgain()
+            case .released(.pass), .lost:
+                self.finished(key)
+            }
+        }
+        watch.withLockedValue { $0 = fleet.flights.watch(key: key) { wake in finish(wake) } }
+        expiry.withLockedValue { $0 = eventLoop.scheduleTask(in: leaseLeft + .milliseconds(10)) { finish(nil) } }
     }
 
     fileprivate func failed(_ key: String, error: UpstreamError, upstream: String) {
@@ -69,8 +152,8 @@ final class BackgroundRefresher: Sendable {
         _ = self.inFlight.withLockedValue { $0.remove(key) }
     }
 
-    fileprivate func commit(_ response: CachedResponse, mark: EntryCommitter.FetchMark) {
-        self.committer.commit(response, mark: mark)
+    fileprivate func commit(_ response: CachedResponse, mark: EntryCommitter.FetchMark, lease: FlightLease?) {
+        self.committer.commit(response, mark: mark, lease: lease)
     }
 
     fileprivate var now: Double { self.clock.now() }
@@ -94,6 +177,8 @@ private final class RefreshDelegate: UpstreamResponseHandler {
     private let omittedOnHits: Set<String>
     private let costHeader: String?
     private let upstream: String
+    /// Fleet mode: the fleet's claim on the key, released with what became of the refresh.
+    private let lease: FlightLease?
     private var pending: PendingEntry?
     private var notModified: HTTPHeaders?
 
@@ -109,8 +194,10 @@ private final class RefreshDelegate: UpstreamResponseHandler {
         rule: String,
         omittedOnHits: Set<String>,
         costHeader: String?,
-        upstream: String
+        upstream: String,
+        lease: FlightLease?
     ) {
+        self.lease = lease
         self.upstream = upstream
         self.omittedOnHits = omittedOnHits
         self.costHeader = costHeader
@@ -154,7 +241,13 @@ private final class RefreshDelegate: UpstreamResponseHandler {
     }
 
     func upstreamEnd() {
-        defer { self.refresher.finished(self.entry.key) }
+        // The lease goes with the entry to the committer (released once L2 has it); nothing to store (an unmatched
+        // 304, a response that may not be stored): the others refresh themselves.
+        var handedOver = false
+        defer {
+            if !handedOver { self.lease?.release(.pass) }
+            self.refresher.finished(self.entry.key)
+        }
         let now = self.refresher.now
         if let notModified = self.notModified {
             if let refreshed = StoragePlanner.refreshed(
@@ -164,7 +257,8 @@ private final class RefreshDelegate: UpstreamResponseHandler {
                 now: now,
                 plan: self.plan
             ) {
-                self.refresher.commit(refreshed, mark: self.mark)
+                self.refresher.commit(refreshed, mark: self.mark, lease: self.lease)
+                handedOver = true
             }
         } else if let pending = self.pending, let body = pending.collector.finish(keepingParts: pending.isChunked) {
             self.refresher.commit(
@@ -179,12 +273,15 @@ private final class RefreshDelegate: UpstreamResponseHandler {
                     omittedOnHits: self.omittedOnHits,
                     savedCost: self.costHeader.flatMap { pending.headers.first(name: $0) }.flatMap { Int($0) } ?? 0
                 ),
-                mark: self.mark
+                mark: self.mark,
+                lease: self.lease
             )
+            handedOver = true
         }
     }
 
     func upstreamFailed(_ error: UpstreamError) {
+        self.lease?.release(.failed)
         self.refresher.failed(self.entry.key, error: error, upstream: self.upstream)
     }
 }

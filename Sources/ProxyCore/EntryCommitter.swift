@@ -1,4 +1,5 @@
 import CacheStore
+import NIOCore
 import RedisCache
 
 /// Where complete responses are stored: L1, and L2 in fleet mode. A response is stored only if no purge that selects
@@ -48,14 +49,43 @@ final class EntryCommitter: Sendable {
     }
 
     /// Stores `entry` in L1 (and L2) unless a purge ran since `mark`. Returns whether L1 took it.
+    ///
+    /// `lease`: the fleet's claim on the key, released once the L2 write is decided: `stored` wakes the other
+    /// instances' waiters to read L2; anything else (`pass`) sends them upstream themselves.
     @discardableResult
-    func commit(_ entry: CachedResponse, mark: FetchMark) -> Bool {
-        guard self.unpurged(entry, since: mark) else { return false }
+    func commit(_ entry: CachedResponse, mark: FetchMark, lease: FlightLease? = nil) -> Bool {
+        guard self.unpurged(entry, since: mark) else {
+            lease?.release(.pass)
+            return false
+        }
         let now = self.clock.now()
         let result = self.store.insert(entry, now: now, onlyIf: { self.unpurged(entry, since: mark) })
-        guard result != .refused else { return false }
-        self.fleet?.store(entry, fetchSequence: mark.sequence, now: now)
+        guard result != .refused else {
+            lease?.release(.pass)
+            return false
+        }
+        if let written = self.storeInL2(entry, mark: mark, now: now), let lease {
+            written.whenComplete { result in
+                lease.release((try? result.get()) == .stored ? .stored : .pass)
+            }
+        } else {
+            lease?.release(.pass)
+        }
         return result == .stored
+    }
+
+    /// Writes `entry` to L2 if no purge ran since `mark`. When purges did run (the fleet's sequence moved), the write
+    /// is tried once more at the new sequence if this instance has every one of those purges in its journal (it
+    /// knows the sequence Redis reported) and none of them selects the entry: an unrelated write elsewhere in the
+    /// fleet does not keep a generation out of L2.
+    private func storeInL2(_ entry: CachedResponse, mark: FetchMark, now: Double) -> EventLoopFuture<L2Store.PutResult>? {
+        guard let fleet = self.fleet else { return nil }
+        return fleet.store(entry, fetchSequence: mark.sequence, now: now).flatMap { result in
+            guard case .purgedMeanwhile(let current) = result, mark.sequence != nil, fleet.fetchSequence == current,
+                self.unpurged(entry, since: mark)
+            else { return fleet.l2.redisEventLoop.makeSucceededFuture(result) }
+            return fleet.store(entry, fetchSequence: current, now: self.clock.now())
+        }
     }
 }
 

@@ -136,6 +136,11 @@ extension MetricsObserver {
             var received: MirroredCounter
             var ackTimeouts: MirroredCounter
             var localDrops: MirroredCounter
+            var flightCoalesced: MirroredCounter
+            var flightLed: MirroredCounter
+            var flightTakeovers: MirroredCounter
+            var flightFallbacks: MirroredCounter
+            var flightTimeouts: MirroredCounter
         }
 
         mutating func publish(fleet: RedisFleet.Status?) {
@@ -150,6 +155,11 @@ extension MetricsObserver {
             self.fleet.received.publish(counters.purgesReceived)
             self.fleet.ackTimeouts.publish(counters.ackTimeouts)
             self.fleet.localDrops.publish(counters.localDrops)
+            self.fleet.flightCoalesced.publish(counters.flightCoalesced)
+            self.fleet.flightLed.publish(counters.flightLed)
+            self.fleet.flightTakeovers.publish(counters.flightTakeovers)
+            self.fleet.flightFallbacks.publish(counters.flightFallbacks)
+            self.fleet.flightTimeouts.publish(counters.flightTimeouts)
         }
 
         struct RuleMirrors: Sendable {
@@ -183,7 +193,12 @@ extension MetricsObserver {
                 published: mirror(Family.fleetPurges, [("direction", "published")]),
                 received: mirror(Family.fleetPurges, [("direction", "received")]),
                 ackTimeouts: mirror(Family.fleetAckTimeouts, []),
-                localDrops: mirror(Family.fleetL1Drops, [])
+                localDrops: mirror(Family.fleetL1Drops, []),
+                flightCoalesced: mirror(Family.fleetFlight, [("event", "coalesced")]),
+                flightLed: mirror(Family.fleetFlight, [("event", "led")]),
+                flightTakeovers: mirror(Family.fleetFlight, [("event", "takeover")]),
+                flightFallbacks: mirror(Family.fleetFlight, [("event", "fallback")]),
+                flightTimeouts: mirror(Family.fleetFlight, [("event", "timeout")])
             )
             self.connectionsOpen = registry.makeGauge(descriptor: Family.connectionsOpen)
             self.clients = ClientMirrors(
@@ -319,6 +334,15 @@ extension MetricsObserver {
         }
         static var fleetAckTimeouts: MetricNameDescriptor {
             Self.make("fleet_ack_timeouts", "total", "Published purges that some instance did not confirm within purge_ack_timeout.")
+        }
+        static var fleetFlight: MetricNameDescriptor {
+            Self.make(
+                "fleet_single_flight",
+                "total",
+                "Cross-instance single flight: coalesced (answered from another instance's fetch), led (leases won), "
+                    + "takeover (leases taken from a failed or dead holder), fallback (Redis unavailable: local coalescing), "
+                    + "timeout (coalesce_timeout passed while waiting)."
+            )
         }
         static var fleetL1Drops: MetricNameDescriptor {
             Self.make("fleet_l1_drops", "total", "Times L1 was dropped because purges may have been missed (Redis reconnects).")

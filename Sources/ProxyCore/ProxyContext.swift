@@ -19,7 +19,7 @@ final class ProxyContext: Sendable {
     let committer: EntryCommitter
     /// Fleet mode: the Redis L2 and purge fan-out; nil without `[redis]`.
     let fleet: RedisFleet?
-    let coalescer = Coalescer()
+    let coalescer: Coalescer
     let tally = RuleTally()
     /// The last purges and their causes, for the dashboard.
     let purgeLog = PurgeLog()
@@ -46,6 +46,7 @@ final class ProxyContext: Sendable {
     ) {
         self.fleet = fleet
         self.committer = EntryCommitter(store: store, fleet: fleet, clock: clock)
+        self.coalescer = Coalescer(journal: self.committer.journal)
         self.observers = observers
         let metrics = observers.lazy.compactMap { $0 as? MetricsObserver }.first
         let counters = ProxyCounters()

@@ -2,6 +2,7 @@ import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import RedisCache
 
 /// Request coalescing: concurrent misses on one key make one upstream request; the followers are answered
 /// from the leader's response as it streams.
@@ -12,7 +13,14 @@ extension ProxyHandler {
         guard let plan = state.plan, state.head.method == .GET || state.bodyKeyed, !state.revalidating,
             !state.traits.hasConditional, !state.traits.hasRange, !state.refreshMayNotStore
         else { return false }
-        switch self.proxy.coalescer.join(key: plan.key, now: state.requestTime, maxReplayBytes: self.proxy.store.maxObject) {
+        let probe = PurgeProbe(
+            partition: plan.partition,
+            target: plan.target,
+            path: state.path,
+            tags: state.route.rule?.tags ?? [],
+            keyID: plan.keyID
+        )
+        switch self.proxy.coalescer.join(key: plan.key, now: state.requestTime, maxReplayBytes: self.proxy.store.maxObject, probe: probe) {
         case .alone:
             state.detail = state.detail ?? "hit-for-pass"
             return false
@@ -43,6 +51,11 @@ extension ProxyHandler {
         var shared = headers
         for name in CachedResponse.fieldsKeptFromClients { shared.remove(name: name) }
         fetch.publishHead(status: status, headers: shared, vary: state.pending?.vary, shareable: shareable)
+        if let lease = state.lease {
+            // Fleet mode: the other instances waiting for this key fetch for themselves when L2 will not have it.
+            let length = headers.first(name: "content-length").flatMap { Int($0) } ?? 0
+            if !shareable || length > (self.proxy.fleet?.l2.maxObject ?? 0) { lease.release(.pass) }
+        }
         if !shareable {
             // Hit-for-pass: the next requests for this key go upstream without queueing behind each other.
             self.proxy.coalescer.markUncacheable(key: plan.key, now: now)
@@ -54,7 +67,9 @@ extension ProxyHandler {
         guard let state = self.current, state.followToken == token else { return }
         switch event {
         case .head(let status, var headers):
-            if let coding = ContentCoding.of(headers), !ContentCoding.accepts(state.head.headers, coding: coding) {
+            if let coding = ContentCoding.of(headers), !ContentCoding.accepts(state.head.headers, coding: coding),
+                !ContentCoding.passesUndecoded(state.head.headers, coding: coding)
+            {
                 guard let decoder = ContentDecoder(coding: coding) else {
                     // A coding this client does not accept and Reprise cannot remove: fetch for yourself.
                     guard let context = self.context else { return }
@@ -89,6 +104,18 @@ extension ProxyHandler {
             _ = self.writeClientBody(buffer, decoder: state.decoder, flush: true)
         case .end:
             self.writeEnd()
+        case .released(.storedByFleet):
+            // The leader was answered from another instance's fetch, now in L1: look it up again.
+            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: "upstream-error") }
+            var again = state
+            again.subscription = nil
+            again.followToken = 0
+            self.current = again
+            let directives = again.traits.hasDirectives ? CacheControl(headers: again.head.headers) : CacheControl()
+            if self.consult(&again, directives: directives, context: context) { return }
+            again.detail = CoalescedFetch.ReleaseReason.storedByFleet.rawValue
+            self.current = again
+            self.forward(again, context: context)
         case .released(let reason):
             // The leader's response cannot serve this request: fetch for yourself.
             guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: "upstream-error") }

@@ -4,6 +4,7 @@ import HTTPCaching
 import NIOCore
 import NIOHTTP1
 import ProxyConfig
+import RedisCache
 import UpstreamHTTP
 
 extension ProxyHandler {
@@ -137,6 +138,7 @@ extension ProxyHandler {
                 // RFC 5861 §4: the upstream failed; a stale response is better than its error. The error body is
                 // read and dropped, so the upstream connection stays reusable.
                 state.fetch?.publishFailure()
+                state.lease?.release(.failed)
                 return self.serveStaleOnError(stale, state: state, now: now, upstreamStatus: status, context: context)
             }
         }
@@ -206,6 +208,10 @@ extension ProxyHandler {
         }
         if self.current?.pending != nil {
             self.current!.pending!.collector.append(buffer)
+            if let lease = self.current?.lease, self.current!.pending!.collector.byteCount > (self.proxy.fleet?.l2.maxObject ?? 0) {
+                // Fleet mode: past `[redis] max_object` L2 will not have it; the waiters elsewhere fetch themselves.
+                lease.release(.pass)
+            }
         }
         self.current?.fetch?.publishBody(buffer)
         // Flushed once per event-loop tick, not per part: the response end that often arrives in the same read is
@@ -237,7 +243,11 @@ extension ProxyHandler {
     func commit(_ state: RequestState) {
         guard let pending = state.pending, let plan = state.plan, let body = pending.collector.finish(keepingParts: pending.isChunked),
             Self.satisfiesStoreCondition(state.route.rule, body: body, headers: pending.headers)
-        else { return }
+        else {
+            // Fleet mode: L2 will not have it; the instances waiting for this fetch go upstream themselves.
+            state.lease?.release(.pass)
+            return
+        }
         let rule = state.route.rule
         let entry = pending.entry(
             key: plan.key,
@@ -250,7 +260,11 @@ extension ProxyHandler {
             omittedOnHits: Set(rule?.hitDropHeaders ?? []),
             savedCost: rule?.costHeader.flatMap { pending.headers.first(name: $0) }.flatMap { Int($0) } ?? 0
         )
-        if let mark = state.fetchMark, self.proxy.committer.commit(entry, mark: mark) {
+        guard let mark = state.fetchMark else {
+            state.lease?.release(.pass)
+            return
+        }
+        if self.proxy.committer.commit(entry, mark: mark, lease: state.lease) {
             self.proxy.counters.stored.wrappingAdd(1, ordering: .relaxed)
         }
     }
@@ -260,6 +274,7 @@ extension ProxyHandler {
         if let detached = self.detached.removeValue(forKey: exchange.id) {
             self.countUpstreamError(kind, upstream: detached.route.upstream.settings.name)
             detached.fetch?.publishFailure(kind)
+            detached.lease?.release(.failed)
             exchange.owner = nil
             return
         }
@@ -268,6 +283,8 @@ extension ProxyHandler {
         self.countUpstreamError(kind, upstream: name)
         self.current?.pending = nil
         state.fetch?.publishFailure(kind)
+        // Fleet mode: one of the instances waiting for this fetch takes the claim over.
+        state.lease?.release(.failed)
         // The detail is bounded and holds no response bytes (`UpstreamError`).
         self.proxy.logger.warning(
             "upstream request failed",

@@ -57,25 +57,20 @@ extension ProxyHandler {
         let count = 6 + parts.0.utf8.count + parts.1.utf8.count + parts.2.utf8.count + parts.3.utf8.count
         // One allocation and plain copies: `String.append` re-checks capacity and encoding on every call.
         return String(unsafeUninitializedCapacity: count) { buffer in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
             var offset = 0
             func copy(_ text: String) {
-                for byte in text.utf8 {
-                    buffer[offset] = byte
-                    offset += 1
+                var text = text
+                text.withUTF8 { bytes in
+                    raw.baseAddress!.advanced(by: offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                    offset += bytes.count
                 }
             }
-            func copy(_ byte: UInt8) {
-                buffer[offset] = byte
-                offset += 1
-            }
-            copy(UInt8(ascii: "G"))
-            copy(UInt8(ascii: "E"))
-            copy(UInt8(ascii: "T"))
-            copy(UInt8(ascii: " "))
+            copy("GET ")
             copy(parts.0)
-            copy(UInt8(ascii: " "))
+            copy(" ")
             copy(parts.1)
-            copy(UInt8(ascii: " "))
+            copy(" ")
             copy(parts.2)
             copy(parts.3)
             return offset
@@ -87,11 +82,21 @@ extension ProxyHandler {
         RequestKey(
             route: route,
             head: head,
-            authority: self.peer.authority(host: traits.host, headers: head.headers),
+            authority: self.authority(host: traits.host, headers: head.headers),
             hasher: self.proxy.hasher,
             now: now,
             memo: &self.partitionMemo
         )
+    }
+
+    /// `ClientPeer.authority`, remembered for the connection's last `Host`: a client sends the same one on every
+    /// request, and comparing it costs less than folding it again.
+    private func authority(host: String?, headers: HTTPHeaders) -> String {
+        guard !self.peer.trusted, let host else { return self.peer.authority(host: host, headers: headers) }
+        if let memo = self.authorityMemo, memo.host == host { return memo.authority }
+        let authority = self.peer.authority(host: host, headers: headers)
+        self.authorityMemo = (host, authority)
+        return authority
     }
 
     func makePlan(_ state: RequestState, key: RequestKey, primaryKey: String, bodyKeyed: Bool = false) -> StorePlan {
@@ -157,7 +162,7 @@ extension ProxyHandler {
         let head = state.head
         let now = state.requestTime
         if let coding = entry.contentCoding, !ContentCoding.accepts(head.headers, coding: coding),
-            !ContentCoding.isDecodable(coding)
+            !ContentCoding.isDecodable(coding), !ContentCoding.passesUndecoded(head.headers, coding: coding)
         {
             // A coding the client does not accept and Reprise cannot remove (br, zstd): ask the upstream again.
             state.forward = .varyMiss
@@ -273,8 +278,11 @@ extension ProxyHandler {
                 break
             }
         }
-        if let coding = entry.contentCoding, !ContentCoding.accepts(state.head.headers, coding: coding) {
-            // Never a coding the client did not accept: decoded on the way out (ranges of it are not served).
+        if let coding = entry.contentCoding, !ContentCoding.accepts(state.head.headers, coding: coding),
+            ContentCoding.isDecodable(coding)
+        {
+            // Never a coding the client did not accept: decoded on the way out (ranges of it are not served). A coding
+            // Reprise cannot decode comes here only for a request without Accept-Encoding (`passesUndecoded`).
             return self.writeDecoded(entry, state: state, now: now, cacheStatus: cacheStatus)
         }
         if state.traits.hasRange, state.head.method == .GET, entry.status == 200,

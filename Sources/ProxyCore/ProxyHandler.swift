@@ -4,6 +4,7 @@ import HTTPRequestParsing
 import NIOCore
 import NIOHTTP1
 import ProxyConfig
+import RedisCache
 
 /// The whole client side of one connection: it reads requests with its own `RequestParser` (strict RFC 9112,
 /// no decoder handler in front of it), encodes its own responses (`ResponseWire`), keeps pipelined requests in
@@ -65,6 +66,8 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     /// The last credentials this connection sent and their partition (dropped with the connection).
     var partitionMemo = CredentialHasher.Memo()
+    /// The last `Host` of this connection and the authority it gave (an untrusted peer's only; see `authority`).
+    var authorityMemo: (host: String, authority: String)?
     /// The routing table this connection last used, and the proxy's table generation it belongs to.
     private var table: RoutingTable?
     private var tableGeneration = -1
@@ -142,7 +145,13 @@ final class ProxyHandler: ChannelDuplexHandler {
             } else {
                 exchange.cancel()
                 current.fetch?.publishFailure()
+                current.lease?.release(.failed)
             }
+        }
+        if let wait = current.flight {
+            // It waited on another instance's fetch: stop, and let this instance's followers fetch for themselves.
+            self.stopWatching(wait)
+            current.fetch?.publishFailure()
         }
         current.subscription?.cancel()
     }
@@ -321,7 +330,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             self.record = RequestRecord(start: now, method: head.method.rawValue, target: head.uri)
         }
         let table = self.currentTable()
-        if let refusal = self.refusal(of: head, server: table.configuration.server) {
+        if let refusal = self.refusal(of: head, table: table) {
             if let path = refusal.loggedTarget { self.record?.target = path }
             return self.respondError(refusal.error, version: head.version)
         }
@@ -523,6 +532,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if self.table != nil, let context = self.context {
             // A reload: trusted proxies and deadlines may have changed.
             self.peer = ClientPeer(address: context.channel.remoteAddress, trustedProxies: table.configuration.server.trustedProxies)
+            self.authorityMemo = nil
             self.machine.update(timeouts: Self.timeouts(table.configuration.server))
         }
         self.table = table

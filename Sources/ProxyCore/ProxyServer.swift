@@ -36,7 +36,7 @@ public final class ProxyServer: Sendable {
         configuration: ProxyConfiguration,
         clock: WallClock = .system,
         logger: Logger = Logger(label: "reprise"),
-        threads: Int = System.coreCount,
+        threads: Int = CPUBudget.current(),
         configPath: String? = nil
     ) throws {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
@@ -90,7 +90,8 @@ public final class ProxyServer: Sendable {
             redis: connection,
             keyPrefix: redis.keyPrefix,
             maxObject: redis.maxObject,
-            ackTimeout: TimeAmount(redis.purgeAckTimeout)
+            ackTimeout: TimeAmount(redis.purgeAckTimeout),
+            lease: TimeAmount(redis.coalesceLease)
         )
     }
 

@@ -2,6 +2,7 @@ import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import RedisCache
 
 /// What the handler knows about the request it is answering.
 struct RequestState {
@@ -45,6 +46,11 @@ struct RequestState {
     /// Purge epoch and fleet sequence when the upstream fetch began: what it fetched is stored only if no purge
     /// ran meanwhile.
     var fetchMark: EntryCommitter.FetchMark?
+    /// Fleet mode: this request leads its key's fetch here and waits on the fleet (another instance's claim).
+    var flight: ProxyHandler.FlightWait?
+    /// Fleet mode: this request holds the fleet's claim on its key while it fetches; released with what became of
+    /// the response.
+    var lease: FlightLease?
     /// Identifies the L2 lookup in flight for this request (0 when none).
     var l2Token = 0
     /// The response came from the fleet's L2 (promoted to L1 for this answer).
