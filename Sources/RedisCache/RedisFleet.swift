@@ -230,9 +230,10 @@ public final class RedisFleet: Sendable {
     }
 
     /// Whether a request may wait on the fleet for another instance's fetch: healthy, and no Redis command failed
-    /// (down, slow) in the last second.
+    /// (down, slow) in the last second, and no purges wait for their replay.
     public var canCoordinate: Bool {
-        self.isHealthy && !self.l2.failures.isRecent()
+        // A claim answers the L2 entry it finds: not while purges wait for their replay (see `lookup`).
+        self.isHealthy && !self.l2.failures.isRecent() && !self.isReplayPending
     }
 
     /// What Redis holds, for `/metrics`: keys in the database (entries plus their index keys), memory used, its

@@ -47,6 +47,7 @@ import Testing
             // The write's purge on B: L1 at once; Redis was unreachable, so it is kept for the replay.
             proxy.purgeLocally(purges)
             redis.keepForReplay(purges)
+            #expect(redis.isReplayPending, "pending replay \(redis.status.pendingReplay)")
             let during = try await fleet.b.get("/api/v1/tts/voices", headers: key)
             #expect(!during.isHit, "\(during.cacheStatus)")
 
