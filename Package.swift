@@ -122,6 +122,7 @@ let package = Package(
                 "ProxyConfig",
                 "RedisCache",
                 "RedisClient",
+                "RESP",
                 "UpstreamHTTP",
                 "HTTPRequestParsing",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -2,6 +2,7 @@ import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import ProxyConfig
 
 /// Request coalescing: concurrent misses on one key make one upstream request; the followers are answered
 /// from the leader's response as it streams.
@@ -72,6 +73,12 @@ extension ProxyHandler {
             cacheStatus.collapsed = true
             headers.add(name: "via", value: ForwardedHeaders.via(state.head.version))
             headers.add(name: "cache-status", value: cacheStatus.headerValue)
+            if let cost = state.route.rule?.cost, cost.isConfigured {
+                // Another request's fetch answered this one: the upstream billed that request, not this one.
+                let units = GenerationJudge.headCost(cost, headers: headers)
+                headers.replaceOrAdd(name: RepriseCost.field, value: RepriseCost.value(billed: false, units: units, price: cost.price))
+                if let partition = state.plan?.partition { self.recordSaved(cost, partition: partition, units: units) }
+            }
             if let clientCacheControl = state.route.rule?.clientCacheControl {
                 headers.replaceOrAdd(name: "cache-control", value: clientCacheControl)
             }

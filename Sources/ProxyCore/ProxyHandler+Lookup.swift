@@ -2,6 +2,7 @@ import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import ProxyConfig
 
 /// A GET or HEAD's key and what the store held for it, as `serveFreshHit` found them: the full lookup goes on from
 /// there instead of computing the key and looking it up again.
@@ -280,6 +281,7 @@ extension ProxyHandler {
             entry,
             request: state.head,
             clientCacheControl: state.route.rule?.clientCacheControl,
+            cost: state.route.rule?.cost,
             fromL2: state.fromL2,
             now: now,
             context: context,
@@ -320,7 +322,15 @@ extension ProxyHandler {
             self.record?.outcome = .hit
             self.record?.status = entry.status
         }
-        self.writeStored(entry, request: request, clientCacheControl: route.rule?.clientCacheControl, fromL2: false, now: now, context: context)
+        self.writeStored(
+            entry,
+            request: request,
+            clientCacheControl: route.rule?.clientCacheControl,
+            cost: route.rule?.cost,
+            fromL2: false,
+            now: now,
+            context: context
+        )
         return .answered
     }
 
@@ -330,6 +340,7 @@ extension ProxyHandler {
         _ entry: CachedResponse,
         request: HTTPRequestHead,
         clientCacheControl: String?,
+        cost: CostSettings? = nil,
         fromL2: Bool,
         now: Double,
         context: ChannelHandlerContext,
@@ -351,6 +362,12 @@ extension ProxyHandler {
             cacheStatus: explicitStatus,
             into: &head
         )
+        if let cost, cost.isConfigured {
+            // A hit: the generation was paid for once, when it was stored; this call saved it.
+            let value = RepriseCost.value(billed: false, units: entry.savedCost, price: cost.price)
+            ResponseWire.writeField(RepriseCost.field, value, into: &head)
+            self.recordSaved(cost, partition: entry.partition, units: entry.savedCost)
+        }
         // A streamed (chunked) response is replayed with the same framing and chunk boundaries; to an HTTP/1.0
         // client, and when the upstream gave a length, with `Content-Length` (stored bodies are complete).
         let replayChunked = entry.chunked && !isHead && request.version == .http1_1

@@ -147,7 +147,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// not detached.
     func finishDetached(exchange: UpstreamExchange) -> Bool {
         guard let state = self.detached.removeValue(forKey: exchange.id) else { return false }
-        self.commit(state)
+        let verdict = self.commit(state)
+        self.recordBilled(state, units: verdict.units)
         state.fetch?.publishEnd()
         exchange.owner = nil
         return true

@@ -1,0 +1,103 @@
+import AsyncHTTPClient
+import DemoUpstream
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+@testable import ProxyCore
+
+/// Issue 16, point 3, end to end through the repository's own proxy.conf (`ShippedConfig`): every bad generation the
+/// demo upstream sends on request (`Demo-Generation`) is served, never stored, and says why; the same request without
+/// the bad case is then stored and replayed.
+@Suite struct BadGenerationTests {
+    static let story = #"{"contents":[{"role":"user","parts":[{"text":"A fox who reads"}]}],"generationConfig":{"seed":7}}"#
+    static let key = ("x-goog-api-key", "gk-bad")
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        var bad: String
+        var method: String
+        var query: String
+        /// The `Cache-Status` detail of the bad answer; nil for a stream (its head went out before its end).
+        var detail: String?
+        var testDescription: String { "\(self.method)\(self.query) \(self.bad)" }
+    }
+
+    static let cases: [Case] = [
+        Case(bad: "safety", method: "generateContent", query: "", detail: "finish-reason"),
+        Case(bad: "recitation", method: "generateContent", query: "", detail: "finish-reason"),
+        Case(bad: "max-tokens", method: "generateContent", query: "", detail: "finish-reason"),
+        Case(bad: "other", method: "generateContent", query: "", detail: "finish-reason"),
+        Case(bad: "blocked", method: "generateContent", query: "", detail: "blocked"),
+        Case(bad: "no-text", method: "generateContent", query: "", detail: "no-text"),
+        Case(bad: "error", method: "generateContent", query: "", detail: "error-object"),
+        // Without alt=sse a stream is one JSON array, judged on its last element.
+        Case(bad: "max-tokens", method: "streamGenerateContent", query: "", detail: "finish-reason"),
+        Case(bad: "no-final-event", method: "streamGenerateContent", query: "", detail: "finish-reason"),
+        Case(bad: "safety", method: "streamGenerateContent", query: "?alt=sse", detail: nil),
+        Case(bad: "blocked", method: "streamGenerateContent", query: "?alt=sse", detail: nil),
+        Case(bad: "no-final-event", method: "streamGenerateContent", query: "?alt=sse", detail: nil),
+    ]
+
+    func generate(_ h: Harness, _ test: Case, bad: Bool) async throws -> Reply {
+        try await h.request(
+            .POST, "/gemini/v1beta/models/gemini-2.5-flash:\(test.method)\(test.query)",
+            headers: [Self.key, ("content-type", "application/json")] + (bad ? [("demo-generation", test.bad)] : []),
+            body: ByteBuffer(string: Self.story)
+        )
+    }
+
+    @Test(arguments: cases) func aBadGeminiGenerationIsServedNeverStored(_ test: Case) async throws {
+        try await withHarness(try ShippedConfig.text()) { h in
+            let bad = try await self.generate(h, test, bad: true)
+            #expect(bad.status == 200)
+            #expect(!bad.cacheStatus.contains("stored"), "\(bad.cacheStatus)")
+            if let detail = test.detail { #expect(bad.cacheStatus.contains("detail=\(detail)"), "\(bad.cacheStatus)") }
+            // The same request again: not answered from the bad take; the good one is stored and replayed.
+            let good = try await self.generate(h, test, bad: false)
+            #expect(!good.isHit, "\(good.cacheStatus)")
+            #expect(good.status == 200)
+            let again = try await self.generate(h, test, bad: false)
+            #expect(again.isHit, "\(again.cacheStatus)")
+            #expect(again.body == good.body)
+            #expect(h.upstream.requestCount("POST", "/v1beta/models/gemini-2.5-flash:\(test.method)") == 2)
+        }
+    }
+
+    @Test(arguments: [("empty", "too-small"), ("not-audio", "content-type")])
+    func aBadSpeechAnswerIsServedNeverStored(bad: String, detail: String) async throws {
+        try await withHarness(try ShippedConfig.text()) { h in
+            let voice = "21m00Tcm4TlvDq8ikWAM"
+            for stream in ["", "/stream"] {
+                let path = "/elevenlabs/v1/text-to-speech/\(voice)\(stream)"
+                func speak(_ extra: [(String, String)]) async throws -> Reply {
+                    try await h.request(
+                        .POST, path, headers: [("xi-api-key", "key-bad"), ("content-type", "application/json")] + extra,
+                        body: ByteBuffer(string: #"{"text":"Bad take \#(stream)","model_id":"m"}"#)
+                    )
+                }
+                let first = try await speak([("demo-generation", bad)])
+                #expect(first.status == 200)
+                #expect(!first.cacheStatus.contains("stored"), "\(first.cacheStatus)")
+                if stream.isEmpty || bad == "not-audio" {
+                    // Decided on the head (Content-Type, or Content-Length: 0).
+                    #expect(first.cacheStatus.contains("detail=\(detail)"), "\(first.cacheStatus)")
+                }
+                let good = try await speak([])
+                #expect(!good.isHit && good.body.readableBytes > 0, "\(good.cacheStatus)")
+                #expect(try await speak([]).isHit)
+            }
+        }
+    }
+
+    @Test func aGoodGenerationSaysItWasStoredOnceItsBodyIsJudged() async throws {
+        try await withHarness(try ShippedConfig.text()) { h in
+            let test = Case(bad: "", method: "generateContent", query: "", detail: nil)
+            let first = try await self.generate(h, test, bad: false)
+            #expect(first.cacheStatus.contains("stored; ttl="), "\(first.cacheStatus)")
+            // The derived ETag of the stored body is not promised on a held head; the hit has it.
+            let hit = try await self.generate(h, test, bad: false)
+            #expect(hit.isHit)
+        }
+    }
+}
