@@ -18,25 +18,29 @@ import Testing
         var bad: String
         var method: String
         var query: String
-        /// The `Cache-Status` detail of the bad answer; nil for a stream (its head went out before its end).
-        var detail: String?
+        /// Why it is not stored: the access log's `detail`, and the `Cache-Status` detail unless `streams`.
+        var reason: String
+        /// An event stream: its head went out before its end, so only the access log can say why.
+        var streams = false
         var testDescription: String { "\(self.method)\(self.query) \(self.bad)" }
     }
 
     static let cases: [Case] = [
-        Case(bad: "safety", method: "generateContent", query: "", detail: "finish-reason"),
-        Case(bad: "recitation", method: "generateContent", query: "", detail: "finish-reason"),
-        Case(bad: "max-tokens", method: "generateContent", query: "", detail: "finish-reason"),
-        Case(bad: "other", method: "generateContent", query: "", detail: "finish-reason"),
-        Case(bad: "blocked", method: "generateContent", query: "", detail: "blocked"),
-        Case(bad: "no-text", method: "generateContent", query: "", detail: "no-text"),
-        Case(bad: "error", method: "generateContent", query: "", detail: "error-object"),
+        Case(bad: "safety", method: "generateContent", query: "", reason: "finish-reason"),
+        Case(bad: "recitation", method: "generateContent", query: "", reason: "finish-reason"),
+        Case(bad: "max-tokens", method: "generateContent", query: "", reason: "finish-reason"),
+        Case(bad: "other", method: "generateContent", query: "", reason: "finish-reason"),
+        Case(bad: "blocked", method: "generateContent", query: "", reason: "blocked"),
+        Case(bad: "no-text", method: "generateContent", query: "", reason: "no-text"),
+        Case(bad: "error", method: "generateContent", query: "", reason: "error-object"),
         // Without alt=sse a stream is one JSON array, judged on its last element.
-        Case(bad: "max-tokens", method: "streamGenerateContent", query: "", detail: "finish-reason"),
-        Case(bad: "no-final-event", method: "streamGenerateContent", query: "", detail: "finish-reason"),
-        Case(bad: "safety", method: "streamGenerateContent", query: "?alt=sse", detail: nil),
-        Case(bad: "blocked", method: "streamGenerateContent", query: "?alt=sse", detail: nil),
-        Case(bad: "no-final-event", method: "streamGenerateContent", query: "?alt=sse", detail: nil),
+        Case(bad: "max-tokens", method: "streamGenerateContent", query: "", reason: "finish-reason"),
+        Case(bad: "no-final-event", method: "streamGenerateContent", query: "", reason: "finish-reason"),
+        Case(bad: "safety", method: "streamGenerateContent", query: "?alt=sse", reason: "finish-reason", streams: true),
+        Case(bad: "blocked", method: "streamGenerateContent", query: "?alt=sse", reason: "blocked", streams: true),
+        // The stream ends cleanly without its final event: its last event has no finishReason.
+        Case(bad: "no-final-event", method: "streamGenerateContent", query: "?alt=sse", reason: "finish-reason",
+            streams: true),
     ]
 
     func generate(_ h: Harness, _ test: Case, bad: Bool) async throws -> Reply {
@@ -48,11 +52,17 @@ import Testing
     }
 
     @Test(arguments: cases) func aBadGeminiGenerationIsServedNeverStored(_ test: Case) async throws {
-        try await withHarness(try ShippedConfig.text()) { h in
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-bad-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let config = try ShippedConfig.text().replacingOccurrences(of: "access = \"off\"", with: "access = \"\(log.path)\"")
+        try await withHarness(config) { h in
             let bad = try await self.generate(h, test, bad: true)
             #expect(bad.status == 200)
             #expect(!bad.cacheStatus.contains("stored"), "\(bad.cacheStatus)")
-            if let detail = test.detail { #expect(bad.cacheStatus.contains("detail=\(detail)"), "\(bad.cacheStatus)") }
+            if !test.streams { #expect(bad.cacheStatus.contains("detail=\(test.reason)"), "\(bad.cacheStatus)") }
+            await h.server.flushAccessLog()
+            let line = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").last.map(String.init) ?? ""
+            #expect(line.contains("\"detail\":\"\(test.reason)\""), "\(line)")
             // The same request again: not answered from the bad take; the good one is stored and replayed.
             let good = try await self.generate(h, test, bad: false)
             #expect(!good.isHit, "\(good.cacheStatus)")
@@ -92,7 +102,7 @@ import Testing
 
     @Test func aGoodGenerationSaysItWasStoredOnceItsBodyIsJudged() async throws {
         try await withHarness(try ShippedConfig.text()) { h in
-            let test = Case(bad: "", method: "generateContent", query: "", detail: nil)
+            let test = Case(bad: "", method: "generateContent", query: "", reason: "")
             let first = try await self.generate(h, test, bad: false)
             #expect(first.cacheStatus.contains("stored; ttl="), "\(first.cacheStatus)")
             // The derived ETag of the stored body is not promised on a held head; the hit has it.
