@@ -20,6 +20,10 @@ let package = Package(
         .library(name: "RESP", targets: ["RESP"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),
         .library(name: "UpstreamHTTP", targets: ["UpstreamHTTP"]),
+        // For the fuzz package (fuzz/Package.swift), which depends on this one by path.
+        .library(name: "HTTPRequestParsing", targets: ["HTTPRequestParsing"]),
+        .library(name: "BodyKeying", targets: ["BodyKeying"]),
+        .library(name: "ProxyConfig", targets: ["ProxyConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

@@ -10,6 +10,8 @@
 #    virtual environment (installed from PyPI when missing), through a real Reprise with the repository's proxy.conf.
 # 4. The dashboard check: with Chromium (installed when it can be), the dashboard is opened against a running proxy
 #    with traffic, and its screenshot must not be blank.
+# 5. The fuzzers (fuzz/ci.sh): every libFuzzer target built with -sanitize=fuzzer,address and run for 20 s from its
+#    committed seeds; any finding fails the run. FUZZ=0 skips this step (it says so).
 #
 # Installing needs root (it uses apt-get, as CI runs it); without root a missing package stops the script with a
 # message saying which one.
@@ -56,4 +58,10 @@ if command -v chromium >/dev/null 2>&1 || { [ "$(id -u)" -eq 0 ] && timeout 600 
     fi
 else
     echo "dashboard screenshot: skipped (Chromium is not installable here)"
+fi
+
+if [ "${FUZZ:-1}" = 0 ]; then
+    echo "fuzz: skipped (FUZZ=0)"
+else
+    fuzz/ci.sh
 fi

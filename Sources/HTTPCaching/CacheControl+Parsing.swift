@@ -3,11 +3,13 @@
 extension CacheControl {
     /// Splits `name[=argument]`; the name is lower-cased, the argument keeps its quotes.
     static func splitDirective(_ element: Substring) -> (name: String, argument: Substring?) {
-        guard let equals = element.firstIndex(of: "=") else {
+        // By scalars, as `FieldParsing.splitList` reads the list: `max-age=\u{301}0` has its `=`.
+        let scalars = element.unicodeScalars
+        guard let equals = scalars.firstIndex(of: "=") else {
             return (FieldParsing.trimOWS(element).lowercased(), nil)
         }
-        let name = FieldParsing.trimOWS(element[element.startIndex..<equals]).lowercased()
-        let argument = FieldParsing.trimOWS(element[element.index(after: equals)...])
+        let name = FieldParsing.trimOWS(Substring(scalars[scalars.startIndex..<equals])).lowercased()
+        let argument = FieldParsing.trimOWS(Substring(scalars[scalars.index(after: equals)...]))
         return (name, argument)
     }
 

@@ -5,15 +5,17 @@ enum FieldParsing {
         character == " " || character == "\t"
     }
 
+    /// Works on Unicode scalars, not Characters: a combining scalar after a space or a delimiter would otherwise
+    /// merge with it into one Character that no longer equals it (see `splitList`).
     static func trimOWS<S: StringProtocol>(_ value: S) -> Substring {
-        var slice = Substring(value)
-        while let first = slice.first, Self.isOWS(first) {
-            slice.removeFirst()
+        var scalars = Substring(value).unicodeScalars
+        while let first = scalars.first, first == " " || first == "\t" {
+            scalars.removeFirst()
         }
-        while let last = slice.last, Self.isOWS(last) {
-            slice.removeLast()
+        while let last = scalars.last, last == " " || last == "\t" {
+            scalars.removeLast()
         }
-        return slice
+        return Substring(scalars)
     }
 
     /// RFC 9110 §5.6.2: tchar.
@@ -36,32 +38,36 @@ enum FieldParsing {
 
     /// RFC 9110 §5.6.1: splits a list value on the commas that are outside quoted strings,
     /// trims OWS and drops empty elements.
+    ///
+    /// Reads Unicode scalars, not Characters: a field value is bytes, and a combining scalar (obs-text from a
+    /// broken or hostile peer) right after a comma or a quote would otherwise form one Character with it, hiding
+    /// the delimiter. `private,\u{301} max-age=60` must still say `private`.
     static func splitList<S: StringProtocol>(_ value: S) -> [Substring] {
-        let text = Substring(value)
+        let scalars = Substring(value).unicodeScalars
         var elements: [Substring] = []
-        var start = text.startIndex
-        var index = text.startIndex
+        var start = scalars.startIndex
+        var index = scalars.startIndex
         var inQuotes = false
-        while index < text.endIndex {
-            let character = text[index]
+        while index < scalars.endIndex {
+            let scalar = scalars[index]
             if inQuotes {
-                if character == "\\" {
-                    index = text.index(after: index)
-                    if index == text.endIndex {
+                if scalar == "\\" {
+                    index = scalars.index(after: index)
+                    if index == scalars.endIndex {
                         break
                     }
-                } else if character == "\"" {
+                } else if scalar == "\"" {
                     inQuotes = false
                 }
-            } else if character == "\"" {
+            } else if scalar == "\"" {
                 inQuotes = true
-            } else if character == "," {
-                elements.append(text[start..<index])
-                start = text.index(after: index)
+            } else if scalar == "," {
+                elements.append(Substring(scalars[start..<index]))
+                start = scalars.index(after: index)
             }
-            index = text.index(after: index)
+            index = scalars.index(after: index)
         }
-        elements.append(text[start..<text.endIndex])
+        elements.append(Substring(scalars[start..<scalars.endIndex]))
         return elements.map { Self.trimOWS($0) }.filter { !$0.isEmpty }
     }
 

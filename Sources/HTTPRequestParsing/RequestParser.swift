@@ -110,23 +110,22 @@ public struct RequestParser: Sendable {
                 }
                 self.state = .chunkSize
             case .chunkSize:
-                guard let line = try Self.nextLine(in: buffer) else {
-                    if buffer.readableBytes > Self.maxChunkLine { throw RequestParseError.malformed("chunk-size line too long") }
+                guard let line = try Self.nextLine(in: buffer, within: Self.maxChunkLine + 2) else {
+                    if buffer.readableBytes > Self.maxChunkLine + 2 {
+                        throw RequestParseError.malformed("chunk-size line too long")
+                    }
                     return nil
                 }
-                if line.length > Self.maxChunkLine { throw RequestParseError.malformed("chunk-size line too long") }
                 let size = try buffer.withUnsafeReadableBytes { try Self.chunkSize(UnsafeRawBufferPointer(rebasing: $0[0..<line.length])) }
                 buffer.moveReaderIndex(forwardBy: line.consumed)
                 self.state = size == 0 ? .trailers(bytes: 0) : .chunkData(remaining: size)
             case .trailers(let bytes):
-                guard let line = try Self.nextLine(in: buffer) else {
-                    if bytes + buffer.readableBytes > self.limits.maxHeadBytes {
+                let allowance = self.limits.maxHeadBytes - bytes
+                guard let line = try Self.nextLine(in: buffer, within: allowance) else {
+                    if buffer.readableBytes > allowance {
                         throw RequestParseError(.headTooLarge, "trailer fields exceed the head limit")
                     }
                     return nil
-                }
-                if bytes + line.consumed > self.limits.maxHeadBytes {
-                    throw RequestParseError(.headTooLarge, "trailer fields exceed the head limit")
                 }
                 if line.length == 0 {
                     buffer.moveReaderIndex(forwardBy: line.consumed)
@@ -152,14 +151,18 @@ public struct RequestParser: Sendable {
                 buffer.moveReaderIndex(forwardBy: 2)
             }
         }
-        let (found, resume) = try buffer.withUnsafeReadableBytes { try Self.findHeadEnd($0, from: self.scanned) }
+        // Only the bytes a head may take are looked at: a head longer than that is refused whatever follows, so the
+        // error cannot depend on how much of the rest has arrived (a bare LF past the limit is a 431 either way).
+        let limit = self.limits.maxHeadBytes
+        let (found, resume) = try buffer.withUnsafeReadableBytes {
+            try Self.findHeadEnd(UnsafeRawBufferPointer(rebasing: $0.prefix(limit)), from: self.scanned)
+        }
         guard let headLength = found else {
             self.scanned = resume
-            if buffer.readableBytes > self.limits.maxHeadBytes { throw self.overLimit(buffer) }
+            if buffer.readableBytes > limit { throw self.overLimit(buffer) }
             return nil
         }
         self.scanned = 0
-        if headLength > self.limits.maxHeadBytes { throw self.overLimit(buffer) }
         let maxFields = self.limits.maxFields
         let (head, framing) = try buffer.withUnsafeReadableBytes {
             try Self.decodeHead(UnsafeRawBufferPointer(rebasing: $0[0..<headLength]), maxFields: maxFields)
@@ -203,11 +206,12 @@ public struct RequestParser: Sendable {
         return (nil, lineStart)
     }
 
-    /// The line at the reader index: its length without CRLF and the bytes it takes with CRLF; nil when the
-    /// line end has not arrived.
-    static func nextLine(in buffer: ByteBuffer) throws -> (length: Int, consumed: Int)? {
+    /// The line at the reader index: its length without CRLF and the bytes it takes with CRLF; nil when no line
+    /// end is among the first `maxBytes` bytes (it has not arrived, or the line is longer than that). Bytes past
+    /// `maxBytes` are not looked at, so the caller's length check sees the same thing however the input was cut.
+    static func nextLine(in buffer: ByteBuffer, within maxBytes: Int) throws -> (length: Int, consumed: Int)? {
         try buffer.withUnsafeReadableBytes { bytes in
-            guard let lf = bytes.firstIndex(of: .lf) else { return nil }
+            guard let lf = UnsafeRawBufferPointer(rebasing: bytes.prefix(maxBytes)).firstIndex(of: .lf) else { return nil }
             guard lf > 0, bytes[lf - 1] == .cr else { throw RequestParseError.malformed("a line ends in LF without CR") }
             return (lf - 1, lf + 1)
         }

@@ -12,9 +12,9 @@ struct ConfigDecoder {
     /// Settings that load but probably do not do what their author meant; they never fail the file.
     private(set) var warnings: [ConfigProblem] = []
 
-    init(file: String, text: String, environment: [String: String], baseDirectory: String?) {
+    init(file: String, locator: LineLocator, environment: [String: String], baseDirectory: String?) {
         self.file = file
-        self.locator = LineLocator(text: text)
+        self.locator = locator
         self.environment = environment
         self.baseDirectory = baseDirectory
     }

@@ -33,13 +33,24 @@ public enum ConfigLoader {
         environment: [String: String],
         baseDirectory: String?
     ) throws(ConfigError) -> ProxyConfiguration {
+        let locator = LineLocator(text: text)
+        if let problem = TOMLPrecheck.problem(in: text, locator: locator, file: file) {
+            // A syntax error on an earlier line still comes first, as toml++ would report it.
+            let before = text.split(separator: "\n", omittingEmptySubsequences: false).prefix((problem.line ?? 1) - 1)
+            do {
+                _ = try TOMLNode.parse(before.joined(separator: "\n"))
+            } catch {
+                throw ConfigError(file: file, problems: [Self.syntaxProblem(error, file: file)])
+            }
+            throw ConfigError(file: file, problems: [problem])
+        }
         let root: [String: TOMLNode]
         do {
             root = try TOMLNode.parse(text)
         } catch {
             throw ConfigError(file: file, problems: [Self.syntaxProblem(error, file: file)])
         }
-        var decoder = ConfigDecoder(file: file, text: text, environment: environment, baseDirectory: baseDirectory)
+        var decoder = ConfigDecoder(file: file, locator: locator, environment: environment, baseDirectory: baseDirectory)
         if let configuration = decoder.decode(root) {
             return configuration
         }
@@ -50,19 +61,12 @@ public enum ConfigLoader {
 
     /// toml++'s own words, with its position; the message never echoes more than the offending token.
     static func syntaxProblem(_ error: TOMLParseError, file: String) -> ConfigProblem {
-        let line = error.source.begin.line
         var message = error.description.trimmed(of: " \n")
         if let last = message.last, !".!?".contains(last) {
             message += "."
         }
-        return ConfigProblem(
-            file: file,
-            line: line,
-            key: "",
-            message: "TOML syntax error at column \(error.source.begin.column): \(message)",
-            fix: "check line \(line): strings need double quotes, tables are written [name] "
-                + "and repeated entries [[name]]."
-        )
+        return TOMLPrecheck.syntaxProblem(
+            file: file, line: error.source.begin.line, column: error.source.begin.column, message)
     }
 
     /// By line, file-wide problems without a line last; stable for problems on the same line.

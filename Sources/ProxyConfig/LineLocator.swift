@@ -15,15 +15,23 @@ struct LineLocator {
 
     private var headerLines: [Section: Int] = [:]
     private var keyLines: [Section: [String: Int]] = [:]
+    /// The first top-level table header without a name after its brackets (see `TOMLPrecheck`): its line, and the
+    /// 1-based column of what stands where the name should start.
+    private(set) var headerWithoutName: (line: Int, column: Int)?
 
     init(text: String) {
         var current = Section.root
         var arrayCounts: [String: Int] = [:]
         var scanner = Scanner()
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lastLine = lines.count - 1
+        for (offset, rawLine) in lines.enumerated() {
             let line = offset + 1
             let trimmed = rawLine.drop(while: { $0 == " " || $0 == "\t" })
             if scanner.isAtTopLevel {
+                if trimmed.hasPrefix("["), self.headerWithoutName == nil, let column = Self.missingName(trimmed, isLastLine: offset == lastLine) {
+                    self.headerWithoutName = (line, rawLine.count - trimmed.count + column)
+                }
                 if trimmed.hasPrefix("[[") {
                     let name = Self.headerName(trimmed.dropFirst(2), closing: "]]")
                     let index = arrayCounts[name, default: 0]
@@ -67,6 +75,38 @@ struct LineLocator {
         if self.keyLines[section]?[key] == nil {
             self.keyLines[section, default: [:]][key] = line
         }
+    }
+
+    /// For a header line (`header` starts with `[`): the 1-based column, within `header`, of what follows `[` or
+    /// `[[` and the spaces and tabs after them when it cannot start a key: nil when it is a bare-key character, a
+    /// quote or `]`, or when toml++ reports the line itself (a space before the second `[`, the end of the file).
+    /// Other whitespace (a CR, U+00A0) counts as no name: toml++ refuses some of it and aborts on the rest.
+    static func missingName(_ header: Substring, isLastLine: Bool) -> Int? {
+        let scalars = Array(header.unicodeScalars)
+        var index = 1
+        func skipBlanks() -> Bool {
+            let start = index
+            while index < scalars.count, scalars[index] == " " || scalars[index] == "\t" { index += 1 }
+            return index > start
+        }
+        let blank = skipBlanks()
+        if index < scalars.count, scalars[index] == "[" {
+            if blank { return nil }
+            index += 1
+            _ = skipBlanks()
+        }
+        guard index < scalars.count else {
+            return isLastLine ? nil : index + 1  // toml++ meets the line break
+        }
+        let next = scalars[index]
+        if next == "]" || next == "\"" || next == "'" || next == "_" || next == "-" {
+            return nil
+        }
+        if next.isASCII, next.properties.isAlphabetic || ("0"..."9").contains(next) {
+            return nil
+        }
+        // The column counts characters, as `LineLocator`'s lines do.
+        return String(String.UnicodeScalarView(scalars[..<index])).count + 1
     }
 
     private static func headerName(_ text: Substring, closing: String) -> String {

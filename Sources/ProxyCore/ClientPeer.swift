@@ -39,6 +39,9 @@ struct ClientPeer: Equatable {
     }
 
     private static func folded(_ text: String) -> String {
-        text.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? text.lowercased() : text
+        for byte in text.utf8 where byte &- UInt8(ascii: "A") < 26 {
+            return text.lowercased()
+        }
+        return text
     }
 }

@@ -53,15 +53,34 @@ extension ProxyHandler {
     /// "GET <target> <partition> <authority>", built in one allocation; " ns=<namespace>" follows for
     /// `Reprise-Cache-Namespace`.
     static func primaryKey(_ key: RequestKey, namespace: String? = nil) -> String {
-        var primary = "GET "
-        primary.reserveCapacity(6 + key.target.utf8.count + key.partition.utf8.count + key.authority.utf8.count)
-        primary.append(key.target)
-        primary.append(" ")
-        primary.append(key.partition)
-        primary.append(" ")
-        primary.append(key.authority)
-        if let namespace { primary.append(ClientControls.keySuffix(namespace: namespace)) }
-        return primary
+        let suffix = namespace.map { ClientControls.keySuffix(namespace: $0) } ?? ""
+        let parts = (key.target, key.partition, key.authority, suffix)
+        let count = 6 + parts.0.utf8.count + parts.1.utf8.count + parts.2.utf8.count + parts.3.utf8.count
+        // One allocation and plain copies: `String.append` re-checks capacity and encoding on every call.
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            var offset = 0
+            func copy(_ text: String) {
+                for byte in text.utf8 {
+                    buffer[offset] = byte
+                    offset += 1
+                }
+            }
+            func copy(_ byte: UInt8) {
+                buffer[offset] = byte
+                offset += 1
+            }
+            copy(UInt8(ascii: "G"))
+            copy(UInt8(ascii: "E"))
+            copy(UInt8(ascii: "T"))
+            copy(UInt8(ascii: " "))
+            copy(parts.0)
+            copy(UInt8(ascii: " "))
+            copy(parts.1)
+            copy(UInt8(ascii: " "))
+            copy(parts.2)
+            copy(parts.3)
+            return offset
+        }
     }
 
     /// The request's key parts: target, credential partition (with this connection's memo) and authority.

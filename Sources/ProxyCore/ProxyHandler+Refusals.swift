@@ -21,7 +21,9 @@ extension ProxyHandler {
         guard head.uri.utf8.first == UInt8(ascii: "/") || (head.method == .OPTIONS && head.uri == "*") else {
             return Refusal(error: ErrorResponse(status: .badRequest, message: "only origin-form request targets (/path) are accepted", close: true))
         }
-        if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length > self.limits.maxRequestBody {
+        if self.parserExpectsBody, let length = head.headers.first(name: "content-length").flatMap({ Int($0) }),
+            length > self.limits.maxRequestBody
+        {
             return Refusal(error: ErrorResponse(status: .payloadTooLarge, message: "request body exceeds max_request_body", close: true))
         }
         if head.method == .GET || head.method == .HEAD, self.parserExpectsBody, server.getWithBody == .reject {

@@ -37,6 +37,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     var machine: ConnectionStateMachine
     /// The one timer of the connection; it fires at the earliest deadline (or sooner, and is re-armed).
     private var timer: Scheduled<Void>?
+    /// The clock read at the start of the `channelRead` being handled (see `loopNow`); nil outside one.
+    private var readTime: NIODeadline?
     /// Who is at the other end, and whether its forwarding fields are believed.
     private(set) var peer = ClientPeer(ip: nil, trusted: false)
 
@@ -100,8 +102,10 @@ final class ProxyHandler: ChannelDuplexHandler {
         set { if !newValue { self.machine.keepAliveRevoked() } }
     }
 
-    /// The event loop's clock (virtual on an `EmbeddedEventLoop`): deadlines are measured against it.
-    var loopNow: NIODeadline { self.context?.eventLoop.now ?? .now() }
+    /// The event loop's clock (virtual on an `EmbeddedEventLoop`): deadlines are measured against it. Read once
+    /// per `channelRead` (`readTime`): a hit is answered inside it, and each state machine event of it would
+    /// otherwise read the clock again.
+    var loopNow: NIODeadline { self.readTime ?? self.context?.eventLoop.now ?? .now() }
 
     /// A record is being built and not yet emitted.
     var recording: Bool { self.record != nil }
@@ -157,6 +161,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.readTime = context.eventLoop.now
+        defer { self.readTime = nil }
         var bytes = self.unwrapInboundIn(data)
         if self.inbound == nil {
             self.inbound = bytes
@@ -409,7 +415,11 @@ final class ProxyHandler: ChannelDuplexHandler {
     func armTimer() {
         guard self.timer == nil, let deadline = self.machine.nextDeadline, let context = self.context else { return }
         let at = min(deadline, self.loopNow + self.machine.timeouts.shortest)
-        self.timer = context.eventLoop.scheduleTask(deadline: at) { [weak self] in self?.timerFired() }
+        // A strong capture, released when the task runs or is cancelled (handlerRemoved and channelInactive cancel
+        // it). Not `[weak self]`: a weak reference gives the handler a side table for good, which moves every
+        // retain and release of it (several per request) to the runtime's slow path; measured 9% more CPU per
+        // 1 KiB hit (ab.sh B/A 1.09).
+        self.timer = context.eventLoop.scheduleTask(deadline: at) { self.timerFired() }
     }
 
     private func timerFired() {

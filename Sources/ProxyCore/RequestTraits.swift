@@ -16,7 +16,7 @@ struct RequestTraits {
             guard let first = name.utf8.first else { continue }
             switch first | 0x20 {
             case UInt8(ascii: "h"):
-                if name.utf8.count == 4, name.utf8.elementsEqual("host".utf8, by: { $0 | 0x20 == $1 }) { self.host = value }
+                if name.utf8.count == 4, Self.isHost(name) { self.host = value }
             case UInt8(ascii: "c"):
                 if name.utf8.count == 13, name.lowercased() == "cache-control" { self.hasDirectives = true }
             case UInt8(ascii: "p"):
@@ -47,4 +47,11 @@ struct RequestTraits {
 
     /// The request fields a cache replaces with its own validators when it revalidates a stored response.
     static let conditionalFields = ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"]
+
+    /// `name` (4 bytes) is `Host` in any ASCII case.
+    private static func isHost(_ name: String) -> Bool {
+        var iterator = name.utf8.makeIterator()
+        return iterator.next().map({ $0 | 0x20 }) == UInt8(ascii: "h") && iterator.next().map({ $0 | 0x20 }) == UInt8(ascii: "o")
+            && iterator.next().map({ $0 | 0x20 }) == UInt8(ascii: "s") && iterator.next().map({ $0 | 0x20 }) == UInt8(ascii: "t")
+    }
 }

@@ -86,20 +86,22 @@ public final class RedisServerProcess {
     }
 
     /// Polls a TCP connect + PING every 10 ms until the server answers (`+PONG`, or `-NOAUTH`
-    /// with a password), for at most 10 s.
+    /// with a password), for at most 30 s. The blocking probe runs on NIO's thread pool, never on a thread of the
+    /// cooperative pool (two threads on a 2-core machine, which parallel tests must not be starved of).
     private func waitUntilAnswering(_ process: ChildProcess) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             guard process.isRunning else {
                 self.process = nil
                 throw StartupError(description: "redis-server exited during startup: \(self.logTail())", exited: true)
             }
-            if Self.answersPing(port: self.port) {
+            let port = self.port
+            if try await NIOThreadPool.singleton.runIfActive({ Self.answersPing(port: port) }) {
                 return
             }
             try await Task.sleep(for: .milliseconds(10))
         }
-        throw StartupError(description: "redis-server did not answer PING within 10 s: \(self.logTail())")
+        throw StartupError(description: "redis-server did not answer PING within 30 s: \(self.logTail())")
     }
 
     private func logTail() -> String {

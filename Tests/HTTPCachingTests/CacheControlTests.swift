@@ -117,6 +117,26 @@ let cacheControlCases: [CacheControlCase] = [
     .init(
         id: "cc-quoted-comma-not-split", spec: "RFC 9110 §5.6.4", lines: ["ext=\"max-age=99, no-store\""],
         expected: cc { _ in }),
+    // A field value is bytes: a combining scalar (obs-text) after a delimiter must not hide the delimiter, as it
+    // would if the value were read as Characters (found by fuzz/http-fields).
+    .init(
+        id: "cc-combining-after-comma", spec: "RFC 9110 §5.6.1", lines: ["private,\u{301} max-age=60"],
+        expected: cc { $0.isPrivate = true }),
+    .init(
+        id: "cc-combining-after-comma-no-store", spec: "RFC 9110 §5.6.1", lines: ["no-store,\u{301}"],
+        expected: cc { $0.noStore = true }),
+    .init(
+        id: "cc-combining-after-space", spec: "RFC 9110 §5.6.3", lines: ["max-age=5, \u{301}no-cache"],
+        expected: cc { $0.maxAge = 5 }),
+    .init(
+        id: "cc-combining-after-equals", spec: "RFC 9111 §5.2", lines: ["no-store, max-age=\u{301}9"],
+        expected: cc {
+            $0.noStore = true
+            $0.invalidArguments = ["max-age"]
+        }),
+    .init(
+        id: "cc-combining-after-quote", spec: "RFC 9110 §5.6.4", lines: ["ext=\"a\"\u{301}, no-store"],
+        expected: cc { $0.noStore = true }),
 ]
 
 @Test(arguments: cacheControlCases)

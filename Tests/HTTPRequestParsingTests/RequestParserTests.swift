@@ -33,9 +33,9 @@ private func parse(_ input: String, step: Int = 0, limits: RequestParser.Limits 
     return parts
 }
 
-private func parseError(_ input: String, limits: RequestParser.Limits = .init()) -> RequestParseError? {
+private func parseError(_ input: String, step: Int = 0, limits: RequestParser.Limits = .init()) -> RequestParseError? {
     do {
-        _ = try parse(input, limits: limits)
+        _ = try parse(input, step: step, limits: limits)
         return nil
     } catch {
         return error as? RequestParseError
@@ -241,6 +241,50 @@ private func parseError(_ input: String, limits: RequestParser.Limits = .init())
         #expect(buffer.readableBytes == 3)
     }
 
+    /// Found by fuzz/ (request-parser): the error must not depend on how the network cut the bytes.
+    struct Cut: CustomTestStringConvertible, Sendable {
+        let name: String
+        let input: String
+        let maxHeadBytes: Int
+        /// nil: the input is valid (its parts are then compared across the cuts).
+        let kind: RequestParseError.Kind?
+        var testDescription: String { self.name }
+    }
+
+    static let cuts: [Cut] = [
+        Cut(name: "a bare LF past the head limit is 431, not 400 when the head arrives whole",
+            input: "GET / HTTP/1.1\r\nHost: h\r\nX: " + String(repeating: "a", count: 80) + "\nb\r\n\r\n", maxHeadBytes: 64,
+            kind: .headTooLarge),
+        Cut(name: "a bare LF inside the head limit is 400 however it arrives",
+            input: "GET / HTTP/1.1\nHost: h\r\nX: " + String(repeating: "a", count: 80) + "\r\n\r\n", maxHeadBytes: 64,
+            kind: .malformed),
+        Cut(name: "a request line past the limit is 414 however it arrives",
+            input: "GET /" + String(repeating: "a", count: 80) + " HTTP/1.1\nHost: h\r\n\r\n", maxHeadBytes: 64,
+            kind: .targetTooLong),
+        Cut(name: "a trailer with a bare LF past the head limit is 431",
+            input: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: "
+                + String(repeating: "t", count: 80) + "\n\r\n", maxHeadBytes: 64, kind: .headTooLarge),
+        Cut(name: "a chunk-size line of exactly 4096 bytes is read when its CR and LF arrive apart",
+            input: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1;" + String(repeating: "e", count: 4094)
+                + "\r\nx\r\n0\r\n\r\n", maxHeadBytes: 1024, kind: nil),
+        Cut(name: "a chunk-size line of 4097 bytes is refused",
+            input: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1;" + String(repeating: "e", count: 4095)
+                + "\r\nx\r\n0\r\n\r\n", maxHeadBytes: 1024, kind: .malformed),
+    ]
+
+    @Test(arguments: cuts)
+    func theOutcomeDoesNotDependOnHowTheBytesArrive(_ c: Cut) throws {
+        let limits = RequestParser.Limits(maxHeadBytes: c.maxHeadBytes)
+        // Whole, and every step from 1 to 9 bytes (with step 1 the CR of a line end arrives before its LF).
+        for step in [0] + Array(1...9) {
+            if let kind = c.kind {
+                #expect(parseError(c.input, step: step, limits: limits)?.kind == kind, "step \(step)")
+            } else {
+                #expect(try parse(c.input, step: step, limits: limits) == parse(c.input, limits: limits), "step \(step)")
+            }
+        }
+    }
+
     @Test func bodySlicesShareTheInputBytes() throws {
         var parser = RequestParser()
         var buffer = ByteBuffer(string: "PUT /u HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc")
@@ -252,3 +296,4 @@ private func parseError(_ input: String, limits: RequestParser.Limits = .init())
         #expect(sameStorage)
     }
 }
+

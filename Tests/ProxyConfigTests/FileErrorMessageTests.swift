@@ -15,6 +15,41 @@ struct FileErrorMessageTests {
                 + "digit or exponent, saw '.'. Fix: check line 2: strings need double quotes, tables are written "
                 + "[name] and repeated entries [[name]]."
         ),
+        // Found by fuzz/ (proxy-conf): toml++ aborted the process on these headers, and read only up to a NUL.
+        BadCase(
+            "a table header without a name",
+            "[\u{e9}]\n",
+            "proxy.conf:1: TOML syntax error at column 2: a table header needs a name (a bare key or a quoted string) "
+                + "after \"[\". Fix: check line 1: strings need double quotes, tables are written [name] and repeated "
+                + "entries [[name]]."
+        ),
+        BadCase(
+            "a lone [ on its line",
+            baseUpstream + "[\nx = 1\n",
+            "proxy.conf:6: TOML syntax error at column 2: a table header needs a name (a bare key or a quoted string) "
+                + "after \"[\". Fix: check line 6: strings need double quotes, tables are written [name] and repeated "
+                + "entries [[name]]."
+        ),
+        BadCase(
+            "an array-of-tables header with a comment for a name",
+            baseUpstream + "  [[ #rule]]\n",
+            "proxy.conf:6: TOML syntax error at column 6: a table header needs a name (a bare key or a quoted string) "
+                + "after \"[\". Fix: check line 6: strings need double quotes, tables are written [name] and repeated "
+                + "entries [[name]]."
+        ),
+        BadCase(
+            "a syntax error before a header without a name comes first",
+            "[server]\nlisten = 0.0.0.0:8080\n[#]\n",
+            "proxy.conf:2: TOML syntax error at column 13: Error while parsing floating-point: expected decimal "
+                + "digit or exponent, saw '.'. Fix: check line 2: strings need double quotes, tables are written "
+                + "[name] and repeated entries [[name]]."
+        ),
+        BadCase(
+            "a NUL byte (toml++ would read up to it and ignore the rest)",
+            baseUpstream + "[server]\u{0}\n[[upstream]]\nname = 5\n",
+            "proxy.conf:6: TOML syntax error at column 9: the file holds a NUL byte. Fix: check line 6: strings need "
+                + "double quotes, tables are written [name] and repeated entries [[name]]."
+        ),
         BadCase(
             "empty file has no upstream",
             "",

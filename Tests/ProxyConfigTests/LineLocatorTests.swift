@@ -51,5 +51,23 @@ struct LineLocatorTests {
         #expect(locator.line(of: LineLocator.Section(name: "rule", index: 2)) == nil)
         #expect(locator.line(of: "x", in: LineLocator.Section(name: "rule", index: 1)) == nil)
         #expect(locator.line(of: "a", in: LineLocator.Section(name: "rule", index: 0)) == nil)
+        #expect(locator.headerWithoutName == nil)
+    }
+
+    /// Headers toml++ would abort on (TOMLPrecheck); brackets inside strings and arrays are not headers.
+    @Test(arguments: [
+        ("[\u{e9}]", 1, 2), ("x = 1\n  [ \t#]", 2, 6), ("[[\r\n", 1, 3), ("[\n", 1, 2), ("[\u{a0}a]", 1, 2),
+    ])
+    func headersWithoutAName(_ text: String, _ line: Int, _ column: Int) {
+        let header = LineLocator(text: text).headerWithoutName
+        #expect(header?.line == line)
+        #expect(header?.column == column)
+    }
+
+    @Test(arguments: [
+        "[a]", "[ \"q\" ]", "['l']", "[[_x]]", "[-]", "[]", "[ [a]]", "[", "x = '''\n[\u{e9}]\n'''", "x = [\n[{a = 1}],\n]",
+    ])
+    func headersWithAName(_ text: String) {
+        #expect(LineLocator(text: text).headerWithoutName == nil)
     }
 }

@@ -21,7 +21,7 @@ struct ScriptedHarness {
     static func start(
         server serverKeys: String = "",
         upstreamKeys: String = "",
-        readTimeout: String = "10s",
+        readTimeout: String = "60s",
         extra: String = "",
         respondOnHead: Bool = false,
         script: @escaping ScriptedServer.Script
@@ -113,7 +113,7 @@ struct ScriptedHarness {
 func withScriptedHarness(
     server: String = "",
     upstreamKeys: String = "",
-    readTimeout: String = "10s",
+    readTimeout: String = "60s",
     extra: String = "",
     respondOnHead: Bool = false,
     script: @escaping ScriptedServer.Script,

@@ -16,16 +16,13 @@ struct RedisFailureTests {
         // A command in flight when the server dies: BLPOP with no timeout never answers by itself.
         let blocked = observed.connection.send("BLPOP", "never-filled", "0")
         server.kill()
-        let clock = ContinuousClock()
-        let start = clock.now
+        // With a 30 s command timeout, .connectionClosed (not .timeout) shows the command failed on the close.
         #expect(await failure(of: blocked) as? RedisClientError == .connectionClosed)
-        #expect(clock.now - start < .seconds(5))
 
+        // While disconnected a command is refused at once (.notConnected), never queued until a reconnect.
         _ = try await observed.states.next("the disconnect") { $0.lastError != nil }
-        let sendStart = clock.now
         let error = await failure(of: observed.connection.send("PING")) as? RedisClientError
         #expect(error == .notConnected)
-        #expect(clock.now - sendStart < .milliseconds(100))
 
         try await server.start()
         try await observed.awaitConnect(generation: 2)
@@ -40,12 +37,10 @@ struct RedisFailureTests {
         defer { observed.connection.close() }
         try await observed.awaitConnect(generation: 1)
 
-        let clock = ContinuousClock()
-        let start = clock.now
+        // DEBUG SLEEP 1 answers after a second: .timeout shows the 100 ms deadline ended the wait first.
         let sleeping = observed.connection.send("DEBUG", "SLEEP", "1")
         let behind = observed.connection.send("PING")
         #expect(await failure(of: sleeping) as? RedisClientError == .timeout)
-        #expect(clock.now - start < .milliseconds(900))
         #expect(await failure(of: behind) as? RedisClientError == .connectionClosed)
 
         let state = try await observed.states.next("the disconnect after the timeout") { $0.lastError != nil }

@@ -27,7 +27,7 @@ func testConfiguration(
         password: password,
         username: username,
         database: database,
-        connectTimeout: .seconds(1),
+        connectTimeout: .seconds(10),
         commandTimeout: commandTimeout,
         reconnectBackoff: backoff
     )

@@ -1,0 +1,41 @@
+/// What is checked before a document is handed to TOMLKit, because TOMLKit 0.6.0 (toml++ 3) mishandles it:
+///
+/// - A NUL byte: TOMLKit passes the text as a C string, so toml++ reads only up to the NUL and everything after it
+///   would be ignored without a word (TOML forbids NUL anywhere).
+/// - A table header whose `[` or `[[` (at the top level, spaces and tabs skipped) is followed by a line end or by
+///   anything but a bare key, a quoted key or `]`: toml++ asserts that a key starts there and aborts the process
+///   (`[é]`, `[#]`, a lone `[` on its line), which would end a running proxy on a SIGHUP reload.
+///
+/// Both come back as TOML syntax problems, worded like toml++'s own (after any syntax error toml++ finds on an earlier
+/// line: `ConfigLoader` parses the lines before the problem first).
+enum TOMLPrecheck {
+    static func problem(in text: String, locator: LineLocator, file: String) -> ConfigProblem? {
+        if let nul = text.utf8.firstIndex(of: 0) {
+            let before = text.utf8[..<nul]
+            let line = before.count { $0 == UInt8(ascii: "\n") } + 1
+            let lineStart = before.lastIndex(of: UInt8(ascii: "\n")).map { text.utf8.index(after: $0) } ?? text.utf8.startIndex
+            let column = text[lineStart..<nul].count + 1
+            return Self.syntaxProblem(file: file, line: line, column: column, "the file holds a NUL byte.")
+        }
+        if let header = locator.headerWithoutName {
+            return Self.syntaxProblem(
+                file: file,
+                line: header.line,
+                column: header.column,
+                "a table header needs a name (a bare key or a quoted string) after \"[\"."
+            )
+        }
+        return nil
+    }
+
+    static func syntaxProblem(file: String, line: Int, column: Int, _ message: String) -> ConfigProblem {
+        ConfigProblem(
+            file: file,
+            line: line,
+            key: "",
+            message: "TOML syntax error at column \(column): \(message)",
+            fix: "check line \(line): strings need double quotes, tables are written [name] "
+                + "and repeated entries [[name]]."
+        )
+    }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# CI's fuzzing: builds every fuzz target once, then runs each for FUZZ_SECONDS (20 by default) from the committed
+# seeds alone, one after the other. Fails on the first finding (the input is in fuzz/findings/TARGET/).
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds=${FUZZ_SECONDS:-20}
+targets=$(ls Sources | grep -v '^FuzzSupport$')
+
+start=$(date +%s)
+./build.sh
+echo "fuzz: built $(echo $targets | wc -w) targets in $(( $(date +%s) - start ))s"
+
+passed=0
+failed=0
+for target in $targets; do
+    work=$(mktemp -d)
+    log=$(mktemp)
+    if FUZZ_SKIP_BUILD=1 FUZZ_WORK="$work" ./run.sh "$target" "$seconds" >"$log" 2>&1; then
+        passed=$((passed + 1))
+        # libFuzzer's last status line (executions, coverage) and its exec/s.
+        echo "fuzz: $target: OK, $(grep -E '^#[0-9]+' "$log" | tail -1 | sed -E 's/ +/ /g'); \
+$(grep -E 'stat::average_exec_per_sec' "$log" | sed -E 's/.*: +//') exec/s"
+    else
+        failed=$((failed + 1))
+        echo "fuzz: $target: FAILED"
+        grep -v -E '^(#[0-9]+|INFO:|MS:|base unit:|0x|\s*$)' "$log" | tail -40
+    fi
+    rm -rf "$work" "$log"
+done
+echo "fuzz: $passed passed, $failed failed ($(( $(date +%s) - start ))s in all)"
+[ "$failed" -eq 0 ]
