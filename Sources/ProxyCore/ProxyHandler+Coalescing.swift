@@ -15,7 +15,7 @@ extension ProxyHandler {
         else { return false }
         switch self.proxy.coalescer.join(key: plan.key, now: state.requestTime, maxReplayBytes: self.proxy.store.maxObject) {
         case .alone:
-            state.detail = state.detail ?? "hit-for-pass"
+            state.detail = state.detail ?? CacheDetail.hitForPass.rawValue
             return false
         case .leader(let fetch):
             state.fetch = fetch
@@ -63,7 +63,7 @@ extension ProxyHandler {
                     var alone = state
                     alone.subscription = nil
                     alone.followToken = 0
-                    alone.detail = "vary-mismatch"
+                    alone.detail = CoalescedFetch.ReleaseReason.varyMismatch.rawValue
                     return self.forward(alone, context: context)
                 }
                 headers = ContentCoding.decodedHeaders(headers)
@@ -98,7 +98,7 @@ extension ProxyHandler {
             self.writeEnd()
         case .released(let reason):
             // The leader's response cannot serve this request: fetch for yourself.
-            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: "upstream-error") }
+            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: CacheDetail.upstreamError.rawValue) }
             var alone = state
             alone.subscription = nil
             alone.followToken = 0
@@ -107,7 +107,7 @@ extension ProxyHandler {
         case .failed(let kind):
             // The shared fetch failed before its head: the same error (or a stale entry), without asking the upstream
             // that just failed once per follower.
-            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: "upstream-error") }
+            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: CacheDetail.upstreamError.rawValue) }
             var failed = state
             failed.subscription = nil
             failed.followToken = 0
@@ -115,7 +115,7 @@ extension ProxyHandler {
             self.answerUpstreamFailure(kind, state: failed, context: context, collapsed: true)
         case .aborted:
             // The leader failed mid-body: cut, so the truncated body is never taken for a complete one.
-            self.abortConnection(detail: "upstream-error")
+            self.abortConnection(detail: CacheDetail.upstreamError.rawValue)
         }
     }
 }

@@ -127,9 +127,12 @@ extension ProxyHandler {
                 {
                     self.proxy.committer.commit(refreshed, mark: state.fetchMark ?? self.proxy.committer.mark())
                     // The 304 has no body; its end is ignored (this exchange is no longer the current one).
-                    let cacheStatus = "Reprise; fwd=stale; fwd-status=304; stored; ttl=\(refreshed.info.freshness.ttlSeconds(now: now))"
+                    let cacheStatus = CacheStatus(
+                        forward: .stale, forwardStatus: 304, stored: true, ttl: refreshed.info.freshness.ttlSeconds(now: now)
+                    )
                     return self.serveFromCache(
-                        refreshed, state: &state, now: now, context: context, cacheStatus: cacheStatus, outcome: .revalidated
+                        refreshed, state: &state, now: now, context: context, cacheStatus: cacheStatus.headerValue,
+                        outcome: .revalidated
                     )
                 }
                 self.proxy.store.purge(.target(state.head.uri, partition: plan.partition))
@@ -148,7 +151,7 @@ extension ProxyHandler {
                 // The client's own range or conditional went upstream: its answer (206, 304, 412) is not a complete
                 // response. A 200 is: stored, so that clients that revalidate (no-cache) are answered from memory again
                 // after a write dropped the entry.
-                cacheStatus.detail = "conditional-request"
+                cacheStatus.detail = CacheDetail.conditionalRequest.rawValue
             } else {
                 switch StoragePlanner.decide(
                     method: method.rawValue,
@@ -162,7 +165,7 @@ extension ProxyHandler {
                 ) {
                 case .store where state.refreshMayNotStore:
                     // client_refresh = "own": this client's refresh is its own; the shared entry stays as it was.
-                    cacheStatus.detail = "refresh-own"
+                    cacheStatus.detail = CacheDetail.refreshOwn.rawValue
                 case .store(let pending):
                     let conditions = state.route.rule?.storeIf ?? StoreConditions()
                     if let reason = GenerationJudge.headVerdict(conditions, headers: headers) {
@@ -236,7 +239,7 @@ extension ProxyHandler {
             }
             // Too large to store: the head goes out as it is, and the rest streams.
             self.current!.pending = nil
-            self.current!.held!.cacheStatus.detail = "too-large"
+            self.current!.held!.cacheStatus.detail = CacheDetail.tooLarge.rawValue
             self.releaseHeld(units: self.current!.headUnits)
             return exchange.eventLoop.makeSucceededVoidFuture()
         }
@@ -354,7 +357,7 @@ extension ProxyHandler {
         )
         guard !state.responseStarted else {
             // The head is out: the only honest signal left is to cut the connection (the body is incomplete).
-            self.abortConnection(detail: "upstream-error")
+            self.abortConnection(detail: CacheDetail.upstreamError.rawValue)
             return
         }
         self.answerUpstreamFailure(kind, state: state, context: context, collapsed: false)
@@ -367,7 +370,7 @@ extension ProxyHandler {
         if let stale = state.stale, self.canServeStale(stale, state: state, now: now) {
             return self.serveStaleOnError(stale, state: state, now: now, upstreamStatus: nil, context: context)
         }
-        var cacheStatus = CacheStatus(hit: false, forward: state.forward, detail: "upstream-error")
+        var cacheStatus = CacheStatus(hit: false, forward: state.forward, detail: CacheDetail.upstreamError.rawValue)
         cacheStatus.collapsed = collapsed
         self.respondError(
             kind.response(upstream: state.route.upstream.settings.name),
@@ -398,11 +401,14 @@ extension ProxyHandler {
         upstreamStatus: Int?,
         context: ChannelHandlerContext
     ) {
-        var cacheStatus = "Reprise; fwd=stale"
-        if let upstreamStatus { cacheStatus += "; fwd-status=\(upstreamStatus)" }
-        cacheStatus += "; ttl=\(stale.info.freshness.ttlSeconds(now: now)); detail=stale-if-error"
+        let cacheStatus = CacheStatus(
+            forward: .stale,
+            forwardStatus: upstreamStatus,
+            ttl: stale.info.freshness.ttlSeconds(now: now),
+            detail: CacheDetail.staleIfError.rawValue
+        )
         var state = state
-        self.serveFromCache(stale, state: &state, now: now, context: context, cacheStatus: cacheStatus, outcome: .stale)
+        self.serveFromCache(stale, state: &state, now: now, context: context, cacheStatus: cacheStatus.headerValue, outcome: .stale)
     }
 
     // MARK: - Purge accounting

@@ -248,7 +248,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         // The client left: stop the upstream request; a partial response is never stored.
         self.machine.closing()
-        self.record?.detail = "client-closed"
+        self.record?.detail = CacheDetail.clientClosed.rawValue
         self.endRecordIfOpen(aborted: true)
         self.abandonCurrent()
         self.setInFlight(false)
@@ -368,7 +368,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if passesWithBody {
             // get_with_body = "pass": a body is not part of a GET's key, so it may never shape a shared entry.
             state.forward = .bypass
-            state.detail = "request-body"
+            state.detail = CacheDetail.requestBody.rawValue
         } else if isRead {
             if self.lookup(&state, context: context, probe: probe) { return }
             if self.lookupL2(&state, context: context, pendingBody: nil) { return }
