@@ -58,25 +58,20 @@ extension ProxyHandler {
         let count = 6 + parts.0.utf8.count + parts.1.utf8.count + parts.2.utf8.count + parts.3.utf8.count
         // One allocation and plain copies: `String.append` re-checks capacity and encoding on every call.
         return String(unsafeUninitializedCapacity: count) { buffer in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
             var offset = 0
             func copy(_ text: String) {
-                for byte in text.utf8 {
-                    buffer[offset] = byte
-                    offset += 1
+                var text = text
+                text.withUTF8 { bytes in
+                    raw.baseAddress!.advanced(by: offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                    offset += bytes.count
                 }
             }
-            func copy(_ byte: UInt8) {
-                buffer[offset] = byte
-                offset += 1
-            }
-            copy(UInt8(ascii: "G"))
-            copy(UInt8(ascii: "E"))
-            copy(UInt8(ascii: "T"))
-            copy(UInt8(ascii: " "))
+            copy("GET ")
             copy(parts.0)
-            copy(UInt8(ascii: " "))
+            copy(" ")
             copy(parts.1)
-            copy(UInt8(ascii: " "))
+            copy(" ")
             copy(parts.2)
             copy(parts.3)
             return offset

@@ -13,7 +13,7 @@ extension ProxyHandler {
 
     /// The first reason to refuse `head`, if any. Every refusal is a 4xx with a JSON error body; those that leave
     /// the byte stream or the client in doubt close the connection.
-    func refusal(of head: HTTPRequestHead, server: ServerSettings) -> Refusal? {
+    func refusal(of head: HTTPRequestHead, table: RoutingTable) -> Refusal? {
         // Reprise is never an open proxy: origin-form targets only (an OPTIONS * is answered locally).
         if head.method == .CONNECT {
             return Refusal(error: ErrorResponse(status: .methodNotAllowed, message: "CONNECT is not supported: Reprise is a reverse proxy", close: true))
@@ -26,11 +26,11 @@ extension ProxyHandler {
         {
             return Refusal(error: ErrorResponse(status: .payloadTooLarge, message: "request body exceeds max_request_body", close: true))
         }
-        if head.method == .GET || head.method == .HEAD, self.parserExpectsBody, server.getWithBody == .reject {
+        if head.method == .GET || head.method == .HEAD, self.parserExpectsBody, table.configuration.server.getWithBody == .reject {
             // A body is not part of a GET's cache key: it must never shape what other clients receive.
             return Refusal(error: ErrorResponse(status: .badRequest, message: "a \(head.method.rawValue) request may not carry a body here (get_with_body = \"reject\")", close: true))
         }
-        if head.method == .TRACE, !server.allowTrace {
+        if head.method == .TRACE, !table.configuration.server.allowTrace {
             var error = ErrorResponse(status: .methodNotAllowed, message: "TRACE is disabled (allow_trace = false)")
             error.allow = Self.allowedMethods(trace: false)
             return Refusal(error: error)

@@ -322,7 +322,7 @@ final class ProxyHandler: ChannelDuplexHandler {
             self.record = RequestRecord(start: now, method: head.method.rawValue, target: head.uri)
         }
         let table = self.currentTable()
-        if let refusal = self.refusal(of: head, server: table.configuration.server) {
+        if let refusal = self.refusal(of: head, table: table) {
             if let path = refusal.loggedTarget { self.record?.target = path }
             return self.respondError(refusal.error, version: head.version)
         }

@@ -17,7 +17,11 @@ import Testing
             #expect(Set(replies.map(\.text)).count == 1)
             #expect(replies.allSatisfy { $0.headers.first(name: "x-request-number") == "1" })
             #expect(h.upstream.requestCount("GET", "/test/cache") == 1)
-            #expect(replies.contains { $0.cacheStatus.contains("collapsed") })
+            // One request went upstream; every other one was a follower of it (`collapsed`) or, on a machine too
+            // busy to send all hundred within the upstream's second, a hit on what it stored. None fetched again.
+            let statuses = replies.map(\.cacheStatus)
+            #expect(statuses.filter { $0.contains("miss") && !$0.contains("collapsed") }.count == 1, "\(Set(statuses))")
+            #expect(replies.allSatisfy { $0.cacheStatus.contains("collapsed") || $0.isHit || $0.cacheStatus.contains("miss") })
         }
     }
 
