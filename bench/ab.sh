@@ -3,7 +3,8 @@
 # loop each, in front of the same origin, each loaded by its own `wrk -t1 -c16` on core 1 with hits of SIZE bytes
 # (default 1024), or with TARGET (e.g. TARGET='/test/cache?cc=no-store&size=1024' for misses). Prints CPU µs per
 # request of each (utime+stime from /proc) and their ratio B/A, ROUNDS times (default 3), swapping the ports every
-# other round. Loopback only; origin :18690, the two proxies :18691/:18692.
+# other round. Loopback only; origin :PORT (default 18690), the two proxies :PORT+1/:PORT+2. Fails at once if a port
+# is taken (another benchmark, a test's redis-server).
 set -euo pipefail
 [ $# -eq 2 ] && [ -x "$1" ] && [ -x "$2" ] || { echo "usage: bench/ab.sh OLD-BINARY NEW-BINARY" >&2; exit 2; }
 A=$1
@@ -14,16 +15,20 @@ DURATION=${DURATION:-6}
 SIZE=${SIZE:-1024}
 TARGET=${TARGET:-/bench/$SIZE}
 command -v wrk >/dev/null || { echo "ab.sh: needs wrk"; exit 1; }
+PORT=${PORT:-18690}
+for port in $PORT $((PORT + 1)) $((PORT + 2)); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "ab.sh: port $port is taken (set PORT=...)"; exit 1; fi
+done
 
-REPRISE_THREADS=1 taskset -c 0 "$A" upstream --listen 127.0.0.1:18690 >"$WORK/origin.log" 2>&1 & PIDS+=($!)
+REPRISE_THREADS=1 taskset -c 0 "$A" upstream --listen 127.0.0.1:$PORT >"$WORK/origin.log" 2>&1 & PIDS+=($!)
 conf() {
-  printf '[server]\nlisten = "127.0.0.1:%s"\n[metrics]\nenabled = false\n[[upstream]]\nname = "origin"\nprefix = "/"\nurl = "http://127.0.0.1:18690"\n' \
-    "$1" >"$WORK/$1.conf"
+  printf '[server]\nlisten = "127.0.0.1:%s"\n[metrics]\nenabled = false\n[[upstream]]\nname = "origin"\nprefix = "/"\nurl = "http://127.0.0.1:%s"\n' \
+    "$1" "$PORT" >"$WORK/$1.conf"
 }
-conf 18691
-conf 18692
+conf $((PORT + 1))
+conf $((PORT + 2))
 for round in $(seq 1 "$ROUNDS"); do
-  if ((round % 2)); then pa=18691; pb=18692; else pa=18692; pb=18691; fi
+  if ((round % 2)); then pa=$((PORT + 1)); pb=$((PORT + 2)); else pa=$((PORT + 2)); pb=$((PORT + 1)); fi
   REPRISE_THREADS=1 taskset -c 0 "$A" --config "$WORK/$pa.conf" >"$WORK/a.log" 2>&1 & a=$!
   REPRISE_THREADS=1 taskset -c 0 "$B" --config "$WORK/$pb.conf" >"$WORK/b.log" 2>&1 & b=$!
   PIDS+=($a $b)

@@ -55,7 +55,9 @@ extension ProxyHandler {
         guard let state = self.current, state.followToken == token else { return }
         switch event {
         case .head(let status, var headers):
-            if let coding = ContentCoding.of(headers), !ContentCoding.accepts(state.head.headers, coding: coding) {
+            if let coding = ContentCoding.of(headers), !ContentCoding.accepts(state.head.headers, coding: coding),
+                !ContentCoding.passesUndecoded(state.head.headers, coding: coding)
+            {
                 guard let decoder = ContentDecoder(coding: coding) else {
                     // A coding this client does not accept and Reprise cannot remove: fetch for yourself.
                     guard let context = self.context else { return }

@@ -83,11 +83,21 @@ extension ProxyHandler {
         RequestKey(
             route: route,
             head: head,
-            authority: self.peer.authority(host: traits.host, headers: head.headers),
+            authority: self.authority(host: traits.host, headers: head.headers),
             hasher: self.proxy.hasher,
             now: now,
             memo: &self.partitionMemo
         )
+    }
+
+    /// `ClientPeer.authority`, remembered for the connection's last `Host`: a client sends the same one on every
+    /// request, and comparing it costs less than folding it again.
+    private func authority(host: String?, headers: HTTPHeaders) -> String {
+        guard !self.peer.trusted, let host else { return self.peer.authority(host: host, headers: headers) }
+        if let memo = self.authorityMemo, memo.host == host { return memo.authority }
+        let authority = self.peer.authority(host: host, headers: headers)
+        self.authorityMemo = (host, authority)
+        return authority
     }
 
     func makePlan(_ state: RequestState, key: RequestKey, primaryKey: String, bodyKeyed: Bool = false) -> StorePlan {
@@ -153,7 +163,7 @@ extension ProxyHandler {
         let head = state.head
         let now = state.requestTime
         if let coding = entry.contentCoding, !ContentCoding.accepts(head.headers, coding: coding),
-            !ContentCoding.isDecodable(coding)
+            !ContentCoding.isDecodable(coding), !ContentCoding.passesUndecoded(head.headers, coding: coding)
         {
             // A coding the client does not accept and Reprise cannot remove (br, zstd): ask the upstream again.
             state.forward = .varyMiss
@@ -270,8 +280,11 @@ extension ProxyHandler {
                 break
             }
         }
-        if let coding = entry.contentCoding, !ContentCoding.accepts(state.head.headers, coding: coding) {
-            // Never a coding the client did not accept: decoded on the way out (ranges of it are not served).
+        if let coding = entry.contentCoding, !ContentCoding.accepts(state.head.headers, coding: coding),
+            ContentCoding.isDecodable(coding)
+        {
+            // Never a coding the client did not accept: decoded on the way out (ranges of it are not served). A coding
+            // Reprise cannot decode comes here only for a request without Accept-Encoding (`passesUndecoded`).
             return self.writeDecoded(entry, state: state, now: now, cacheStatus: cacheStatus)
         }
         if state.traits.hasRange, state.head.method == .GET, entry.status == 200,

@@ -14,6 +14,13 @@ extension ProxyHandler {
     /// The first reason to refuse `head`, if any. Every refusal is a 4xx with a JSON error body; those that leave
     /// the byte stream or the client in doubt close the connection.
     func refusal(of head: HTTPRequestHead, table: RoutingTable) -> Refusal? {
+        // The common case first, with one look at the method: a GET or HEAD without a body, in origin form.
+        switch head.method {
+        case .GET, .HEAD:
+            if !self.parserExpectsBody, head.uri.utf8.first == UInt8(ascii: "/") { return nil }
+        default:
+            break
+        }
         // Reprise is never an open proxy: origin-form targets only (an OPTIONS * is answered locally).
         if head.method == .CONNECT {
             return Refusal(error: ErrorResponse(status: .methodNotAllowed, message: "CONNECT is not supported: Reprise is a reverse proxy", close: true))
@@ -44,8 +51,12 @@ extension ProxyHandler {
     /// Answers what Reprise is the final recipient of (RFC 9110 §7.6.2): an OPTIONS or TRACE whose `Max-Forwards`
     /// is 0, and `OPTIONS *` (about Reprise itself). Returns true when it answered.
     func answerLocally(_ head: HTTPRequestHead, table: RoutingTable) -> Bool {
-        let isOptions = head.method == .OPTIONS
-        guard isOptions || head.method == .TRACE else { return false }
+        let isOptions: Bool
+        switch head.method {
+        case .OPTIONS: isOptions = true
+        case .TRACE: isOptions = false
+        default: return false
+        }
         guard (isOptions && head.uri == "*") || MaxForwards.value(in: head.headers) == 0 else { return false }
         let allowTrace = table.configuration.server.allowTrace
         var headers = HTTPHeaders()

@@ -65,6 +65,8 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     /// The last credentials this connection sent and their partition (dropped with the connection).
     var partitionMemo = CredentialHasher.Memo()
+    /// The last `Host` of this connection and the authority it gave (an untrusted peer's only; see `authority`).
+    var authorityMemo: (host: String, authority: String)?
     /// The routing table this connection last used, and the proxy's table generation it belongs to.
     private var table: RoutingTable?
     private var tableGeneration = -1
@@ -524,6 +526,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if self.table != nil, let context = self.context {
             // A reload: trusted proxies and deadlines may have changed.
             self.peer = ClientPeer(address: context.channel.remoteAddress, trustedProxies: table.configuration.server.trustedProxies)
+            self.authorityMemo = nil
             self.machine.update(timeouts: Self.timeouts(table.configuration.server))
         }
         self.table = table
