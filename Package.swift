@@ -126,6 +126,7 @@ let package = Package(
                 "ProxyConfig",
                 "RedisCache",
                 "RedisClient",
+                "RESP",
                 "UpstreamHTTP",
                 "HTTPRequestParsing",
                 .product(name: "NIOCore", package: "swift-nio"),
