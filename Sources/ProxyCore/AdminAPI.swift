@@ -44,6 +44,8 @@ struct AdminAPI: Sendable {
             return self.metrics()
         case (.GET, "/entries"):
             return self.entries(query: uri.contains("?") ? String(uri[uri.index(after: uri.firstIndex(of: "?")!)...]) : "")
+        case (.GET, "/partitions"):
+            return self.partitions(query: uri.contains("?") ? String(uri[uri.index(after: uri.firstIndex(of: "?")!)...]) : "")
         case (.POST, "/reload"):
             return self.reload()
         case (.GET, "/readyz"):
@@ -134,7 +136,8 @@ struct AdminAPI: Sendable {
         let ratio = hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses)
         let rules = self.server.proxy.tally.snapshot.sorted { $0.key < $1.key }.map { name, savings in
             "\"\(ErrorResponse.escape(name))\":{\"calls_avoided\":\(savings.callsAvoided),"
-                + "\"bytes_from_cache\":\(savings.bytesFromCache),\"cost_saved\":\(savings.costSaved)}"
+                + "\"bytes_from_cache\":\(savings.bytesFromCache),\"cost_saved\":\(savings.costSaved),"
+                + "\"calls_billed\":\(savings.callsBilled),\"cost_billed\":\(savings.costBilled)}"
         }.joined(separator: ",")
         let purges = self.server.proxy.purgeLog.recent.map { record in
             "{\"time\":\(record.time),\"cause\":\"\(ErrorResponse.escape(record.cause))\",\"dropped\":\(record.dropped)}"

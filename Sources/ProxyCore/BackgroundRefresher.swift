@@ -4,6 +4,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import ProxyConfig
 import RedisCache
 import UpstreamHTTP
 
@@ -48,7 +49,7 @@ final class BackgroundRefresher: Sendable {
             tags: state.route.rule?.tags ?? [],
             rule: state.route.rule?.name ?? "",
             omittedOnHits: Set(state.route.rule?.hitDropHeaders ?? []),
-            costHeader: state.route.rule?.costHeader,
+            settings: state.route.rule,
             upstream: upstream.settings.name,
             lease: lease
         ) }
@@ -175,7 +176,7 @@ private final class RefreshDelegate: UpstreamResponseHandler {
     private let tags: [String]
     private let rule: String
     private let omittedOnHits: Set<String>
-    private let costHeader: String?
+    private let settings: RuleSettings?
     private let upstream: String
     /// Fleet mode: the fleet's claim on the key, released with what became of the refresh.
     private let lease: FlightLease?
@@ -193,14 +194,14 @@ private final class RefreshDelegate: UpstreamResponseHandler {
         tags: [String],
         rule: String,
         omittedOnHits: Set<String>,
-        costHeader: String?,
+        settings: RuleSettings?,
         upstream: String,
         lease: FlightLease?
     ) {
         self.lease = lease
         self.upstream = upstream
         self.omittedOnHits = omittedOnHits
-        self.costHeader = costHeader
+        self.settings = settings
         self.refresher = refresher
         self.eventLoop = eventLoop
         self.entry = entry
@@ -221,7 +222,8 @@ private final class RefreshDelegate: UpstreamResponseHandler {
             if Revalidation.notModifiedMatches(stored: self.entry.info, notModifiedHeaders: headers) {
                 self.notModified = headers
             }
-        } else if case .store(let pending) = StoragePlanner.decide(
+        } else if GenerationJudge.headVerdict(self.settings?.storeIf ?? StoreConditions(), headers: headers) == nil,
+            case .store(let pending) = StoragePlanner.decide(
             requestHeaders: self.requestHeaders,
             requestTime: self.requestTime,
             plan: self.plan,
@@ -261,6 +263,15 @@ private final class RefreshDelegate: UpstreamResponseHandler {
                 handedOver = true
             }
         } else if let pending = self.pending, let body = pending.collector.finish(keepingParts: pending.isChunked) {
+            let cost = self.settings?.cost ?? CostSettings()
+            let verdict = GenerationJudge.judge(
+                self.settings,
+                headers: pending.headers,
+                body: body,
+                headUnits: GenerationJudge.headCost(cost, headers: pending.headers)
+            )
+            // store_if_*: a refresh that is not a good generation keeps the stale entry as it is.
+            guard verdict.reason == nil else { return }
             self.refresher.commit(
                 pending.entry(
                     key: self.entry.key,
@@ -271,7 +282,7 @@ private final class RefreshDelegate: UpstreamResponseHandler {
                     rule: self.rule,
                     body: body,
                     omittedOnHits: self.omittedOnHits,
-                    savedCost: self.costHeader.flatMap { pending.headers.first(name: $0) }.flatMap { Int($0) } ?? 0
+                    savedCost: verdict.units ?? 0
                 ),
                 mark: self.mark,
                 lease: self.lease

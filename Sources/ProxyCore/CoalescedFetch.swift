@@ -38,7 +38,7 @@ final class CoalescedFetch: Sendable {
     }
 
     /// Why a follower was told to fetch for itself; also a `Cache-Status` detail, log field and metric label.
-    enum ReleaseReason: String, Sendable {
+    enum ReleaseReason: String, Sendable, CaseIterable {
         /// The leader's response is not storable (or has `Vary: *`).
         case notStorable = "not-storable"
         /// The response varies on a request field whose value differs in this follower's request.

@@ -166,6 +166,8 @@ extension MetricsObserver {
             var callsAvoided: MirroredCounter
             var bytesFromCache: MirroredCounter
             var costSaved: MirroredCounter
+            var unitsBilled: MirroredCounter
+            var unitsSaved: MirroredCounter
         }
 
         init(registry: PrometheusCollectorRegistry) {
@@ -217,6 +219,8 @@ extension MetricsObserver {
             mirrors.callsAvoided.publish(saved.callsAvoided)
             mirrors.bytesFromCache.publish(saved.bytesFromCache)
             mirrors.costSaved.publish(saved.costSaved)
+            mirrors.unitsBilled.publish(saved.costBilled)
+            mirrors.unitsSaved.publish(saved.costSaved)
             self.rules[rule] = mirrors
         }
 
@@ -225,10 +229,16 @@ extension MetricsObserver {
             func mirror(_ family: MetricNameDescriptor) -> MirroredCounter {
                 MirroredCounter(self.registry.makeCounter(descriptor: family, labels: labels))
             }
+            let name = MetricsObserver.name(rule)
+            func units(_ kind: String) -> MirroredCounter {
+                MirroredCounter(self.registry.makeCounter(descriptor: Family.costUnits, labels: [("rule", name), ("kind", kind)]))
+            }
             return RuleMirrors(
                 callsAvoided: mirror(Family.callsAvoided),
                 bytesFromCache: mirror(Family.ruleBytes),
-                costSaved: mirror(Family.costSaved)
+                costSaved: mirror(Family.costSaved),
+                unitsBilled: units("billed"),
+                unitsSaved: units("saved")
             )
         }
     }
@@ -289,6 +299,9 @@ extension MetricsObserver {
         }
         static var costSaved: MetricNameDescriptor {
             Self.make("cost_saved", "total", "Configured upstream cost avoided by cache hits (copied at scrape).")
+        }
+        static var costUnits: MetricNameDescriptor {
+            Self.make("cost_units", "total", "Upstream cost units of costed rules, billed (went upstream) or saved (copied at scrape).")
         }
         static var cacheEntries: MetricNameDescriptor {
             Self.make("cache_entries", "", "Entries in the cache tier (l2: keys in Reprise's Redis database, index keys included).")

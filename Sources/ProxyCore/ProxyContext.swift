@@ -21,6 +21,8 @@ final class ProxyContext: Sendable {
     let fleet: RedisFleet?
     let coalescer: Coalescer
     let tally = RuleTally()
+    /// Spend per credential partition (`GET /partitions`); kept across reloads.
+    let ledger: Ledger
     /// The last purges and their causes, for the dashboard.
     let purgeLog = PurgeLog()
     /// The busiest routes forwarded without a matching rule, for `/stats` and the dashboard.
@@ -45,6 +47,7 @@ final class ProxyContext: Sendable {
         fleet: RedisFleet? = nil
     ) {
         self.fleet = fleet
+        self.ledger = Ledger(keepsUnsent: fleet != nil)
         self.committer = EntryCommitter(store: store, fleet: fleet, clock: clock)
         self.coalescer = Coalescer(journal: self.committer.journal)
         self.observers = observers

@@ -2,6 +2,7 @@ import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import ProxyConfig
 import RedisCache
 
 /// Request coalescing: concurrent misses on one key make one upstream request; the followers are answered
@@ -22,7 +23,7 @@ extension ProxyHandler {
         )
         switch self.proxy.coalescer.join(key: plan.key, now: state.requestTime, maxReplayBytes: self.proxy.store.maxObject, probe: probe) {
         case .alone:
-            state.detail = state.detail ?? "hit-for-pass"
+            state.detail = state.detail ?? CacheDetail.hitForPass.rawValue
             return false
         case .leader(let fetch):
             state.fetch = fetch
@@ -77,7 +78,7 @@ extension ProxyHandler {
                     var alone = state
                     alone.subscription = nil
                     alone.followToken = 0
-                    alone.detail = "vary-mismatch"
+                    alone.detail = CoalescedFetch.ReleaseReason.varyMismatch.rawValue
                     return self.forward(alone, context: context)
                 }
                 headers = ContentCoding.decodedHeaders(headers)
@@ -87,6 +88,12 @@ extension ProxyHandler {
             cacheStatus.collapsed = true
             headers.add(name: "via", value: ForwardedHeaders.via(state.head.version))
             headers.add(name: "cache-status", value: cacheStatus.headerValue)
+            if let cost = state.route.rule?.cost, cost.isConfigured {
+                // Another request's fetch answered this one: the upstream billed that request, not this one.
+                let units = GenerationJudge.headCost(cost, headers: headers)
+                headers.replaceOrAdd(name: RepriseCost.field, value: RepriseCost.value(billed: false, units: units, price: cost.price))
+                if let partition = state.plan?.partition { self.recordSaved(cost, partition: partition, units: units) }
+            }
             if let clientCacheControl = state.route.rule?.clientCacheControl {
                 headers.replaceOrAdd(name: "cache-control", value: clientCacheControl)
             }
@@ -118,7 +125,7 @@ extension ProxyHandler {
             self.forward(again, context: context)
         case .released(let reason):
             // The leader's response cannot serve this request: fetch for yourself.
-            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: "upstream-error") }
+            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: CacheDetail.upstreamError.rawValue) }
             var alone = state
             alone.subscription = nil
             alone.followToken = 0
@@ -127,7 +134,7 @@ extension ProxyHandler {
         case .failed(let kind):
             // The shared fetch failed before its head: the same error (or a stale entry), without asking the upstream
             // that just failed once per follower.
-            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: "upstream-error") }
+            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: CacheDetail.upstreamError.rawValue) }
             var failed = state
             failed.subscription = nil
             failed.followToken = 0
@@ -135,7 +142,7 @@ extension ProxyHandler {
             self.answerUpstreamFailure(kind, state: failed, context: context, collapsed: true)
         case .aborted:
             // The leader failed mid-body: cut, so the truncated body is never taken for a complete one.
-            self.abortConnection(detail: "upstream-error")
+            self.abortConnection(detail: CacheDetail.upstreamError.rawValue)
         }
     }
 }

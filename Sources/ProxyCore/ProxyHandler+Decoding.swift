@@ -1,6 +1,7 @@
 import CacheStore
 import NIOCore
 import NIOHTTP1
+import ProxyConfig
 
 /// Bodies in a content coding the client did not accept (`ContentCoding`), decoded on the way out: stored entries,
 /// forwarded responses and coalesced followers alike. The ordinary case (no coding, or an accepted one) never comes
@@ -23,6 +24,10 @@ extension ProxyHandler {
         }
         headers.add(name: "age", value: String(entry.info.freshness.ageHeaderValue(now: now)))
         headers.add(name: "cache-status", value: cacheStatus)
+        if let cost = state.route.rule?.cost, cost.isConfigured {
+            headers.add(name: RepriseCost.field, value: RepriseCost.value(billed: false, units: entry.savedCost, price: cost.price))
+            self.recordSaved(cost, partition: entry.partition, units: entry.savedCost)
+        }
         self.current = nil
         let method = state.head.method
         self.writeHead(

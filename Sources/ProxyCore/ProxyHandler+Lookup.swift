@@ -2,6 +2,7 @@ import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import ProxyConfig
 
 /// A GET or HEAD's key and what the store held for it, as `serveFreshHit` found them: the full lookup goes on from
 /// there instead of computing the key and looking it up again.
@@ -27,7 +28,7 @@ extension ProxyHandler {
     func lookup(_ state: inout RequestState, context: ChannelHandlerContext, probe: StoreProbe? = nil) -> Bool {
         guard state.route.rule?.cache != false else {
             state.forward = .bypass
-            state.detail = "rule"
+            state.detail = CacheDetail.rule.rawValue
             return false
         }
         let requestDirectives = state.traits.hasDirectives ? CacheControl(headers: state.head.headers) : CacheControl()
@@ -144,7 +145,7 @@ extension ProxyHandler {
             self.respondError(
                 ErrorResponse(status: .gatewayTimeout, message: "only-if-cached: no stored response can be used"),
                 version: head.version,
-                cacheStatus: CacheStatus(hit: false, forward: state.forward, detail: "only-if-cached").headerValue
+                cacheStatus: CacheStatus(hit: false, forward: state.forward, detail: CacheDetail.onlyIfCached.rawValue).headerValue
             )
             return true
         }
@@ -183,17 +184,17 @@ extension ProxyHandler {
         }
         switch decision {
         case .fresh:
-            let status = refreshIgnored ? self.hitStatus(entry, state: state, now: now, detail: "refresh-ignored") : nil
+            let status = refreshIgnored ? self.hitStatus(entry, state: state, now: now, detail: .refreshIgnored) : nil
             self.serveFromCache(entry, state: &state, now: now, context: context, cacheStatus: status)
             return true
         case .staleAllowed(let reason):
             if reason == .staleWhileRevalidate, head.method == .GET || head.method == .HEAD {
                 // RFC 5861 §3: answer now, refresh once in the background.
                 self.proxy.refresher.refresh(entry, plan: plan, state: state, on: context.eventLoop)
-                let status = "Reprise; fwd=stale; ttl=\(entry.info.freshness.ttlSeconds(now: now)); detail=\(reason.rawValue)"
-                self.serveFromCache(entry, state: &state, now: now, context: context, cacheStatus: status, outcome: .stale)
+                let status = CacheStatus(forward: .stale, ttl: entry.info.freshness.ttlSeconds(now: now), detail: reason.rawValue)
+                self.serveFromCache(entry, state: &state, now: now, context: context, cacheStatus: status.headerValue, outcome: .stale)
             } else {
-                let status = refreshIgnored ? self.hitStatus(entry, state: state, now: now, detail: "refresh-ignored") : nil
+                let status = refreshIgnored ? self.hitStatus(entry, state: state, now: now, detail: .refreshIgnored) : nil
                 self.serveFromCache(entry, state: &state, now: now, context: context, cacheStatus: status)
             }
             return true
@@ -234,9 +235,10 @@ extension ProxyHandler {
     }
 
     /// A hit's `Cache-Status` with a detail.
-    private func hitStatus(_ entry: CachedResponse, state: RequestState, now: Double, detail: String) -> String {
-        let tier = state.fromL2 ? "; detail=l2" : ""
-        return "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now))\(tier.isEmpty ? "; detail=\(detail)" : tier)"
+    private func hitStatus(_ entry: CachedResponse, state: RequestState, now: Double, detail: CacheDetail) -> String {
+        // One detail only: being answered from L2 is the one a client cannot see otherwise.
+        let shown = state.fromL2 ? CacheDetail.l2 : detail
+        return CacheStatus(hit: true, ttl: entry.info.freshness.ttlSeconds(now: now), detail: shown.rawValue).headerValue
     }
 
     /// Answers from a stored response: client conditionals (RFC 9110 §13) and ranges (RFC 9110 §14) first, else
@@ -254,9 +256,9 @@ extension ProxyHandler {
         let explicitStatus = cacheStatus
         var cacheStatus: String {
             explicitStatus
-                ?? (state.fromL2
-                    ? "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now)); detail=l2"
-                    : "Reprise; hit; ttl=\(entry.info.freshness.ttlSeconds(now: now))")
+                ?? CacheStatus(
+                    hit: true, ttl: entry.info.freshness.ttlSeconds(now: now), detail: state.fromL2 ? CacheDetail.l2.rawValue : nil
+                ).headerValue
         }
         if self.recording {
             self.record?.outcome = outcome
@@ -307,6 +309,7 @@ extension ProxyHandler {
             entry,
             request: state.head,
             clientCacheControl: state.route.rule?.clientCacheControl,
+            cost: state.route.rule?.cost,
             fromL2: state.fromL2,
             now: now,
             context: context,
@@ -347,7 +350,15 @@ extension ProxyHandler {
             self.record?.outcome = .hit
             self.record?.status = entry.status
         }
-        self.writeStored(entry, request: request, clientCacheControl: route.rule?.clientCacheControl, fromL2: false, now: now, context: context)
+        self.writeStored(
+            entry,
+            request: request,
+            clientCacheControl: route.rule?.clientCacheControl,
+            cost: route.rule?.cost,
+            fromL2: false,
+            now: now,
+            context: context
+        )
         return .answered
     }
 
@@ -357,6 +368,7 @@ extension ProxyHandler {
         _ entry: CachedResponse,
         request: HTTPRequestHead,
         clientCacheControl: String?,
+        cost: CostSettings? = nil,
         fromL2: Bool,
         now: Double,
         context: ChannelHandlerContext,
@@ -378,6 +390,12 @@ extension ProxyHandler {
             cacheStatus: explicitStatus,
             into: &head
         )
+        if let cost, cost.isConfigured {
+            // A hit: the generation was paid for once, when it was stored; this call saved it.
+            let value = RepriseCost.value(billed: false, units: entry.savedCost, price: cost.price)
+            ResponseWire.writeField(RepriseCost.field, value, into: &head)
+            self.recordSaved(cost, partition: entry.partition, units: entry.savedCost)
+        }
         // A streamed (chunked) response is replayed with the same framing and chunk boundaries; to an HTTP/1.0
         // client, and when the upstream gave a length, with `Content-Length` (stored bodies are complete).
         let replayChunked = entry.chunked && !isHead && request.version == .http1_1

@@ -160,7 +160,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// not detached.
     func finishDetached(exchange: UpstreamExchange) -> Bool {
         guard let state = self.detached.removeValue(forKey: exchange.id) else { return false }
-        self.commit(state)
+        let verdict = self.commit(state)
+        self.recordBilled(state, units: verdict.units)
         state.fetch?.publishEnd()
         exchange.owner = nil
         return true
@@ -256,7 +257,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         // The client left: stop the upstream request; a partial response is never stored.
         self.machine.closing()
-        self.record?.detail = "client-closed"
+        self.record?.detail = CacheDetail.clientClosed.rawValue
         self.endRecordIfOpen(aborted: true)
         self.abandonCurrent()
         self.setInFlight(false)
@@ -376,7 +377,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if passesWithBody {
             // get_with_body = "pass": a body is not part of a GET's key, so it may never shape a shared entry.
             state.forward = .bypass
-            state.detail = "request-body"
+            state.detail = CacheDetail.requestBody.rawValue
         } else if isRead {
             if self.lookup(&state, context: context, probe: probe) { return }
             if self.lookupL2(&state, context: context, pendingBody: nil) { return }

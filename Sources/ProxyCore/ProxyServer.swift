@@ -74,6 +74,19 @@ public final class ProxyServer: Sendable {
             fleet: fleet
         )
         fleet?.setHooks(FleetBridge.hooks(for: self.proxy))
+        if let fleet, let redis = configuration.redis {
+            let sync = LedgerSync(
+                ledger: self.proxy.ledger,
+                configuration: Self.fleetOptions(redis).redis,
+                keys: fleet.keys,
+                eventLoop: self.group.next(),
+                logger: logger
+            )
+            sync.start()
+            self.ledgerSync = sync
+        } else {
+            self.ledgerSync = nil
+        }
         self.state.withLockedValue { $0.configuration = configuration }
     }
 
@@ -94,6 +107,9 @@ public final class ProxyServer: Sendable {
             lease: TimeAmount(redis.coalesceLease)
         )
     }
+
+    /// Fleet mode: sums the ledger of every instance in Redis (nil without `[redis]`).
+    let ledgerSync: LedgerSync?
 
     /// Fleet mode's state (nil without `[redis]`).
     public var fleet: RedisFleet? { self.proxy.fleet }
@@ -267,6 +283,7 @@ public final class ProxyServer: Sendable {
             return state.retired
         }
         for table in retired { await table.shutdown() }
+        if let sync = self.ledgerSync { try? await sync.shutdown().get() }
         if let fleet = self.proxy.fleet { try? await fleet.shutdown().get() }
         try await self.group.shutdownGracefully()
     }

@@ -64,6 +64,10 @@ struct RequestState {
     /// A client-forced refresh (`no-cache`) that may not replace the entry it refreshes (`client_refresh = "own"`
     /// on an entry other clients share): its response is served to this client only.
     var refreshMayNotStore = false
+    /// A response whose head waits for its body: the rule judges or costs it from the body (`HeldResponse`).
+    var held: HeldResponse?
+    /// The call's cost as the response head tells it (`cost_header`, `cost_fixed`).
+    var headUnits: Int?
 
     init(head: HTTPRequestHead, route: Route, table: RoutingTable, path: String, now: Double, traits: RequestTraits) {
         self.head = head
@@ -140,4 +144,17 @@ struct PendingEntry {
             chunked: self.isChunked
         )
     }
+}
+
+/// A forwarded response held back until its body is complete, so that its `Cache-Status` can say whether it was
+/// stored (and if not, which `store_if_*` condition failed) and its `Reprise-Cost` what the body says it cost.
+/// Only for a response that will be stored if the body allows it, and never for an event stream (which streams).
+/// Released early, as it is, once its body outgrows `max_object`.
+struct HeldResponse {
+    let status: HTTPResponseStatus
+    /// The head to send, without `Cache-Status` and `Reprise-Cost`.
+    var headers: HTTPHeaders
+    var cacheStatus: CacheStatus
+    var parts: [ByteBuffer] = []
+    var bytes = 0
 }
