@@ -10,7 +10,8 @@
 #    virtual environment (installed from PyPI when missing), through a real Reprise with the repository's proxy.conf.
 # 4. The dashboard check: with Chromium (installed when it can be), the dashboard is opened against a running proxy
 #    with traffic, and its screenshot must not be blank.
-# 5. The fuzzers (fuzz/ci.sh): every libFuzzer target built with -sanitize=fuzzer,address and run for 20 s from its
+# 5. The soak's one-minute form (bench/soak.sh 1) with the debug binary.
+# 6. The fuzzers (fuzz/ci.sh): every libFuzzer target built with -sanitize=fuzzer,address and run for 20 s from its
 #    committed seeds; any finding fails the run. FUZZ=0 skips this step (it says so).
 #
 # Installing needs root (it uses apt-get, as CI runs it); without root a missing package stops the script with a
@@ -43,6 +44,10 @@ swift --version
 swift test
 
 REPRISE_BIN=.build/debug/reprise examples/fastapi/run-tests.sh
+
+# The soak's CI form (issue 13.3): a minute of mixed load in fleet mode with reloads, Redis restarts, injected
+# upstream faults and departing clients; fails on any unexpected error, stale read or fd leak.
+REPRISE_BIN=.build/debug/reprise bench/soak.sh 1
 
 # The dashboard check (operations issue): it gates the run; a second attempt absorbs a browser that was slow to
 # start on a loaded machine. Skipped, and said so, when no Chromium can be installed here.
