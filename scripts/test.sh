@@ -8,9 +8,10 @@
 # 2. swift test: every Swift test target (the upstreams and listeners run in-process on port 0).
 # 3. The official-SDK suite (examples/fastapi/run-tests.sh): the pinned elevenlabs, google-genai and httpx in a
 #    virtual environment (installed from PyPI when missing), through a real Reprise with the repository's proxy.conf.
-# 4. The dashboard check: with Chromium (installed when it can be), the dashboard is opened against a running proxy
+# 4. The soak's one-minute form (bench/soak.sh 1) with the debug binary: fleet mode, reloads, Redis restarts,
+#    injected upstream faults, departing clients; any unexpected error, stale read or fd leak fails it.
+# 5. The dashboard check: with Chromium (installed when it can be), the dashboard is opened against a running proxy
 #    with traffic, and its screenshot must not be blank.
-# 5. The soak's one-minute form (bench/soak.sh 1) with the debug binary.
 # 6. The fuzzers (fuzz/ci.sh): every libFuzzer target built with -sanitize=fuzzer,address and run for 20 s from its
 #    committed seeds; any finding fails the run. FUZZ=0 skips this step (it says so).
 #
