@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""How much upstream cost any eviction policy could avoid on a book replay trace (bench/book.py), for reading
-bench/book.sh's LRU and GDSF numbers against.
+"""How much upstream cost any eviction policy could avoid on a book replay trace (bench/book-trace.py), for reading
+bench/eviction.sh's LRU and GDSF numbers against.
 
-    python3 bench/book.py > book.jsonl; python3 bench/book_bounds.py book.jsonl [--budget-fraction 0.25]
+    python3 bench/book-trace.py > book.jsonl; python3 bench/book_bounds.py book.jsonl [--budget-fraction 0.25]
 
 Prints characters (text-to-speech) and tokens (Gemini) avoided by:
 - an unbounded cache (every repeat within its TTL is a hit): the ceiling for any budget;

@@ -9,9 +9,11 @@
 #    suites again against a disk-only cache (REPRISE_TEST_TIERS=disk-only).
 # 3. The official-SDK suite (examples/fastapi/run-tests.sh): the pinned elevenlabs, google-genai and httpx in a
 #    virtual environment (installed from PyPI when missing), through a real Reprise with the repository's proxy.conf.
-# 4. The dashboard check: with Chromium (installed when it can be), the dashboard is opened against a running proxy
+# 4. The soak's one-minute form (bench/soak.sh 1) with the debug binary: fleet mode, reloads, Redis restarts,
+#    injected upstream faults, departing clients; any unexpected error, stale read or fd leak fails it.
+# 5. The dashboard check: with Chromium (installed when it can be), the dashboard is opened against a running proxy
 #    with traffic, and its screenshot must not be blank.
-# 5. The fuzzers (fuzz/ci.sh): every libFuzzer target built with -sanitize=fuzzer,address and run for 20 s from its
+# 6. The fuzzers (fuzz/ci.sh): every libFuzzer target built with -sanitize=fuzzer,address and run for 20 s from its
 #    committed seeds; any finding fails the run. FUZZ=0 skips this step (it says so).
 #
 # Installing needs root (it uses apt-get, as CI runs it); without root a missing package stops the script with a
@@ -46,9 +48,13 @@ swift test
 # partitions, body keys, tags, purges, stale windows and revalidation must work the same from the disk tier. The
 # suites left out check the memory tier itself (its statistics, the purge answer's exact JSON).
 REPRISE_TEST_TIERS=disk-only swift test --skip-build --filter \
-    'CachingFlowTests|CachingSemanticsTests|PartitionAndInvalidationTests|GenerationCachingTests|CachePoisoningTests|ContentCodingTests|JWTPartitionTests|CoalescingFlowTests|MetricsFlowTests|OperationsTests|FleetKeyPurgeTests|FleetTests|DiskTierFlowTests'
+    'CachingFlowTests|CachingSemanticsTests|PartitionAndInvalidationTests|GenerationCachingTests|CachePoisoningTests|ContentCodingTests|JWTPartitionTests|CoalescingFlowTests|MetricsFlowTests|OperationsTests|FleetKeyPurgeTests|FleetTests|DiskTierFlowTests|LedgerTests|BadGenerationTests|FleetFlightFlowTests|FleetPurgeRaceTests'
 
 REPRISE_BIN=.build/debug/reprise examples/fastapi/run-tests.sh
+
+# The soak's CI form (issue 13.3): a minute of mixed load in fleet mode with reloads, Redis restarts, injected
+# upstream faults and departing clients; fails on any unexpected error, stale read or fd leak.
+REPRISE_BIN=.build/debug/reprise bench/soak.sh 1
 
 # The dashboard check (operations issue): it gates the run; a second attempt absorbs a browser that was slow to
 # start on a loaded machine. Skipped, and said so, when no Chromium can be installed here.

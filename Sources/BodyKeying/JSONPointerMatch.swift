@@ -12,16 +12,6 @@ public enum JSONPointerMatch {
         guard let tokens = JSONPointer.tokens(pointer), let document = JSONParser.parse(body),
             let found = document.value(at: tokens)
         else { return false }
-        switch found {
-        case .string(let text):
-            return values.contains { $0.utf8.elementsEqual(text.utf8) }
-        case .number(let canonical):
-            return values.contains { value in
-                let wanted = JSONNumber.canonical(value.utf8) ?? value
-                return wanted.utf8.elementsEqual(canonical.utf8)
-            }
-        default:
-            return false
-        }
+        return found.matches(oneOf: values)
     }
 }

@@ -21,7 +21,17 @@ public protocol CacheTier: AnyObject, Sendable {
 
     /// Stores a complete response, when it fits (in the background for a tier that writes elsewhere). Never fails a
     /// request: trouble means the entry is not stored (counted and logged by the tier).
-    func store(_ entry: CachedResponse, traits: EntryTraits, token: Int?, now: Double)
+    ///
+    /// `stillWanted` says whether no purge that selects the entry has run since its fetch began (a tier that must
+    /// retry a write asks it again). Returns whether the entry was stored, when the tier reports it (nil otherwise).
+    @discardableResult
+    func store(
+        _ entry: CachedResponse,
+        traits: EntryTraits,
+        token: Int?,
+        now: Double,
+        stillWanted: @escaping @Sendable () -> Bool
+    ) -> EventLoopFuture<Bool>?
 
     /// Drops what `purges` select. Each comes with its compiled selector (nil: everything); a purge whose pattern
     /// did not compile is not passed. Returns the entries dropped, at once or later.

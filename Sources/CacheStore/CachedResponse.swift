@@ -69,6 +69,10 @@ public final class CachedResponse: Sendable {
     public let cost: Int
     /// The upstream streamed it without a length (chunked): replays keep that framing and its chunk boundaries.
     public let chunked: Bool
+    /// What generating it cost upstream, in its rule's units (characters, tokens; 0 when unknown): every hit saved
+    /// this much. Kept with the response because it may have been read from the body (a JSON pointer, the last SSE
+    /// event), which a hit does not parse again.
+    public let savedCost: Int
     /// The stored body's content coding, lower-cased (`gzip`); nil when it has none (or `identity`). A hit checks
     /// that the client accepts it.
     public let contentCoding: String?
@@ -95,7 +99,8 @@ public final class CachedResponse: Sendable {
         tags: [String],
         evictAt: Double,
         chunked: Bool = false,
-        keepingParts: Bool = false
+        keepingParts: Bool = false,
+        savedCost: Int = 0
     ) {
         let bodyLength = body.reduce(0) { $0 + $1.readableBytes }
         let inline = !keepingParts && bodyLength <= Self.compactionThreshold
@@ -111,7 +116,8 @@ public final class CachedResponse: Sendable {
             info: info,
             tags: tags,
             evictAt: evictAt,
-            chunked: chunked
+            chunked: chunked,
+            savedCost: savedCost
         )
     }
 
@@ -127,7 +133,8 @@ public final class CachedResponse: Sendable {
         info: StoredResponseInfo,
         tags: [String],
         evictAt: Double,
-        chunked: Bool = false
+        chunked: Bool = false,
+        savedCost: Int = 0
     ) {
         self.init(
             key: key,
@@ -141,7 +148,8 @@ public final class CachedResponse: Sendable {
             info: info,
             tags: tags,
             evictAt: evictAt,
-            chunked: chunked
+            chunked: chunked,
+            savedCost: savedCost
         )
     }
 
@@ -167,7 +175,8 @@ public final class CachedResponse: Sendable {
             info: info,
             tags: entry.tags,
             evictAt: evictAt,
-            chunked: entry.chunked
+            chunked: entry.chunked,
+            savedCost: entry.savedCost
         )
     }
 
@@ -193,7 +202,8 @@ public final class CachedResponse: Sendable {
         info: StoredResponseInfo,
         tags: [String],
         evictAt: Double,
-        chunked: Bool
+        chunked: Bool,
+        savedCost: Int
     ) {
         var inlineBytes = 0
         if case .inline = body { inlineBytes = bodyLength }
@@ -236,6 +246,7 @@ public final class CachedResponse: Sendable {
         self.tags = tags
         self.evictAt = evictAt
         self.chunked = chunked
+        self.savedCost = savedCost
         self.contentCoding = block.contentCoding
         self.keyIDValue = block.keyID
         self.cost = Self.accountedBytes(storage: storage, partsBytes: self.partsBytes, partition: partition, vary: vary)

@@ -45,15 +45,57 @@ public final class PurgeJournal: Sendable {
 
     /// Whether no purge recorded after `mark` selects `response`.
     public func unpurged(_ response: CachedResponse, since mark: Int) -> Bool {
+        self.unpurged(since: mark) { $0.matches(response) }
+    }
+
+    /// Whether no purge recorded after `mark` selects the entry `probe` describes (a fetch still in flight).
+    public func unpurged(_ probe: PurgeProbe, since mark: Int) -> Bool {
+        self.unpurged(since: mark) { probe.isSelected(by: $0) }
+    }
+
+    private func unpurged(since mark: Int, selects: (PurgeSelector) -> Bool) -> Bool {
         if self.latest.load(ordering: .acquiring) == mark { return true }
         return self.records.withLock { records in
             // Every purge after `mark` must still be here, or one that selects the response may be gone.
             guard let oldest = records.first, oldest.number <= mark + 1 else { return false }
             for record in records.reversed() {
                 guard record.number > mark else { break }
-                guard let selector = record.selector, !selector.matches(response) else { return false }
+                guard let selector = record.selector, !selects(selector) else { return false }
             }
             return true
         }
+    }
+}
+
+/// What a purge selector reads of an entry, for a response still being fetched (no `CachedResponse` yet).
+public struct PurgeProbe: Sendable {
+    public var partition: String
+    public var target: String
+    public var path: String
+    public var tags: [String]
+    public var keyID: String
+
+    public init(partition: String, target: String, path: String, tags: [String], keyID: String) {
+        self.partition = partition
+        self.target = target
+        self.path = path
+        self.tags = tags
+        self.keyID = keyID
+    }
+
+    /// `PurgeSelector.matches` for the entry this fetch would store.
+    public func isSelected(by selector: PurgeSelector) -> Bool {
+        switch selector {
+        case .target(let target, let partition): return self.in(partition) && self.target == target
+        case .path(let path, let partition): return self.in(partition) && self.path == path
+        case .prefix(let prefix, let partition): return self.in(partition) && self.path.hasPrefix(prefix)
+        case .pathMatching(let predicate, let partition): return self.in(partition) && predicate(self.path)
+        case .tag(let tag, let partition): return self.in(partition) && self.tags.contains(tag)
+        case .keyID(let id): return !id.isEmpty && self.keyID == id
+        }
+    }
+
+    private func `in`(_ partition: String?) -> Bool {
+        partition.map { $0 == self.partition } ?? true
     }
 }

@@ -131,7 +131,9 @@ public final class TieredStore<Policy: EvictionPolicy>: Sendable {
             let result = self.memory.insert(entry, traits: traits, now: now) { self.journal.unpurged(entry, since: mark.purges) }
             if result == .refused { return nil }
             for above in 0..<tier where entry.bodyLength <= self.lower[above].maxObject {
-                self.lower[above].store(entry, traits: traits, token: mark.tokens[above], now: now)
+                _ = self.lower[above].store(entry, traits: traits, token: mark.tokens[above], now: now) {
+                    self.journal.unpurged(entry, since: mark.purges)
+                }
             }
         }
         return LowerHit(entry: entry, traits: traits, tier: self.lower[tier].name)
@@ -141,23 +143,57 @@ public final class TieredStore<Policy: EvictionPolicy>: Sendable {
 
     /// Stores `entry` in every tier that takes it, unless a purge that selects it ran since `mark`. Returns whether a
     /// tier took it.
+    ///
+    /// `sharedStored` is called once, with whether the shared tier (the fleet's Redis) stored it: false at once when
+    /// there is no such tier or the entry is not for it, later when the write is decided.
     @discardableResult
-    public func commit(_ entry: CachedResponse, traits: EntryTraits, mark: FetchMark, now: Double) -> Bool {
-        guard self.journal.unpurged(entry, since: mark.purges) else { return false }
+    public func commit(
+        _ entry: CachedResponse,
+        traits: EntryTraits,
+        mark: FetchMark,
+        now: Double,
+        sharedStored: (@Sendable (Bool) -> Void)? = nil
+    ) -> Bool {
+        guard self.journal.unpurged(entry, since: mark.purges) else {
+            sharedStored?(false)
+            return false
+        }
         var stored = false
         if entry.isInMemory {
             switch self.memory.insert(entry, traits: traits, now: now, onlyIf: { self.journal.unpurged(entry, since: mark.purges) }) {
-            case .refused: return false
+            case .refused:
+                sharedStored?(false)
+                return false
             case .stored: stored = true
             case .tooLarge: break
             }
         }
+        var reported = false
         for (index, tier) in self.lower.enumerated() where entry.bodyLength <= tier.maxObject {
             if !entry.isInMemory && tier.isShared { continue }
-            tier.store(entry, traits: traits, token: mark.tokens[index], now: now)
+            let written = tier.store(entry, traits: traits, token: mark.tokens[index], now: now) {
+                self.journal.unpurged(entry, since: mark.purges)
+            }
             stored = true
+            if tier.isShared, let sharedStored, !reported {
+                reported = true
+                if let written {
+                    written.whenComplete { sharedStored((try? $0.get()) ?? false) }
+                } else {
+                    sharedStored(false)
+                }
+            }
         }
+        if !reported { sharedStored?(false) }
         return stored
+    }
+
+    /// An entry a shared tier answered outside a lookup (a refresh another instance made): copied into memory and the
+    /// tiers above `tier`, unless a purge since `mark` selects it. Returns whether it may be used.
+    @discardableResult
+    public func adopt(_ entry: CachedResponse, traits: EntryTraits, fromTier name: String, mark: FetchMark, now: Double) -> Bool {
+        guard let tier = self.lower.firstIndex(where: { $0.name == name }) else { return false }
+        return self.promote(entry, traits: traits, from: tier, mark: mark, now: now) != nil
     }
 
     // MARK: - Purges
@@ -218,9 +254,29 @@ public final class TieredStore<Policy: EvictionPolicy>: Sendable {
             let given = tier.isShared ? purges.map { (purge: $0, selector: PurgeSelector?.none) } : compiled
             switch tier.purge(given) {
             case .done(let dropped): outcome.byTier.append((tier.name, dropped))
+            case .pending(let report) where tier.isShared:
+                // Once the shared tier confirms, this instance's tiers are purged once more (before the writer hears
+                // back): a lookup that marked after the first pass but read the shared tier before its delete
+                // promoted the pre-purge entry into them.
+                outcome.pending.append((tier.name, report.map { done in
+                    self.purgeLocalTiers(compiled)
+                    return done
+                }))
             case .pending(let report): outcome.pending.append((tier.name, report))
             }
         }
         return outcome
+    }
+
+    /// Records the selectors again and applies them to memory and the tiers that are not shared.
+    private func purgeLocalTiers(_ compiled: [(purge: Purge, selector: PurgeSelector?)]) {
+        let selectors = compiled.map(\.selector)
+        self.journal.record(selectors)
+        for selector in selectors {
+            _ = selector.map { self.memory.purge($0) } ?? self.memory.removeAll()
+        }
+        for tier in self.lower where !tier.isShared {
+            _ = tier.purge(compiled)
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -18,6 +19,7 @@ final class DemoHTTPHandler: ChannelInboundHandler {
         var requestNumber: Int
         var endpoint: DemoEndpoint
         var sink: BodySink
+        var fault: DemoFault?
     }
 
     private struct InFlight {
@@ -25,6 +27,7 @@ final class DemoHTTPHandler: ChannelInboundHandler {
         var isHead: Bool
         var onFinish: (@Sendable () -> Void)?
         var scheduled: Scheduled<Void>?
+        var resetMidBody = false
     }
 
     private let router: DemoRouter
@@ -52,8 +55,11 @@ final class DemoHTTPHandler: ChannelInboundHandler {
             }
             let (path, query) = DemoRequest.splitURI(head.uri)
             let arrival = self.state.recordArrival(method: head.method.rawValue, path: path, headers: head.headers)
+            let fault = DemoFault(headers: head.headers)
+            var injectedStatus = arrival.injectedStatus
+            if case .status(let code) = fault { injectedStatus = code }
             let endpoint: DemoEndpoint =
-                arrival.injectedStatus.map { .injected(status: $0, family: APIFamily(path: path)) }
+                injectedStatus.map { .injected(status: $0, family: APIFamily(path: path)) }
                 ?? DemoEndpoint.resolve(
                     method: head.method,
                     path: path,
@@ -67,7 +73,8 @@ final class DemoHTTPHandler: ChannelInboundHandler {
                 query: query,
                 requestNumber: arrival.requestNumber,
                 endpoint: endpoint,
-                sink: BodySink(mode: mode)
+                sink: BodySink(mode: mode),
+                fault: fault
             )
             if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
                 let continueHead = HTTPResponseHead(version: head.version, status: .continue)
@@ -87,8 +94,12 @@ final class DemoHTTPHandler: ChannelInboundHandler {
                 body: pending.sink.finish(),
                 origin: "\(self.scheme)://\(host)"
             )
+            if pending.fault == .resetBeforeHead {
+                self.reset(context: context)
+                return
+            }
             let response = self.router.respond(to: request, endpoint: pending.endpoint)
-            self.start(response, head: pending.head, context: context)
+            self.start(response, head: pending.head, resetMidBody: pending.fault == .resetMidBody, context: context)
         }
     }
 
@@ -105,8 +116,18 @@ final class DemoHTTPHandler: ChannelInboundHandler {
 
     // MARK: Writing
 
-    private func start(_ response: DemoResponse, head: HTTPRequestHead, context: ChannelHandlerContext) {
-        self.inFlight = InFlight(keepAlive: head.isKeepAlive, isHead: head.method == .HEAD, onFinish: response.onFinish)
+    private func start(
+        _ response: DemoResponse,
+        head: HTTPRequestHead,
+        resetMidBody: Bool,
+        context: ChannelHandlerContext
+    ) {
+        self.inFlight = InFlight(
+            keepAlive: head.isKeepAlive,
+            isHead: head.method == .HEAD,
+            onFinish: response.onFinish,
+            resetMidBody: resetMidBody
+        )
         guard response.headDelay > .zero else {
             self.write(response, context: context)
             return
@@ -126,6 +147,10 @@ final class DemoHTTPHandler: ChannelInboundHandler {
         let sendsBody = framed && !inFlight.isHead
         for (interimStatus, interimHeaders) in response.interim {
             context.write(self.wrapOutboundOut(.head(self.head(interimStatus, interimHeaders))), promise: nil)
+        }
+        if inFlight.resetMidBody {
+            self.writeHalfThenReset(response, headers: headers, sendsBody: sendsBody, context: context)
+            return
         }
 
         switch response.body {
@@ -185,6 +210,52 @@ final class DemoHTTPHandler: ChannelInboundHandler {
         if !keepAlive {
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
+    }
+
+    // MARK: Injected resets
+
+    /// `reset-body`: the head (with the whole body's length) and the first half of the body, flushed, then a reset.
+    private func writeHalfThenReset(
+        _ response: DemoResponse,
+        headers: HTTPHeaders,
+        sendsBody: Bool,
+        context: ChannelHandlerContext
+    ) {
+        var headers = headers
+        var part = ByteBuffer()
+        switch response.body {
+        case .never, .empty:
+            break
+        case .full(let buffer):
+            headers.replaceOrAdd(name: "content-length", value: String(buffer.readableBytes))
+            part = buffer.getSlice(at: buffer.readerIndex, length: buffer.readableBytes / 2) ?? ByteBuffer()
+        case .streamed(let body):
+            if let length = body.contentLength {
+                headers.replaceOrAdd(name: "content-length", value: String(length))
+            } else {
+                headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+            }
+            if body.chunkCount > 0 {
+                let chunk = body.makeChunk(0)
+                part = chunk.getSlice(at: chunk.readerIndex, length: max(1, chunk.readableBytes / 2)) ?? chunk
+            }
+        }
+        context.write(self.wrapOutboundOut(.head(self.head(response.status, headers))), promise: nil)
+        if sendsBody && part.readableBytes > 0 {
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
+        }
+        context.flush()
+        self.reset(context: context)
+    }
+
+    /// A reset (RST): `SO_LINGER` 0, then close. What was flushed before it has reached the socket; on loopback the
+    /// RST discards nothing already sent.
+    private func reset(context: ChannelHandlerContext) {
+        self.finishInFlight()
+        let channel = context.channel
+        let lingerSet = (channel as? SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+            ?? channel.eventLoop.makeSucceededVoidFuture()
+        lingerSet.whenComplete { _ in channel.close(promise: nil) }
     }
 
     /// Runs the response's `onFinish` once and cancels its timer (if the connection went away first).

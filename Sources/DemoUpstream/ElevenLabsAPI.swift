@@ -175,6 +175,28 @@ struct ElevenLabsAPI {
             )
         }
 
+        switch request.header("demo-generation")?.lowercased() {
+        case "empty":
+            // A 200 with no audio at all (what a failed synthesis can look like).
+            self.state.endTTS(key: key)
+            return DemoResponse(
+                status: .ok,
+                headers: HTTPHeaders([("content-type", "audio/mpeg"), ("character-cost", String(text.count))]),
+                body: .full(DemoResponse.allocator.buffer(capacity: 0))
+            )
+        case "not-audio":
+            // A 200 whose body is not audio: an error page from a front end.
+            self.state.endTTS(key: key)
+            var page = DemoResponse.allocator.buffer(capacity: 64)
+            page.writeString("<html><body>upstream request timeout</body></html>")
+            return DemoResponse(
+                status: .ok,
+                headers: HTTPHeaders([("content-type", "text/html; charset=utf-8"), ("character-cost", String(text.count))]),
+                body: .full(page)
+            )
+        default:
+            break
+        }
         let modelID = body["model_id"] as? String ?? Self.defaultModel
         let seed = StableHash.of(voiceID, text, modelID)
         let total = max(0, request.intQuery("size") ?? FakeMedia.audioSize(forCharacters: text.count))

@@ -112,7 +112,7 @@ struct GeminiAPI {
 
     // MARK: Generation
 
-    /// POST /v1beta/models/{model}:generateContent and :streamGenerateContent.
+    /// POST /v1beta/models/{model}:generateContent and :streamGenerateContent (`?delay_ms=` delays generateContent).
     func generate(_ request: DemoRequest, model: String, method: String) -> DemoResponse {
         guard model.hasPrefix("gemini-") else {
             return Self.error(
@@ -154,14 +154,25 @@ struct GeminiAPI {
             return self.stream(request, words: words, usage: usage, model: model, responseID: responseID,
                 headers: headers)
         }
-        let payload = GeminiText.response(
+        var payload = GeminiText.response(
             text: words.joined(separator: " "),
             final: true,
             usage: usage,
             model: model,
             responseID: responseID
         )
-        return DemoResponse.json(.ok, payload, headers: headers)
+        if let bad = Self.badGeneration(request) { payload = GeminiText.spoil(payload, as: bad) }
+        var response = DemoResponse.json(.ok, payload, headers: headers)
+        // `?delay_ms=`: the generation takes this long before the head, as a real one takes seconds.
+        response.headDelay = .milliseconds(Int64(max(0, request.intQuery("delay_ms") ?? 0)))
+        return response
+    }
+
+    /// `Demo-Generation: safety` (and the other `GeminiText.badGenerations`): answer 200 with that bad generation.
+    static func badGeneration(_ request: DemoRequest) -> String? {
+        request.header("demo-generation").map { $0.lowercased() }.flatMap {
+            GeminiText.badGenerations.contains($0) ? $0 : nil
+        }
     }
 
     // MARK: Models
@@ -206,10 +217,14 @@ struct GeminiAPI {
         headers: [(String, String)]
     ) -> DemoResponse {
         let pieces = GeminiText.split(words, into: max(3, min(8, words.count / 12)))
-        let events: [[String: Any]] = pieces.enumerated().map { index, piece in
+        var events: [[String: Any]] = pieces.enumerated().map { index, piece in
             let isLast = index == pieces.count - 1
             let text = (index == 0 ? "" : " ") + piece.joined(separator: " ")
             return GeminiText.response(text: text, final: isLast, usage: usage, model: model, responseID: responseID)
+        }
+        if let bad = Self.badGeneration(request) {
+            // The stream ends cleanly, but without the event that finishes it, or with a spoiled one.
+            if bad == "no-final-event" { events.removeLast() } else { events[events.count - 1] = GeminiText.spoil(events[events.count - 1], as: bad) }
         }
         guard request.query("alt") == "sse" else {
             // Without alt=sse the API streams one JSON array.

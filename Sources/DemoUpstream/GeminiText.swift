@@ -85,4 +85,41 @@ enum GeminiText {
             "responseId": responseID,
         ]
     }
+
+    // MARK: Bad generations (the `Demo-Generation` request field)
+
+    /// The bad answers a real Gemini gives with a 200, asked for by `Demo-Generation`: a finish reason other than
+    /// STOP (`safety`, `recitation`, `max-tokens`, `other`), a blocked prompt (`blocked`), a candidate without text
+    /// (`no-text`), an error object (`error`). `no-final-event` (streams only) is applied by the caller.
+    static let badGenerations: Set<String> = [
+        "safety", "recitation", "max-tokens", "other", "blocked", "no-text", "error", "no-final-event",
+    ]
+
+    /// The final payload spoiled as `bad` says; non-final stream chunks stay as they are.
+    static func spoil(_ payload: [String: Any], as bad: String) -> [String: Any] {
+        var payload = payload
+        let reasons = ["safety": "SAFETY", "recitation": "RECITATION", "max-tokens": "MAX_TOKENS", "other": "OTHER"]
+        switch bad {
+        case _ where reasons[bad] != nil:
+            guard var candidates = payload["candidates"] as? [[String: Any]], !candidates.isEmpty else { return payload }
+            candidates[0]["finishReason"] = reasons[bad]
+            if bad == "safety" || bad == "recitation" { candidates[0]["content"] = ["role": "model"] }
+            payload["candidates"] = candidates
+        case "blocked":
+            payload["candidates"] = nil
+            payload["promptFeedback"] = [
+                "blockReason": "SAFETY",
+                "safetyRatings": [["category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH"]],
+            ] as [String: Any]
+        case "no-text":
+            guard var candidates = payload["candidates"] as? [[String: Any]], !candidates.isEmpty else { return payload }
+            candidates[0]["content"] = ["parts": [["text": ""]], "role": "model"] as [String: Any]
+            payload["candidates"] = candidates
+        case "error":
+            return ["error": ["code": 500, "message": "An internal error has occurred.", "status": "INTERNAL"] as [String: Any]]
+        default:
+            break
+        }
+        return payload
+    }
 }

@@ -25,7 +25,7 @@ struct TestAPI {
     // MARK: /test/cache
 
     /// GET /test/cache?cc=&etag=&lm=&lm_age=&vary=&expires=&status=&age=&location=&content_location=&set_cookie=
-    /// &size=&delay_ms=&hints=: the query decides the response headers; validators make conditional requests answer
+    /// &content_encoding=&size=&delay_ms=&hints=: the query decides the response headers; validators make conditional requests answer
     /// 304.
     func cache(_ request: DemoRequest) -> DemoResponse {
         var headers = HTTPHeaders([("content-type", "text/plain; charset=utf-8")])
@@ -40,6 +40,8 @@ struct TestAPI {
             ("location", request.query("location")), ("content-location", request.query("content_location")),
             ("set-cookie", request.query("set_cookie")), ("cdn-cache-control", request.query("cdn_cc")),
             ("reprise-cache-control", request.query("reprise_cc")),
+            // A label only: the body is not encoded (a coding no one can decode, for the store's coding rules).
+            ("content-encoding", request.query("content_encoding")),
         ]
         for case let (name, value?) in mapping { headers.add(name: name, value: value) }
         headers.add(name: "x-request-number", value: String(request.requestNumber))

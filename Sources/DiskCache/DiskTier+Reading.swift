@@ -45,7 +45,8 @@ extension DiskTier {
                     tags: index.tags,
                     evictAt: index.evictAt,
                     chunked: response.chunked,
-                    keepingParts: !response.partLengths.isEmpty
+                    keepingParts: !response.partLengths.isEmpty,
+                    savedCost: response.savedCost
                 )
             } else {
                 if !record.verified {
@@ -64,7 +65,8 @@ extension DiskTier {
                     info: info,
                     tags: index.tags,
                     evictAt: index.evictAt,
-                    chunked: response.chunked
+                    chunked: response.chunked,
+                    savedCost: response.savedCost
                 )
             }
             self.counters.hits.wrappingAdd(1, ordering: .relaxed)

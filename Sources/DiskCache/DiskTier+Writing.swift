@@ -11,7 +11,21 @@ extension DiskTier {
     /// Writes `entry` to a new file in the background, unless a purge that selects it ran since `token` (the tier's
     /// last purge when the fetch began) or too many bytes already wait to be written. Room in the budget is made first
     /// (evictions), so the files never exceed it.
-    public func store(_ entry: CachedResponse, traits: EntryTraits, token: Int?, now: Double) {
+    @discardableResult
+    public func store(
+        _ entry: CachedResponse,
+        traits: EntryTraits,
+        token: Int?,
+        now: Double,
+        stillWanted: @escaping @Sendable () -> Bool
+    ) -> EventLoopFuture<Bool>? {
+        // The disk tier checks its own purge sequence (`token`); it writes in the background and does not report.
+        self.store(entry, traits: traits, token: token)
+        return nil
+    }
+
+    /// Stores `entry` in the background unless a purge since `token` selects it, or the write queue is full.
+    public func store(_ entry: CachedResponse, traits: EntryTraits, token: Int?) {
         guard entry.bodyLength <= self.options.maxObject, !self.stopping.load(ordering: .relaxed) else { return }
         let estimate = Self.blocks(entry.bodyLength + entry.wireHeaders.readableBytes + 1024)
         let claimed = self.state.withLockedValue { state -> (sequence: UInt64, evicted: [UInt64])? in

@@ -13,7 +13,7 @@ import NIOHTTP1
 /// file's tail only, and a file that was cut short or changed fails a check (a miss, removed, counted).
 enum EntryFile {
     static let magic: UInt64 = 0x3145_5349_5250_4552  // "REPRISE1", little-endian
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
     /// metaLength u32, metaCRC u32, bodyCRC u32, reserved u32, magic u64.
     static let footerLength = 24
     /// What a start-up scan reads from a file's end: the footer and, in nearly every file, the whole meta.
@@ -43,6 +43,8 @@ enum EntryFile {
     struct ResponsePart {
         var status: Int
         var chunked: Bool
+        /// What the generation cost upstream, in its rule's units.
+        var savedCost: Int
         var freshness: Freshness
         var headers: HTTPHeaders
         /// Chunk lengths of a replay that keeps its boundaries; empty otherwise.
@@ -71,6 +73,7 @@ enum EntryFile {
         // The response.
         out.writeInteger(UInt16(entry.status))
         out.writeInteger(UInt8(entry.chunked ? 1 : 0))
+        out.writeInteger(Int64(entry.savedCost))
         let freshness = entry.freshness
         out.writeInteger(freshness.lifetime.bitPattern)
         out.writeText(freshness.source.rawValue)
@@ -149,7 +152,7 @@ enum EntryFile {
     /// The response part, read after `indexPart`; nil unless it ends the block exactly.
     static func responsePart(_ input: inout ByteBuffer) -> ResponsePart? {
         guard let status = input.readInteger(as: UInt16.self), let chunked = input.readInteger(as: UInt8.self),
-            let lifetime = input.readInteger(as: UInt64.self), let sourceText = input.readText(),
+            let savedCost = input.readInteger(as: Int64.self), let lifetime = input.readInteger(as: UInt64.self), let sourceText = input.readText(),
             let source = Freshness.Source(rawValue: sourceText), let initialAge = input.readInteger(as: UInt64.self),
             let responseTime = input.readInteger(as: UInt64.self), let headerCount = input.readInteger(as: UInt16.self)
         else { return nil }
@@ -168,6 +171,7 @@ enum EntryFile {
         return ResponsePart(
             status: Int(status),
             chunked: chunked == 1,
+            savedCost: Int(savedCost),
             freshness: Freshness(
                 lifetime: Double(bitPattern: lifetime),
                 source: source,

@@ -4,7 +4,7 @@ import HTTPCaching
 import NIOCore
 import NIOHTTP1
 
-/// `eviction-replay TRACE [--budget-fraction 0.25]`: replays a request trace (bench/book.py) against the memory tier
+/// `eviction-replay TRACE [--budget-fraction 0.25]`: replays a request trace (bench/book-trace.py) against the memory tier
 /// with LRU and with GreedyDual-Size-Frequency, in one run, and prints what each avoided upstream. Each request is
 /// looked up; a miss stores the response as the proxy would (the rule's cost for text-to-speech, `cost_header`
 /// characters; the upstream's latency for Gemini, whose rules have no cost header); the budget is a fraction of the

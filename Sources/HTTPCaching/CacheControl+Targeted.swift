@@ -30,8 +30,25 @@ extension CacheControl {
         }
         var cacheControl = CacheControl()
         for member in dictionary.members where !member.isFalse {
+            // A time directive whose value is not an Integer (`max-age="60"`, `max-age=a`) has the wrong type: the
+            // field is invalid and ignored as a whole, so `Cache-Control` applies (cache-tests
+            // `cdn-cc-invalid-sh-type-wrong`). A negative Integer is the right type with an unusable value: only
+            // that directive is ignored, as in `Cache-Control`.
+            if Self.integerDirectives.contains(member.key), !Self.isInteger(member.value) {
+                return nil
+            }
             cacheControl.apply(name: member.key, argument: member.value)
         }
         return cacheControl
+    }
+
+    /// The response directives whose value RFC 9213 §2.1 makes a Structured Fields Integer.
+    static let integerDirectives: Set<String> = ["max-age", "s-maxage", "stale-while-revalidate", "stale-if-error"]
+
+    /// RFC 8941 §3.3.1: an optional minus and 1 to 15 digits.
+    static func isInteger(_ value: Substring?) -> Bool {
+        guard var digits = value?.utf8[...] else { return false }
+        if digits.first == UInt8(ascii: "-") { digits = digits.dropFirst() }
+        return (1...15).contains(digits.count) && digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 }

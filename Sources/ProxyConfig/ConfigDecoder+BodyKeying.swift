@@ -29,12 +29,12 @@ extension ConfigDecoder {
                 fix: "add cache_body = true, or remove \(key)."
             )
         }
-        settings.storeIfJSON = self.jsonCondition(table, "store_if_json")
+        self.decodeStoreConditions(table, into: &settings)
         settings.hitDropHeaders = self.headerNames(table, "hit_drop_headers") ?? []
         settings.finishOnClientAbort = self.bool(table, "finish_on_client_abort") ?? settings.cacheBody
         settings.keyQueryParams = self.queryParamNames(table, "key_query_params")
         settings.keyJWTClaim = self.jwtClaimKey(table, "key_jwt_claim")
-        settings.costHeader = self.headerName(table, "cost_header")
+        self.decodeCost(table, into: &settings)
         settings.clientControls = self.bool(table, "client_controls") ?? settings.cacheBody
         settings.clientTTLMax = self.duration(table, "client_ttl_max")
         if table.entries["client_ttl_max"] != nil && !settings.clientControls {
@@ -45,41 +45,6 @@ extension ConfigDecoder {
                 fix: "add client_controls = true, or remove client_ttl_max."
             )
         }
-    }
-
-    /// `{ pointer = "/data/task_status", in = ["succeed", "failed"] }`.
-    mutating func jsonCondition(_ table: TableContext, _ key: String) -> JSONCondition? {
-        guard let inner = self.inlineTable(table, key, schema: ConfigSchema.storeIfJSON) else {
-            return nil
-        }
-        let problemCount = self.problems.count
-        let pointer = self.requiredString(inner, "pointer").flatMap {
-            self.parse(inner, "pointer", $0, Self.jsonPointer)
-        }
-        var values: [String]?
-        if inner.entries["in"] == nil {
-            self.report(
-                inner,
-                nil,
-                "missing required key in.",
-                fix: "add in = [\"succeed\", \"failed\"], the values that make a response worth storing."
-            )
-        } else if let strings = self.stringArray(inner, "in") {
-            if strings.isEmpty {
-                self.report(
-                    inner,
-                    "in",
-                    "is empty, so no response would be stored.",
-                    fix: "list the values that make a response worth storing, e.g. in = [\"succeed\", \"failed\"]."
-                )
-            } else {
-                values = strings.map(\.value)
-            }
-        }
-        guard let pointer, let values, self.problems.count == problemCount else {
-            return nil
-        }
-        return JSONCondition(pointer: pointer, values: values)
     }
 
     /// Names of query parameters, as written (they are case-sensitive).

@@ -33,6 +33,7 @@ extension ConfigDecoder {
         settings.commandTimeout = self.duration(table, "command_timeout", positive: true) ?? settings.commandTimeout
         settings.purgeAckTimeout = self.duration(table, "purge_ack_timeout") ?? settings.purgeAckTimeout
         settings.maxObject = self.size(table, "max_object") ?? settings.maxObject
+        settings.coalesceLease = self.duration(table, "coalesce_lease", positive: true) ?? settings.coalesceLease
         return settings
     }
 

@@ -88,6 +88,7 @@ enum ConfigSchema {
             ("command_timeout", "\"250ms\""),
             ("max_object", "\"1MiB\""),
             ("purge_ack_timeout", "\"250ms\""),
+            ("coalesce_lease", "\"2s\""),
         ]
     )
 
@@ -127,11 +128,18 @@ enum ConfigSchema {
             ("ignore_body_fields", "[\"/user\", \"/stream\"]"),
             ("max_keyed_body", "\"1MiB\""),
             ("store_if_json", "{ pointer = \"/data/task_status\", in = [\"succeed\", \"failed\"] }"),
+            ("store_if_last_event", "[{ pointer = \"/candidates/0/finishReason\", in = [\"STOP\"] }]"),
+            ("store_if_content_type", "[\"audio/*\"]"),
+            ("store_if_min_size", "\"1B\""),
             ("hit_drop_headers", "[\"character-cost\", \"request-id\"]"),
             ("finish_on_client_abort", "false"),
             ("key_query_params", "[\"key\"]"),
             ("key_jwt_claim", Self.jwtClaimExample),
             ("cost_header", "\"character-cost\""),
+            ("cost_json", "\"/usageMetadata/totalTokenCount\""),
+            ("cost_last_event", "\"/usageMetadata/totalTokenCount\""),
+            ("cost_fixed", "1"),
+            ("cost_price", "0.0000003"),
             ("client_controls", "true"),
             ("client_ttl_max", "\"30d\""),
             ("client_refresh", "\"own\""),
@@ -140,16 +148,21 @@ enum ConfigSchema {
 
     static let jwtClaimExample = "{ header = \"Authorization\", claim = \"iss\", secret = \"${KLING_SECRET_KEY}\" }"
 
-    /// The inline table of `store_if_json`.
-    static let storeIfJSON = Section(
-        name: "store_if_json",
-        isArray: false,
-        keys: [
-            ("pointer", "\"/data/task_status\""),
-            ("in", "[\"succeed\", \"failed\"]"),
-        ],
-        isInline: true
-    )
+    /// The inline table of a `store_if_json` or `store_if_last_event` condition.
+    static func jsonCondition(named name: String) -> Section {
+        Section(
+            name: name,
+            isArray: false,
+            keys: [
+                ("pointer", "\"/data/task_status\""),
+                ("in", "[\"succeed\", \"failed\"]"),
+                ("absent", "true"),
+                ("present", "true"),
+                ("detail", "\"finish-reason\""),
+            ],
+            isInline: true
+        )
+    }
 
     /// The inline table of `key_jwt_claim`.
     static let jwtClaim = Section(

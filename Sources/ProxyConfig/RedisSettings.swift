@@ -12,6 +12,9 @@ public struct RedisSettings: Sendable, Equatable {
     public var maxObject: Int
     /// How long a writer waits for the other instances to confirm a purge before answering its client.
     public var purgeAckTimeout: Duration
+    /// How long an instance's claim on a key it is fetching lasts unrenewed (cross-instance single flight): the
+    /// longest other instances wait before taking over from an instance that died holding it.
+    public var coalesceLease: Duration
 
     public init(
         endpoint: RedisEndpoint,
@@ -19,8 +22,10 @@ public struct RedisSettings: Sendable, Equatable {
         connectTimeout: Duration = .milliseconds(500),
         commandTimeout: Duration = .milliseconds(250),
         maxObject: Int = 1 << 20,
-        purgeAckTimeout: Duration = .milliseconds(250)
+        purgeAckTimeout: Duration = .milliseconds(250),
+        coalesceLease: Duration = .seconds(2)
     ) {
+        self.coalesceLease = coalesceLease
         self.endpoint = endpoint
         self.keyPrefix = keyPrefix
         self.connectTimeout = connectTimeout

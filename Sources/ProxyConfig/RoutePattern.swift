@@ -1,7 +1,8 @@
 /// A request pattern from proxy.conf: "METHOD /path" (rules, purge triggers) or "/path" (purge targets).
 ///
-/// Path segments are literal, `*` (exactly one non-empty segment) or `**` (any number of segments,
-/// including none). Wildcards are whole segments only. Matching takes the path without its query and
+/// Path segments are literal, `*` (exactly one non-empty segment), `*:name` (one segment ending in `:name`, a
+/// Google API custom method such as `*:countTokens`) or `**` (any number of segments, including none). Wildcards
+/// are otherwise whole segments only. Matching takes the path without its query and
 /// allocates nothing: segments are precompiled to bytes and compared against the path's UTF-8 in place.
 public struct RoutePattern: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// The method to match, upper-case; nil matches any method ("*", or no method written).
@@ -14,6 +15,8 @@ public struct RoutePattern: Sendable, Equatable, Hashable, CustomStringConvertib
     enum Segment: Sendable, Equatable, Hashable {
         case literal([UInt8])
         case one
+        /// `*:name`: one segment of at least one byte before this suffix (which starts with ":").
+        case oneEnding([UInt8])
         case any
     }
 
@@ -108,6 +111,13 @@ public struct RoutePattern: Sendable, Equatable, Hashable, CustomStringConvertib
                         position = end + 1
                         continue
                     }
+                case .oneEnding(let suffix):
+                    let end = segmentEnd(position)
+                    if end - position > suffix.count && Self.equal(bytes, from: end - suffix.count, suffix) {
+                        patternIndex += 1
+                        position = end + 1
+                        continue
+                    }
                 case .literal(let literal):
                     let end = segmentEnd(position)
                     if end - position == literal.count && Self.equal(bytes, from: position, literal) {
@@ -149,6 +159,10 @@ public struct RoutePattern: Sendable, Equatable, Hashable, CustomStringConvertib
                 return true
             case .one:
                 continue
+            case .oneEnding(let suffix):
+                if prefixSegment.utf8.count <= suffix.count || !prefixSegment.utf8.suffix(suffix.count).elementsEqual(suffix) {
+                    return false
+                }
             case .literal(let literal):
                 if literal != Array(prefixSegment.utf8) {
                     return false
@@ -208,6 +222,8 @@ public struct RoutePattern: Sendable, Equatable, Hashable, CustomStringConvertib
                 segments.append(.any)
             case "*":
                 segments.append(.one)
+            case _ where part.hasPrefix("*:") && part.count > 2 && !part.dropFirst().contains("*"):
+                segments.append(.oneEnding(Array(part.dropFirst().utf8)))
             default:
                 if part.contains("*") {
                     throw PatternError(

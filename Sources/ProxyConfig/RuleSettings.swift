@@ -33,8 +33,8 @@ public struct RuleSettings: Sendable, Equatable {
     public var ignoreBodyFields: [String]
     /// Largest request body that is keyed and cached; larger ones pass through. Only with `cacheBody`.
     public var maxKeyedBody: Int
-    /// Store a response only when its JSON body meets this condition; nil = no such condition.
-    public var storeIfJSON: JSONCondition?
+    /// What a response must be to be stored (`store_if_*`); empty: no condition beyond HTTP's.
+    public var storeIf: StoreConditions
     /// Lower-cased response headers removed from hits (per-call values such as "character-cost").
     public var hitDropHeaders: [String]
     /// Keep reading the upstream's response (and store it) when the client disconnects first.
@@ -45,8 +45,14 @@ public struct RuleSettings: Sendable, Equatable {
     public var keyQueryParams: [String]?
     /// Partition by a claim of a JWT; replaces the upstream's `keyJWTClaim` when set.
     public var keyJWTClaim: JWTClaimKey?
-    /// Lower-cased response header whose integer value is summed as the cost saved on hits.
-    public var costHeader: String?
+    /// What one generation cost upstream (`cost_*`); not configured: the rule counts no cost.
+    public var cost: CostSettings
+
+    /// `cost_header`: a lower-cased response header whose whole-number value is the call's cost.
+    public var costHeader: String? {
+        get { self.cost.header }
+        set { self.cost.header = newValue }
+    }
     /// Read the per-request controls `Reprise-Cache-TTL` and `Reprise-Cache-Namespace` (and never forward them).
     /// Defaults to `cacheBody`.
     public var clientControls: Bool
@@ -77,12 +83,13 @@ public struct RuleSettings: Sendable, Equatable {
         cacheBody: Bool = false,
         ignoreBodyFields: [String] = [],
         maxKeyedBody: Int = RuleSettings.defaultMaxKeyedBody,
-        storeIfJSON: JSONCondition? = nil,
+        storeIf: StoreConditions = StoreConditions(),
         hitDropHeaders: [String] = [],
         finishOnClientAbort: Bool? = nil,
         keyQueryParams: [String]? = nil,
         keyJWTClaim: JWTClaimKey? = nil,
         costHeader: String? = nil,
+        cost: CostSettings? = nil,
         clientControls: Bool? = nil,
         clientTTLMax: Duration? = nil,
         line: Int = 0
@@ -101,12 +108,12 @@ public struct RuleSettings: Sendable, Equatable {
         self.cacheBody = cacheBody
         self.ignoreBodyFields = ignoreBodyFields
         self.maxKeyedBody = maxKeyedBody
-        self.storeIfJSON = storeIfJSON
+        self.storeIf = storeIf
         self.hitDropHeaders = hitDropHeaders
         self.finishOnClientAbort = finishOnClientAbort ?? cacheBody
         self.keyQueryParams = keyQueryParams
         self.keyJWTClaim = keyJWTClaim
-        self.costHeader = costHeader
+        self.cost = cost ?? CostSettings(header: costHeader)
         self.clientControls = clientControls ?? cacheBody
         self.clientTTLMax = clientTTLMax
         self.line = line

@@ -10,22 +10,21 @@
 /// line: `ConfigLoader` parses the lines before the problem first).
 enum TOMLPrecheck {
     static func problem(in text: String, locator: LineLocator, file: String) -> ConfigProblem? {
+        // The earliest of the two: `ConfigLoader` hands toml++ the lines before the problem, which must not hold the
+        // other one (a header without a name on line 1 and a NUL on line 9 aborted toml++; found by fuzz/proxy-conf).
+        var found: [(line: Int, column: Int, message: String)] = []
         if let nul = text.utf8.firstIndex(of: 0) {
             let before = text.utf8[..<nul]
             let line = before.count { $0 == UInt8(ascii: "\n") } + 1
             let lineStart = before.lastIndex(of: UInt8(ascii: "\n")).map { text.utf8.index(after: $0) } ?? text.utf8.startIndex
             let column = text[lineStart..<nul].count + 1
-            return Self.syntaxProblem(file: file, line: line, column: column, "the file holds a NUL byte.")
+            found.append((line, column, "the file holds a NUL byte."))
         }
         if let header = locator.headerWithoutName {
-            return Self.syntaxProblem(
-                file: file,
-                line: header.line,
-                column: header.column,
-                "a table header needs a name (a bare key or a quoted string) after \"[\"."
-            )
+            found.append((header.line, header.column, "a table header needs a name (a bare key or a quoted string) after \"[\"."))
         }
-        return nil
+        guard let first = found.min(by: { ($0.line, $0.column) < ($1.line, $1.column) }) else { return nil }
+        return Self.syntaxProblem(file: file, line: first.line, column: first.column, first.message)
     }
 
     static func syntaxProblem(file: String, line: Int, column: Int, _ message: String) -> ConfigProblem {

@@ -45,6 +45,8 @@ struct AdminAPI: Sendable {
             return self.metrics()
         case (.GET, "/entries"):
             return self.entries(query: uri.contains("?") ? String(uri[uri.index(after: uri.firstIndex(of: "?")!)...]) : "")
+        case (.GET, "/partitions"):
+            return self.partitions(query: uri.contains("?") ? String(uri[uri.index(after: uri.firstIndex(of: "?")!)...]) : "")
         case (.POST, "/reload"):
             return self.reload()
         case (.GET, "/readyz"):
@@ -135,7 +137,8 @@ struct AdminAPI: Sendable {
         let ratio = hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses)
         let rules = self.server.proxy.tally.snapshot.sorted { $0.key < $1.key }.map { name, savings in
             "\"\(ErrorResponse.escape(name))\":{\"calls_avoided\":\(savings.callsAvoided),"
-                + "\"bytes_from_cache\":\(savings.bytesFromCache),\"cost_saved\":\(savings.costSaved)}"
+                + "\"bytes_from_cache\":\(savings.bytesFromCache),\"cost_saved\":\(savings.costSaved),"
+                + "\"calls_billed\":\(savings.callsBilled),\"cost_billed\":\(savings.costBilled)}"
         }.joined(separator: ",")
         let purges = self.server.proxy.purgeLog.recent.map { record in
             "{\"time\":\(record.time),\"cause\":\"\(ErrorResponse.escape(record.cause))\",\"dropped\":\(record.dropped)}"
@@ -191,7 +194,9 @@ struct AdminAPI: Sendable {
             "pending_replay":\(status.pendingReplay),"l2_hits":\(c.l2Hits),"l2_misses":\(c.l2Misses),\
             "l2_writes":\(c.l2Writes),"l2_writes_skipped":\(c.l2WritesSkipped),"purges_published":\(c.purgesPublished),\
             "purges_received":\(c.purgesReceived),"ack_timeouts":\(c.ackTimeouts),"l1_drops":\(c.localDrops),\
-            "reconnects":\(c.reconnects),"purge_fanout_ms":\(Self.fanout(status.fanout))}
+            "reconnects":\(c.reconnects),"purge_fanout_ms":\(Self.fanout(status.fanout)),\
+            "single_flight":{"coalesced":\(c.flightCoalesced),"led":\(c.flightLed),"takeovers":\(c.flightTakeovers),\
+            "fallbacks":\(c.flightFallbacks),"timeouts":\(c.flightTimeouts)}}
             """
     }
 

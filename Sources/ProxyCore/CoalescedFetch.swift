@@ -1,3 +1,4 @@
+import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
@@ -38,7 +39,7 @@ final class CoalescedFetch: Sendable {
     }
 
     /// Why a follower was told to fetch for itself; also a `Cache-Status` detail, log field and metric label.
-    enum ReleaseReason: String, Sendable {
+    enum ReleaseReason: String, Sendable, CaseIterable {
         /// The leader's response is not storable (or has `Vary: *`).
         case notStorable = "not-storable"
         /// The response varies on a request field whose value differs in this follower's request.
@@ -49,6 +50,9 @@ final class CoalescedFetch: Sendable {
         case timeout = "timeout"
         /// The follower arrived after the body outgrew the replay limit: the start of the body is gone.
         case tooLarge = "too-large"
+        /// The leader was answered from L2 with another instance's fetch (fleet mode), now promoted to L1: look the
+        /// key up again.
+        case storedByFleet = "fleet"
     }
 
     /// A follower's handle: `cancel()` when its client went away.
@@ -65,6 +69,10 @@ final class CoalescedFetch: Sendable {
     let key: String
     /// Largest body kept for late joiners (the store's max_object).
     let maxReplayBytes: Int
+    /// The entry this fetch would store, as purge selectors read it, and the purge journal's number when the fetch
+    /// was created: set once by the coalescer before anyone else sees the fetch (hence `nonisolated(unsafe)`).
+    nonisolated(unsafe) var probe: PurgeProbe?
+    nonisolated(unsafe) var journalMark = 0
     private let onRetire: @Sendable (CoalescedFetch) -> Void
     private let state: Mutex<State>
 
@@ -122,6 +130,22 @@ final class CoalescedFetch: Sendable {
                     state.enqueue(.released(.varyMismatch), to: id, finishing: true, effects: &effects)
                 }
             }
+        }
+        self.perform(effects)
+    }
+
+    /// Releases every follower with `reason` before any head, and stops accepting joiners (those that still join
+    /// get the same release).
+    func publishRelease(_ reason: ReleaseReason) {
+        var effects = Effects()
+        self.state.withLock { state in
+            guard state.outcome == .open, state.head == nil else { return }
+            state.outcome = .released(reason)
+            state.replay = nil
+            for id in state.ids(where: { !$0.finished }) {
+                state.enqueue(.released(reason), to: id, finishing: true, effects: &effects)
+            }
+            state.retire(&effects)
         }
         self.perform(effects)
     }

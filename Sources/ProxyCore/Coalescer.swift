@@ -1,3 +1,4 @@
+import CacheStore
 import Synchronization
 
 /// Collapses concurrent cache misses on one key into one upstream request.
@@ -35,8 +36,13 @@ final class Coalescer: Sendable {
         var nextSweep: Double = 0
     }
 
-    init(hitForPass: Double = 10) {
+    /// The purges that reached L1: a fetch that began before a purge selecting its key takes no new followers (they
+    /// asked after the write that caused it, so the fetch's answer may be the pre-write one).
+    let journal: PurgeJournal?
+
+    init(hitForPass: Double = 10, journal: PurgeJournal? = nil) {
         self.hitForPass = hitForPass
+        self.journal = journal
         self.state = Mutex(State())
     }
 
@@ -55,7 +61,10 @@ final class Coalescer: Sendable {
     ///
     /// `maxReplayBytes` (the store's max_object) bounds the body a new fetch keeps for late joiners; it is used
     /// only when this call creates the fetch.
-    func join(key: String, now: Double, maxReplayBytes: Int) -> Join {
+    ///
+    /// `probe` describes the entry the key's fetch would store; with it (and a journal), a fetch that a purge selected
+    /// since it began is not followed: the request leads a new fetch.
+    func join(key: String, now: Double, maxReplayBytes: Int, probe: PurgeProbe? = nil) -> Join {
         self.state.withLock { state in
             if now >= state.nextSweep {
                 state.passUntil = state.passUntil.filter { $0.value > now }
@@ -68,12 +77,16 @@ final class Coalescer: Sendable {
                 state.passUntil[key] = nil
             }
             // A fetch that ended, failed or outgrew its replay may still sit in the map until it retires itself.
-            if let fetch = state.inFlight[key], fetch.acceptsJoiners {
+            if let fetch = state.inFlight[key], fetch.acceptsJoiners,
+                fetch.probe.map({ self.journal?.unpurged($0, since: fetch.journalMark) ?? true }) ?? true
+            {
                 return .follower(fetch)
             }
             let fetch = CoalescedFetch(key: key, maxReplayBytes: maxReplayBytes) { [weak self] fetch in
                 self?.retire(fetch)
             }
+            fetch.probe = probe
+            fetch.journalMark = self.journal?.current ?? 0
             state.inFlight[key] = fetch
             return .leader(fetch)
         }

@@ -54,6 +54,13 @@ enum ContentCoding {
     }
 
     /// Whether Reprise can remove `coding` for a client that does not accept it.
+    /// A coding Reprise cannot remove may still be sent as it is to a request without `Accept-Encoding`: such a
+    /// request accepts any coding (RFC 9110 §12.5.3), and the upstream, asked again, would send the same (it sent
+    /// it unasked or without `Vary`). A request that lists codings without this one never gets it.
+    static func passesUndecoded(_ requestHeaders: HTTPHeaders, coding: String) -> Bool {
+        !Self.isDecodable(coding) && requestHeaders[canonicalForm: "accept-encoding"].isEmpty
+    }
+
     static func isDecodable(_ coding: String) -> Bool {
         Self.algorithm(coding) != nil
     }

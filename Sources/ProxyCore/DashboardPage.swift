@@ -149,6 +149,12 @@ enum DashboardPage {
         <table><thead><tr><th>time</th><th>cause</th><th class="n">dropped</th></tr></thead>
         <tbody id="purges"></tbody></table>
         </section>
+        <section class="full"><h2>Spend per API key (top 10 by spend)</h2>
+        <table><thead><tr><th>partition</th><th class="n">calls</th><th class="n">hits</th>\
+        <th class="n">units billed</th><th class="n">units saved</th><th class="n">amount billed</th>\
+        <th class="n">amount saved</th></tr></thead>
+        <tbody id="ledger"></tbody></table>
+        </section>
         <section class="full"><h2>Forwarded without a rule</h2>
         <table><thead><tr><th>route</th><th>upstream</th><th class="n">requests</th></tr></thead>
         <tbody id="unmatched"></tbody></table>
@@ -217,13 +223,46 @@ enum DashboardPage {
               .then(function (stats) {
                 if (!stats) { return; }
                 render(stats);
+                pollLedger(token);
                 $("status").classList.remove("error");
                 text("status", "updated " + new Date().toLocaleTimeString("en-GB"));
               })
               .catch(function (error) {
+                // A poll that failed is a hole in the chart, not a line drawn across it.
+                samples.push({ t: Date.now() / 1000, interval: null, cumulative: null });
+                previous = null;
                 $("status").classList.add("error");
                 text("status", "cannot reach /stats: " + error.message);
               });
+          }
+
+          function pollLedger(token) {
+            fetch("/partitions?limit=10", { headers: { "Authorization": "Bearer " + token }, cache: "no-store" })
+              .then(function (response) { return response.ok ? response.json() : null; })
+              .then(function (ledger) { if (ledger) { renderLedger(ledger); } })
+              .catch(function () {});
+          }
+
+          function renderLedger(ledger) {
+            var body = $("ledger"), rows = ledger.partitions || [];
+            body.replaceChildren();
+            rows.forEach(function (p) {
+              var row = document.createElement("tr");
+              cell(row, p.id === "-" ? "(no key)" : "…" + p.id);
+              cell(row, count(p.calls), true);
+              cell(row, count(p.hits), true);
+              cell(row, count(p.units_billed), true);
+              cell(row, count(p.units_saved), true);
+              cell(row, p.amount_billed, true);
+              cell(row, p.amount_saved, true);
+              body.appendChild(row);
+            });
+            if (!rows.length) {
+              var row = document.createElement("tr");
+              cell(row, "no call on a costed rule yet (cost_header, cost_json, cost_last_event, cost_fixed)").className = "note";
+              row.firstChild.colSpan = 7;
+              body.appendChild(row);
+            }
           }
 
           function render(s) {
@@ -369,12 +408,16 @@ enum DashboardPage {
           function x(t, now) { return L + (W - L - R) * (1 - (now - t) / WINDOW); }
           function y(ratio) { return T + (H - T - B) * (1 - ratio); }
           function line(field, now) {
-            var parts = [], run = [];
+            var parts = [], run = [], last = null;
             samples.forEach(function (sample) {
               var value = sample[field];
-              if (value === null || value === undefined) {
+              // No requests in the interval (or no answer from /stats, or a tab that slept past its polls): a gap,
+              // never a line drawn through it as if the ratio had been known, and never 0 %.
+              var late = last !== null && sample.t - last > 2.5 * PERIOD / 1000;
+              last = sample.t;
+              if (value === null || value === undefined || late) {
                 if (run.length) { parts.push(run); run = []; }
-                return;
+                if (value === null || value === undefined) { return; }
               }
               run.push(x(sample.t, now).toFixed(1) + "," + y(value).toFixed(1));
             });

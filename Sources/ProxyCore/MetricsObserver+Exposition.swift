@@ -191,6 +191,11 @@ extension MetricsObserver {
             var received: MirroredCounter
             var ackTimeouts: MirroredCounter
             var localDrops: MirroredCounter
+            var flightCoalesced: MirroredCounter
+            var flightLed: MirroredCounter
+            var flightTakeovers: MirroredCounter
+            var flightFallbacks: MirroredCounter
+            var flightTimeouts: MirroredCounter
         }
 
         mutating func publish(fleet: RedisFleet.Status?) {
@@ -205,12 +210,19 @@ extension MetricsObserver {
             self.fleet.received.publish(counters.purgesReceived)
             self.fleet.ackTimeouts.publish(counters.ackTimeouts)
             self.fleet.localDrops.publish(counters.localDrops)
+            self.fleet.flightCoalesced.publish(counters.flightCoalesced)
+            self.fleet.flightLed.publish(counters.flightLed)
+            self.fleet.flightTakeovers.publish(counters.flightTakeovers)
+            self.fleet.flightFallbacks.publish(counters.flightFallbacks)
+            self.fleet.flightTimeouts.publish(counters.flightTimeouts)
         }
 
         struct RuleMirrors: Sendable {
             var callsAvoided: MirroredCounter
             var bytesFromCache: MirroredCounter
             var costSaved: MirroredCounter
+            var unitsBilled: MirroredCounter
+            var unitsSaved: MirroredCounter
         }
 
         init(registry: PrometheusCollectorRegistry) {
@@ -238,7 +250,12 @@ extension MetricsObserver {
                 published: mirror(Family.fleetPurges, [("direction", "published")]),
                 received: mirror(Family.fleetPurges, [("direction", "received")]),
                 ackTimeouts: mirror(Family.fleetAckTimeouts, []),
-                localDrops: mirror(Family.fleetL1Drops, [])
+                localDrops: mirror(Family.fleetL1Drops, []),
+                flightCoalesced: mirror(Family.fleetFlight, [("event", "coalesced")]),
+                flightLed: mirror(Family.fleetFlight, [("event", "led")]),
+                flightTakeovers: mirror(Family.fleetFlight, [("event", "takeover")]),
+                flightFallbacks: mirror(Family.fleetFlight, [("event", "fallback")]),
+                flightTimeouts: mirror(Family.fleetFlight, [("event", "timeout")])
             )
             self.connectionsOpen = registry.makeGauge(descriptor: Family.connectionsOpen)
             self.clients = ClientMirrors(
@@ -257,6 +274,8 @@ extension MetricsObserver {
             mirrors.callsAvoided.publish(saved.callsAvoided)
             mirrors.bytesFromCache.publish(saved.bytesFromCache)
             mirrors.costSaved.publish(saved.costSaved)
+            mirrors.unitsBilled.publish(saved.costBilled)
+            mirrors.unitsSaved.publish(saved.costSaved)
             self.rules[rule] = mirrors
         }
 
@@ -265,10 +284,16 @@ extension MetricsObserver {
             func mirror(_ family: MetricNameDescriptor) -> MirroredCounter {
                 MirroredCounter(self.registry.makeCounter(descriptor: family, labels: labels))
             }
+            let name = MetricsObserver.name(rule)
+            func units(_ kind: String) -> MirroredCounter {
+                MirroredCounter(self.registry.makeCounter(descriptor: Family.costUnits, labels: [("rule", name), ("kind", kind)]))
+            }
             return RuleMirrors(
                 callsAvoided: mirror(Family.callsAvoided),
                 bytesFromCache: mirror(Family.ruleBytes),
-                costSaved: mirror(Family.costSaved)
+                costSaved: mirror(Family.costSaved),
+                unitsBilled: units("billed"),
+                unitsSaved: units("saved")
             )
         }
     }
@@ -330,6 +355,9 @@ extension MetricsObserver {
         static var costSaved: MetricNameDescriptor {
             Self.make("cost_saved", "total", "Configured upstream cost avoided by cache hits (copied at scrape).")
         }
+        static var costUnits: MetricNameDescriptor {
+            Self.make("cost_units", "total", "Upstream cost units of costed rules, billed (went upstream) or saved (copied at scrape).")
+        }
         static var cacheEntries: MetricNameDescriptor {
             Self.make("cache_entries", "", "Entries in the cache tier (l1 is memory; l2: keys in Reprise's Redis database, index keys included).")
         }
@@ -374,6 +402,15 @@ extension MetricsObserver {
         }
         static var fleetAckTimeouts: MetricNameDescriptor {
             Self.make("fleet_ack_timeouts", "total", "Published purges that some instance did not confirm within purge_ack_timeout.")
+        }
+        static var fleetFlight: MetricNameDescriptor {
+            Self.make(
+                "fleet_single_flight",
+                "total",
+                "Cross-instance single flight: coalesced (answered from another instance's fetch), led (leases won), "
+                    + "takeover (leases taken from a failed or dead holder), fallback (Redis unavailable: local coalescing), "
+                    + "timeout (coalesce_timeout passed while waiting)."
+            )
         }
         static var fleetL1Drops: MetricNameDescriptor {
             Self.make("fleet_l1_drops", "total", "Times L1 was dropped because purges may have been missed (Redis reconnects).")

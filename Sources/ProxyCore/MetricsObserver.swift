@@ -188,13 +188,7 @@ extension MetricsObserver {
 
     /// `Cache-Status` detail tokens that may become a bypass `reason`; any other detail is "other", and an empty
     /// one "-", so that a detail can never widen the label set.
-    static let bypassReasons: Set<String> = Set(NotStorableReason.allCases.map(\.rawValue)).union([
-        // Set by the request path before forwarding (ProxyHandler+Lookup, +KeyedBody, +Coalescing).
-        "rule", "no-credential", "body-too-large", "hit-for-pass", "conditional-request", "only-if-cached",
-        "upstream-error", "request-body", "refresh-own", "refresh-ignored",
-        // CoalescedFetch.ReleaseReason raw values.
-        "not-storable", "vary-mismatch", "leader-failed", "timeout", "too-large",
-    ]).union(JWTRejection.allCases.map(\.rawValue))
+    static let bypassReasons: Set<String> = CacheDetail.fixedTokens
 
     static let purgeSources: Set<String> = ["write", "rfc9111", "admin", "fleet", "fleet-resync"]
 

@@ -1,5 +1,6 @@
 import CacheStore
 import Logging
+import NIOCore
 import NIOConcurrencyHelpers
 import ProxyConfig
 import RedisCache
@@ -20,8 +21,10 @@ final class ProxyContext: Sendable {
     let refresher: BackgroundRefresher
     /// Fleet mode: the Redis L2 and purge fan-out; nil without `[redis]`.
     let fleet: RedisFleet?
-    let coalescer = Coalescer()
+    let coalescer: Coalescer
     let tally = RuleTally()
+    /// Spend per credential partition (`GET /partitions`); kept across reloads.
+    let ledger: Ledger
     /// The last purges and their causes, for the dashboard.
     let purgeLog = PurgeLog()
     /// The busiest routes forwarded without a matching rule, for `/stats` and the dashboard.
@@ -47,6 +50,8 @@ final class ProxyContext: Sendable {
         fleet: RedisFleet? = nil
     ) {
         self.fleet = fleet
+        self.ledger = Ledger(keepsUnsent: fleet != nil)
+        self.coalescer = Coalescer(journal: cache.journal)
         self.observers = observers
         let metrics = observers.lazy.compactMap { $0 as? MetricsObserver }.first
         let counters = ProxyCounters()
@@ -58,7 +63,7 @@ final class ProxyContext: Sendable {
         self.hasher = hasher
         self.clock = clock
         self.logger = logger
-        self.refresher = BackgroundRefresher(cache: cache, clock: clock, logger: logger) { kind, upstream in
+        self.refresher = BackgroundRefresher(cache: cache, clock: clock, fleet: fleet, logger: logger) { kind, upstream in
             counters.countUpstreamError(kind, upstream: upstream, metrics: metrics)
         }
     }

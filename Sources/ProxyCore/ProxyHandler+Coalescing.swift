@@ -2,6 +2,8 @@ import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import ProxyConfig
+import RedisCache
 
 /// Request coalescing: concurrent misses on one key make one upstream request; the followers are answered
 /// from the leader's response as it streams.
@@ -12,9 +14,16 @@ extension ProxyHandler {
         guard let plan = state.plan, state.head.method == .GET || state.bodyKeyed, !state.revalidating,
             !state.traits.hasConditional, !state.traits.hasRange, !state.refreshMayNotStore
         else { return false }
-        switch self.proxy.coalescer.join(key: plan.key, now: state.requestTime, maxReplayBytes: self.proxy.store.maxObject) {
+        let probe = PurgeProbe(
+            partition: plan.partition,
+            target: plan.target,
+            path: state.path,
+            tags: state.route.rule?.tags ?? [],
+            keyID: plan.keyID
+        )
+        switch self.proxy.coalescer.join(key: plan.key, now: state.requestTime, maxReplayBytes: self.proxy.store.maxObject, probe: probe) {
         case .alone:
-            state.detail = state.detail ?? "hit-for-pass"
+            state.detail = state.detail ?? CacheDetail.hitForPass.rawValue
             return false
         case .leader(let fetch):
             state.fetch = fetch
@@ -43,6 +52,11 @@ extension ProxyHandler {
         var shared = headers
         for name in CachedResponse.fieldsKeptFromClients { shared.remove(name: name) }
         fetch.publishHead(status: status, headers: shared, vary: state.pending?.vary, shareable: shareable)
+        if let lease = state.lease {
+            // Fleet mode: the other instances waiting for this key fetch for themselves when L2 will not have it.
+            let length = headers.first(name: "content-length").flatMap { Int($0) } ?? 0
+            if !shareable || length > (self.proxy.fleet?.l2.maxObject ?? 0) { lease.release(.pass) }
+        }
         if !shareable {
             // Hit-for-pass: the next requests for this key go upstream without queueing behind each other.
             self.proxy.coalescer.markUncacheable(key: plan.key, now: now)
@@ -54,7 +68,9 @@ extension ProxyHandler {
         guard let state = self.current, state.followToken == token else { return }
         switch event {
         case .head(let status, var headers):
-            if let coding = ContentCoding.of(headers), !ContentCoding.accepts(state.head.headers, coding: coding) {
+            if let coding = ContentCoding.of(headers), !ContentCoding.accepts(state.head.headers, coding: coding),
+                !ContentCoding.passesUndecoded(state.head.headers, coding: coding)
+            {
                 guard let decoder = ContentDecoder(coding: coding) else {
                     // A coding this client does not accept and Reprise cannot remove: fetch for yourself.
                     guard let context = self.context else { return }
@@ -62,7 +78,7 @@ extension ProxyHandler {
                     var alone = state
                     alone.subscription = nil
                     alone.followToken = 0
-                    alone.detail = "vary-mismatch"
+                    alone.detail = CoalescedFetch.ReleaseReason.varyMismatch.rawValue
                     return self.forward(alone, context: context)
                 }
                 headers = ContentCoding.decodedHeaders(headers)
@@ -72,6 +88,12 @@ extension ProxyHandler {
             cacheStatus.collapsed = true
             headers.add(name: "via", value: ForwardedHeaders.via(state.head.version))
             headers.add(name: "cache-status", value: cacheStatus.headerValue)
+            if let cost = state.route.rule?.cost, cost.isConfigured {
+                // Another request's fetch answered this one: the upstream billed that request, not this one.
+                let units = GenerationJudge.headCost(cost, headers: headers)
+                headers.replaceOrAdd(name: RepriseCost.field, value: RepriseCost.value(billed: false, units: units, price: cost.price))
+                if let partition = state.plan?.partition { self.recordSaved(cost, partition: partition, units: units) }
+            }
             if let clientCacheControl = state.route.rule?.clientCacheControl {
                 headers.replaceOrAdd(name: "cache-control", value: clientCacheControl)
             }
@@ -89,9 +111,21 @@ extension ProxyHandler {
             _ = self.writeClientBody(buffer, decoder: state.decoder, flush: true)
         case .end:
             self.writeEnd()
+        case .released(.storedByFleet):
+            // The leader was answered from another instance's fetch, now in L1: look it up again.
+            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: "upstream-error") }
+            var again = state
+            again.subscription = nil
+            again.followToken = 0
+            self.current = again
+            let directives = again.traits.hasDirectives ? CacheControl(headers: again.head.headers) : CacheControl()
+            if self.consult(&again, directives: directives, context: context) { return }
+            again.detail = CoalescedFetch.ReleaseReason.storedByFleet.rawValue
+            self.current = again
+            self.forward(again, context: context)
         case .released(let reason):
             // The leader's response cannot serve this request: fetch for yourself.
-            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: "upstream-error") }
+            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: CacheDetail.upstreamError.rawValue) }
             var alone = state
             alone.subscription = nil
             alone.followToken = 0
@@ -100,7 +134,7 @@ extension ProxyHandler {
         case .failed(let kind):
             // The shared fetch failed before its head: the same error (or a stale entry), without asking the upstream
             // that just failed once per follower.
-            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: "upstream-error") }
+            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: CacheDetail.upstreamError.rawValue) }
             var failed = state
             failed.subscription = nil
             failed.followToken = 0
@@ -108,7 +142,7 @@ extension ProxyHandler {
             self.answerUpstreamFailure(kind, state: failed, context: context, collapsed: true)
         case .aborted:
             // The leader failed mid-body: cut, so the truncated body is never taken for a complete one.
-            self.abortConnection(detail: "upstream-error")
+            self.abortConnection(detail: CacheDetail.upstreamError.rawValue)
         }
     }
 }

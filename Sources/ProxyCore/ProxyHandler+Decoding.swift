@@ -1,6 +1,7 @@
 import CacheStore
 import NIOCore
 import NIOHTTP1
+import ProxyConfig
 
 /// Bodies in a content coding the client did not accept (`ContentCoding`), decoded on the way out: stored entries,
 /// forwarded responses and coalesced followers alike. The ordinary case (no coding, or an accepted one) never comes
@@ -23,6 +24,10 @@ extension ProxyHandler {
         }
         headers.add(name: "age", value: String(entry.freshness.ageHeaderValue(now: now)))
         headers.add(name: "cache-status", value: cacheStatus)
+        if let cost = state.route.rule?.cost, cost.isConfigured {
+            headers.add(name: RepriseCost.field, value: RepriseCost.value(billed: false, units: entry.savedCost, price: cost.price))
+            self.recordSaved(cost, partition: entry.partition, units: entry.savedCost)
+        }
         self.current = nil
         let method = state.head.method
         self.writeHead(
@@ -47,7 +52,7 @@ extension ProxyHandler {
         self.proxy.counters.bytesFromCache.wrappingAdd(entry.bodyLength, ordering: .relaxed)
         if let rule = state.route.rule {
             let bytes = method == .HEAD ? 0 : entry.bodyLength
-            self.proxy.tally.recordHit(rule: rule.name, bytes: bytes, cost: EntryCost.savedCost(entry, rule: rule) ?? 0)
+            self.proxy.tally.recordHit(rule: rule.name, bytes: bytes, cost: entry.savedCost)
         }
         self.writeEnd()
     }

@@ -4,6 +4,7 @@ import HTTPCaching
 import NIOCore
 import NIOHTTP1
 import ProxyConfig
+import RedisCache
 import UpstreamHTTP
 
 extension ProxyHandler {
@@ -130,12 +131,15 @@ extension ProxyHandler {
                 if Revalidation.notModifiedMatches(stored: stale.info, notModifiedHeaders: headers),
                     let refreshed = StoragePlanner.refreshed(stale, notModified: headers, requestTime: state.requestTime, now: now, plan: plan)
                 {
-                    let traits = EntryCost.traits(rule: state.route.rule, entry: refreshed, fetchSeconds: now - state.requestTime)
+                    let traits = EntryCost.traits(of: refreshed, fetchSeconds: now - state.requestTime)
                     self.proxy.cache.commit(refreshed, traits: traits, mark: state.fetchMark ?? self.proxy.cache.mark(), now: now)
                     // The 304 has no body; its end is ignored (this exchange is no longer the current one).
-                    let cacheStatus = "Reprise; fwd=stale; fwd-status=304; stored; ttl=\(refreshed.info.freshness.ttlSeconds(now: now))"
+                    let cacheStatus = CacheStatus(
+                        forward: .stale, forwardStatus: 304, stored: true, ttl: refreshed.info.freshness.ttlSeconds(now: now)
+                    )
                     return self.serveFromCache(
-                        refreshed, state: &state, now: now, context: context, cacheStatus: cacheStatus, outcome: .revalidated
+                        refreshed, state: &state, now: now, context: context, cacheStatus: cacheStatus.headerValue,
+                        outcome: .revalidated
                     )
                 }
                 self.proxy.purge([Purge(.target(plan.target), partition: plan.partition)], scope: .local)
@@ -143,6 +147,7 @@ extension ProxyHandler {
                 // RFC 5861 §4: the upstream failed; a stale response is better than its error. The error body is
                 // read and dropped, so the upstream connection stays reusable.
                 state.fetch?.publishFailure()
+                state.lease?.release(.failed)
                 return self.serveStaleOnError(stale, state: state, now: now, upstreamStatus: status, context: context)
             }
         }
@@ -154,7 +159,7 @@ extension ProxyHandler {
                 // The client's own range or conditional went upstream: its answer (206, 304, 412) is not a complete
                 // response. A 200 is: stored, so that clients that revalidate (no-cache) are answered from memory again
                 // after a write dropped the entry.
-                cacheStatus.detail = "conditional-request"
+                cacheStatus.detail = CacheDetail.conditionalRequest.rawValue
             } else {
                 switch StoragePlanner.decide(
                     method: method.rawValue,
@@ -168,13 +173,20 @@ extension ProxyHandler {
                 ) {
                 case .store where state.refreshMayNotStore:
                     // client_refresh = "own": this client's refresh is its own; the shared entry stays as it was.
-                    cacheStatus.detail = "refresh-own"
+                    cacheStatus.detail = CacheDetail.refreshOwn.rawValue
                 case .store(let pending):
-                    state.pending = pending
-                    // With store_if_json the body decides at the end; the head promises neither storing nor a ttl.
-                    if state.route.rule?.storeIfJSON == nil {
-                        cacheStatus.stored = true
-                        cacheStatus.ttl = pending.info.freshness.ttlSeconds(now: now)
+                    let conditions = state.route.rule?.storeIf ?? StoreConditions()
+                    if let reason = GenerationJudge.headVerdict(conditions, headers: headers) {
+                        // store_if_content_type, store_if_min_size: the head already rules the response out.
+                        cacheStatus.detail = reason
+                    } else {
+                        state.pending = pending
+                        // With a body condition the body decides at the end; the head promises nothing yet (a held
+                        // head is completed then, see `releaseHeld`).
+                        if !conditions.needsBody {
+                            cacheStatus.stored = true
+                            cacheStatus.ttl = pending.info.freshness.ttlSeconds(now: now)
+                        }
                     }
                 case .skip(let reason):
                     cacheStatus.detail = reason
@@ -189,11 +201,24 @@ extension ProxyHandler {
         (headers, state.decoder) = Self.decoding(headers, for: state.head)
         for name in CachedResponse.fieldsKeptFromClients { headers.remove(name: name) }
         headers.add(name: "via", value: ForwardedHeaders.via(head.version))
-        headers.add(name: "cache-status", value: cacheStatus.headerValue)
-        if self.recording { self.record?.detail = cacheStatus.detail ?? "" }
         if let clientCacheControl = state.route.rule?.clientCacheControl {
             headers.replaceOrAdd(name: "cache-control", value: clientCacheControl)
         }
+        let cost = state.route.rule?.cost
+        if let cost, cost.isConfigured { state.headUnits = GenerationJudge.headCost(cost, headers: head.headers) }
+        if state.pending != nil, let rule = state.route.rule, rule.storeIf.needsBody || rule.cost.needsBody,
+            !GenerationJudge.isEventStream(headers), method != .HEAD
+        {
+            // The body decides what the head says: it is sent once the body is complete (`releaseHeld`).
+            state.held = HeldResponse(status: head.status, headers: headers, cacheStatus: cacheStatus)
+            self.current = state
+            return
+        }
+        headers.add(name: "cache-status", value: cacheStatus.headerValue)
+        if let cost, cost.isConfigured {
+            headers.replaceOrAdd(name: RepriseCost.field, value: RepriseCost.value(billed: true, units: state.headUnits, price: cost.price))
+        }
+        if self.recording { self.record?.detail = cacheStatus.detail ?? "" }
         state.responseStarted = true
         self.current = state
         self.writeHead(HTTPResponseHead(version: state.head.version, status: head.status, headers: headers), requestMethod: method)
@@ -212,8 +237,24 @@ extension ProxyHandler {
         }
         if self.current?.pending != nil {
             self.current!.pending!.collector.append(buffer)
+            if let lease = self.current?.lease, self.current!.pending!.collector.byteCount > (self.proxy.fleet?.l2.maxObject ?? 0) {
+                // Fleet mode: past `[redis] max_object` L2 will not have it; the waiters elsewhere fetch themselves.
+                lease.release(.pass)
+            }
         }
         self.current?.fetch?.publishBody(buffer)
+        if self.current?.held != nil {
+            self.current!.held!.parts.append(buffer)
+            self.current!.held!.bytes += buffer.readableBytes
+            guard self.current!.held!.bytes > self.proxy.cache.maxObject else {
+                return exchange.eventLoop.makeSucceededVoidFuture()
+            }
+            // Too large to store: the head goes out as it is, and the rest streams.
+            self.current!.pending = nil
+            self.current!.held!.cacheStatus.detail = CacheDetail.tooLarge.rawValue
+            self.releaseHeld(units: self.current!.headUnits)
+            return exchange.eventLoop.makeSucceededVoidFuture()
+        }
         // Flushed once per event-loop tick, not per part: the response end that often arrives in the same read is
         // handled (and the entry stored) before the client can see the last byte and ask again.
         let written = self.writeClientBody(buffer, decoder: self.current?.decoder, flush: false)
@@ -233,24 +274,89 @@ extension ProxyHandler {
     func upstreamEnd(exchange: UpstreamExchange) {
         if self.finishDetached(exchange: exchange) { return }
         guard let state = self.current, state.exchange === exchange, self.context != nil else { return }
-        self.commit(state)
+        let verdict = self.commit(state)
+        self.recordBilled(state, units: verdict.units)
         self.current?.pending = nil
         state.fetch?.publishEnd()
+        if self.current?.held != nil {
+            if let reason = verdict.reason {
+                self.current!.held!.cacheStatus.detail = reason
+            } else if verdict.stored, let pending = state.pending {
+                self.current!.held!.cacheStatus.stored = true
+                self.current!.held!.cacheStatus.ttl = pending.info.freshness.ttlSeconds(now: self.proxy.clock.now())
+            }
+            self.releaseHeld(units: verdict.units)
+        } else if let reason = verdict.reason, self.recording {
+            // An event stream: its head went out before the body could be judged; the log line says why.
+            self.record?.detail = reason
+        }
         self.writeEnd()
     }
 
-    /// Stores a response whose upstream finished cleanly (when it is storable and its condition holds).
-    func commit(_ state: RequestState) {
-        guard let pending = state.pending, let plan = state.plan, let body = pending.collector.finish(),
-            Self.satisfiesStoreCondition(state.route.rule, body: body, headers: pending.headers)
-        else { return }
-        let rule = state.route.rule
-        let entry = pending.entry(key: plan.key, target: plan.target, partition: plan.partition, tags: rule?.tags ?? [], body: body)
-        let now = self.proxy.clock.now()
-        let traits = EntryCost.traits(rule: rule, responseHeaders: pending.headers, fetchSeconds: now - state.requestTime)
-        if let mark = state.fetchMark, self.proxy.cache.commit(entry, traits: traits, mark: mark, now: now) {
-            self.proxy.counters.stored.wrappingAdd(1, ordering: .relaxed)
+    /// Sends a held response's head (with its final `Cache-Status` and `Reprise-Cost`) and the body so far.
+    func releaseHeld(units: Int?) {
+        guard var state = self.current, let held = state.held else { return }
+        var headers = held.headers
+        headers.add(name: "cache-status", value: held.cacheStatus.headerValue)
+        if let cost = state.route.rule?.cost, cost.isConfigured {
+            headers.replaceOrAdd(name: RepriseCost.field, value: RepriseCost.value(billed: true, units: units, price: cost.price))
         }
+        if self.recording { self.record?.detail = held.cacheStatus.detail ?? "" }
+        state.held = nil
+        state.responseStarted = true
+        self.current = state
+        self.writeHead(HTTPResponseHead(version: state.head.version, status: held.status, headers: headers), requestMethod: state.head.method)
+        for part in held.parts { _ = self.writeClientBody(part, decoder: state.decoder, flush: false) }
+        if let context = self.context { self.scheduleFlush(context: context) }
+    }
+
+    /// What `commit` found: whether the response was stored, why not when a `store_if_*` condition refused it,
+    /// and the call's cost in units (from the head or the body).
+    struct Verdict {
+        var stored = false
+        var reason: String?
+        var units: Int?
+    }
+
+    /// Judges a response whose upstream finished cleanly and stores it when it is storable and its conditions hold.
+    @discardableResult
+    func commit(_ state: RequestState) -> Verdict {
+        var verdict = Verdict(units: state.headUnits)
+        guard let pending = state.pending, let plan = state.plan, let body = pending.collector.finish()
+        else {
+            // Fleet mode: L2 will not have it; the instances waiting for this fetch go upstream themselves.
+            state.lease?.release(.pass)
+            return verdict
+        }
+        let rule = state.route.rule
+        (verdict.reason, verdict.units) = GenerationJudge.judge(rule, headers: pending.headers, body: body, headUnits: state.headUnits)
+        if verdict.reason != nil {
+            // Hit-for-pass: the next requests for this key go upstream alone, as after any unstorable response.
+            self.proxy.coalescer.markUncacheable(key: plan.key, now: self.proxy.clock.now())
+            state.lease?.release(.pass)
+            return verdict
+        }
+        let units = verdict.units ?? 0
+        let entry = pending.entry(
+            key: plan.key,
+            target: plan.target,
+            partition: plan.partition,
+            tags: rule?.tags ?? [],
+            body: body,
+            savedCost: units
+        )
+        guard let mark = state.fetchMark else {
+            state.lease?.release(.pass)
+            return verdict
+        }
+        let now = self.proxy.clock.now()
+        let traits = EntryCost.traits(units: units, fetchSeconds: now - state.requestTime)
+        let lease = state.lease
+        if self.proxy.cache.commit(entry, traits: traits, mark: mark, now: now, sharedStored: { lease?.release($0 ? .stored : .pass) }) {
+            self.proxy.counters.stored.wrappingAdd(1, ordering: .relaxed)
+            verdict.stored = true
+        }
+        return verdict
     }
 
     func upstreamFailed(_ error: UpstreamError, exchange: UpstreamExchange) {
@@ -258,6 +364,7 @@ extension ProxyHandler {
         if let detached = self.detached.removeValue(forKey: exchange.id) {
             self.countUpstreamError(kind, upstream: detached.route.upstream.settings.name)
             detached.fetch?.publishFailure(kind)
+            detached.lease?.release(.failed)
             exchange.owner = nil
             return
         }
@@ -266,6 +373,8 @@ extension ProxyHandler {
         self.countUpstreamError(kind, upstream: name)
         self.current?.pending = nil
         state.fetch?.publishFailure(kind)
+        // Fleet mode: one of the instances waiting for this fetch takes the claim over.
+        state.lease?.release(.failed)
         // The detail is bounded and holds no response bytes (`UpstreamError`).
         self.proxy.logger.warning(
             "upstream request failed",
@@ -273,7 +382,7 @@ extension ProxyHandler {
         )
         guard !state.responseStarted else {
             // The head is out: the only honest signal left is to cut the connection (the body is incomplete).
-            self.abortConnection(detail: "upstream-error")
+            self.abortConnection(detail: CacheDetail.upstreamError.rawValue)
             return
         }
         self.answerUpstreamFailure(kind, state: state, context: context, collapsed: false)
@@ -286,7 +395,7 @@ extension ProxyHandler {
         if let stale = state.stale, self.canServeStale(stale, state: state, now: now) {
             return self.serveStaleOnError(stale, state: state, now: now, upstreamStatus: nil, context: context)
         }
-        var cacheStatus = CacheStatus(hit: false, forward: state.forward, detail: "upstream-error")
+        var cacheStatus = CacheStatus(hit: false, forward: state.forward, detail: CacheDetail.upstreamError.rawValue)
         cacheStatus.collapsed = collapsed
         self.respondError(
             kind.response(upstream: state.route.upstream.settings.name),
@@ -317,36 +426,14 @@ extension ProxyHandler {
         upstreamStatus: Int?,
         context: ChannelHandlerContext
     ) {
-        var cacheStatus = "Reprise; fwd=stale"
-        if let upstreamStatus { cacheStatus += "; fwd-status=\(upstreamStatus)" }
-        cacheStatus += "; ttl=\(stale.info.freshness.ttlSeconds(now: now)); detail=stale-if-error"
+        let cacheStatus = CacheStatus(
+            forward: .stale,
+            forwardStatus: upstreamStatus,
+            ttl: stale.info.freshness.ttlSeconds(now: now),
+            detail: CacheDetail.staleIfError.rawValue
+        )
         var state = state
-        self.serveFromCache(stale, state: &state, now: now, context: context, cacheStatus: cacheStatus, outcome: .stale)
-    }
-
-    // MARK: - Conditional storage
-
-    /// store_if_json: a response is stored only when its JSON says the work is final (a Kling task that is
-    /// still `processing` must never be frozen in the cache).
-    /// A gzip or deflate body is read decoded (the upstream compressed it for a client that accepts it).
-    static func satisfiesStoreCondition(_ rule: RuleSettings?, body: [ByteBuffer], headers: HTTPHeaders) -> Bool {
-        guard let condition = rule?.storeIfJSON else { return true }
-        var bytes: [UInt8] = []
-        if let coding = ContentCoding.of(headers) {
-            guard let decoder = ContentDecoder(coding: coding, maxOutput: 64 << 20) else { return false }
-            do {
-                for buffer in body {
-                    try decoder.decode(buffer, allocator: ByteBufferAllocator()) {
-                        bytes.append(contentsOf: $0.readableBytesView)
-                    }
-                }
-            } catch {
-                return false
-            }
-        } else {
-            for buffer in body { bytes.append(contentsOf: buffer.readableBytesView) }
-        }
-        return JSONPointerMatch.matches(body: bytes, pointer: condition.pointer, values: condition.values)
+        self.serveFromCache(stale, state: &state, now: now, context: context, cacheStatus: cacheStatus.headerValue, outcome: .stale)
     }
 
     // MARK: - Purge accounting

@@ -24,12 +24,12 @@ extension ProxyHandler {
         }
         // Without the credential a body-keyed route does not cache at all.
         if state.route.hasCredentialKeys && !key.hasCredential {
-            state.detail = "no-credential"
+            state.detail = CacheDetail.noCredential.rawValue
             return false
         }
         let declared = state.head.headers.first(name: "content-length").flatMap { Int($0) }
         if let declared, declared > rule.maxKeyedBody {
-            state.detail = "body-too-large"
+            state.detail = CacheDetail.bodyTooLarge.rawValue
             return false
         }
         state.forward = .uriMiss
@@ -53,7 +53,7 @@ extension ProxyHandler {
         }
         state.bodyKeyed = false
         state.forward = .bypass
-        state.detail = "body-too-large"
+        state.detail = CacheDetail.bodyTooLarge.rawValue
         self.forward(state, context: context)
         self.current?.exchange?.bodyStreamer?.append(body)
     }

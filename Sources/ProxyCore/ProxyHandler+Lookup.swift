@@ -28,7 +28,7 @@ extension ProxyHandler {
     func lookup(_ state: inout RequestState, context: ChannelHandlerContext, probe: StoreProbe? = nil) -> Bool {
         guard state.route.rule?.cache != false else {
             state.forward = .bypass
-            state.detail = "rule"
+            state.detail = CacheDetail.rule.rawValue
             return false
         }
         let requestDirectives = state.traits.hasDirectives ? CacheControl(headers: state.head.headers) : CacheControl()
@@ -145,7 +145,7 @@ extension ProxyHandler {
             self.respondError(
                 ErrorResponse(status: .gatewayTimeout, message: "only-if-cached: no stored response can be used"),
                 version: head.version,
-                cacheStatus: CacheStatus(hit: false, forward: state.forward, detail: "only-if-cached").headerValue
+                cacheStatus: CacheStatus(hit: false, forward: state.forward, detail: CacheDetail.onlyIfCached.rawValue).headerValue
             )
             return true
         }
@@ -163,7 +163,7 @@ extension ProxyHandler {
         let head = state.head
         let now = state.requestTime
         if let coding = entry.contentCoding, !ContentCoding.accepts(head.headers, coding: coding),
-            !ContentCoding.isDecodable(coding) || !entry.isInMemory
+            (!ContentCoding.isDecodable(coding) || !entry.isInMemory), !ContentCoding.passesUndecoded(head.headers, coding: coding)
         {
             // A coding the client does not accept and Reprise cannot remove (br, zstd), or a body left in its file on
             // disk (decoded only from memory): ask the upstream again.
@@ -185,17 +185,17 @@ extension ProxyHandler {
         }
         switch decision {
         case .fresh:
-            let status = refreshIgnored ? self.hitStatus(entry, state: state, now: now, detail: "refresh-ignored") : nil
+            let status = refreshIgnored ? self.hitStatus(entry, state: state, now: now, detail: .refreshIgnored) : nil
             self.serveFromCache(entry, state: &state, now: now, context: context, cacheStatus: status)
             return true
         case .staleAllowed(let reason):
             if reason == .staleWhileRevalidate, head.method == .GET || head.method == .HEAD {
                 // RFC 5861 §3: answer now, refresh once in the background.
                 self.proxy.refresher.refresh(entry, plan: plan, state: state, on: context.eventLoop)
-                let status = "Reprise; fwd=stale; ttl=\(entry.freshness.ttlSeconds(now: now)); detail=\(reason.rawValue)"
-                self.serveFromCache(entry, state: &state, now: now, context: context, cacheStatus: status, outcome: .stale)
+                let status = CacheStatus(forward: .stale, ttl: entry.freshness.ttlSeconds(now: now), detail: reason.rawValue)
+                self.serveFromCache(entry, state: &state, now: now, context: context, cacheStatus: status.headerValue, outcome: .stale)
             } else {
-                let status = refreshIgnored ? self.hitStatus(entry, state: state, now: now, detail: "refresh-ignored") : nil
+                let status = refreshIgnored ? self.hitStatus(entry, state: state, now: now, detail: .refreshIgnored) : nil
                 self.serveFromCache(entry, state: &state, now: now, context: context, cacheStatus: status)
             }
             return true
@@ -237,8 +237,8 @@ extension ProxyHandler {
 
     /// A hit's `Cache-Status` with a detail (`Cache-Status` has room for one: the reason the client's directives were
     /// set aside says more than the tier that answered, which `/stats` counts).
-    private func hitStatus(_ entry: CachedResponse, state: RequestState, now: Double, detail: String) -> String {
-        "Reprise; hit; ttl=\(entry.freshness.ttlSeconds(now: now)); detail=\(detail)"
+    private func hitStatus(_ entry: CachedResponse, state: RequestState, now: Double, detail: CacheDetail) -> String {
+        CacheStatus(hit: true, ttl: entry.freshness.ttlSeconds(now: now), detail: detail.rawValue).headerValue
     }
 
     /// Answers from a stored response: client conditionals (RFC 9110 §13) and ranges (RFC 9110 §14) first, else
@@ -257,8 +257,7 @@ extension ProxyHandler {
         let fromTier = state.fromTier
         var cacheStatus: String {
             explicitStatus
-                ?? (fromTier.map { "Reprise; hit; ttl=\(entry.freshness.ttlSeconds(now: now)); detail=\($0)" }
-                    ?? "Reprise; hit; ttl=\(entry.freshness.ttlSeconds(now: now))")
+                ?? CacheStatus(hit: true, ttl: entry.freshness.ttlSeconds(now: now), detail: fromTier).headerValue
         }
         if self.recording {
             self.record?.outcome = outcome
@@ -281,8 +280,11 @@ extension ProxyHandler {
                 break
             }
         }
-        if let coding = entry.contentCoding, !ContentCoding.accepts(state.head.headers, coding: coding) {
-            // Never a coding the client did not accept: decoded on the way out (ranges of it are not served).
+        if let coding = entry.contentCoding, !ContentCoding.accepts(state.head.headers, coding: coding),
+            ContentCoding.isDecodable(coding)
+        {
+            // Never a coding the client did not accept: decoded on the way out (ranges of it are not served). A coding
+            // Reprise cannot decode comes here only for a request without Accept-Encoding (`passesUndecoded`).
             return self.writeDecoded(entry, state: state, now: now, cacheStatus: cacheStatus)
         }
         if state.traits.hasRange, state.head.method == .GET, entry.status == 200,
@@ -385,6 +387,12 @@ extension ProxyHandler {
             }
         }
         self.writeCacheFields(entry, fromTier: fromTier, now: now, cacheStatus: explicitStatus, into: &head)
+        if let cost = rule?.cost, cost.isConfigured {
+            // A hit: the generation was paid for once, when it was stored; this call saved it.
+            let value = RepriseCost.value(billed: false, units: entry.savedCost, price: cost.price)
+            ResponseWire.writeField(RepriseCost.field, value, into: &head)
+            self.recordSaved(cost, partition: entry.partition, units: entry.savedCost)
+        }
         // A streamed (chunked) response is replayed with the same framing and chunk boundaries; to an HTTP/1.0
         // client, and when the upstream gave a length, with `Content-Length` (stored bodies are complete).
         let replayChunked = entry.chunked && !isHead && request.version == .http1_1 && entry.isInMemory
@@ -418,8 +426,7 @@ extension ProxyHandler {
         }
         self.proxy.counters.hits.wrappingAdd(1, ordering: .relaxed)
         if let rule {
-            let cost = rule.costHeader == nil ? 0 : (EntryCost.savedCost(entry, rule: rule) ?? 0)
-            self.proxy.tally.recordHit(rule: rule.name, bytes: isHead ? 0 : entry.bodyLength, cost: cost)
+            self.proxy.tally.recordHit(rule: rule.name, bytes: isHead ? 0 : entry.bodyLength, cost: entry.savedCost)
         }
         self.writeEnd()
     }

@@ -46,6 +46,13 @@ extension ProxyHandler {
     /// After every cache tier missed: join a fetch in flight, or go upstream (with a body-keyed request's body).
     func continueMiss(_ state: inout RequestState, context: ChannelHandlerContext, pendingBody: ByteBuffer?) {
         if self.coalesce(&state, context: context) { return }
+        // This instance's leader for the key: in fleet mode, claim it for the whole fleet first.
+        if self.startFlight(&state, context: context, pendingBody: pendingBody) { return }
+        self.forwardMiss(state, context: context, pendingBody: pendingBody)
+    }
+
+    /// Goes upstream with a body-keyed request's body (already read for its key).
+    func forwardMiss(_ state: RequestState, context: ChannelHandlerContext, pendingBody: ByteBuffer?) {
         self.forward(state, context: context)
         if let body = pendingBody {
             if body.readableBytes > 0 { self.current?.exchange?.bodyStreamer?.append(body) }

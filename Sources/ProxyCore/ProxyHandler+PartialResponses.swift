@@ -2,6 +2,7 @@ import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import ProxyConfig
 
 /// Answers from the store that are not the stored response as it is: 304 and 412 to client conditionals
 /// (RFC 9110 §13), 206 and 416 to ranges (RFC 9110 §14).
@@ -89,6 +90,10 @@ extension ProxyHandler {
         }
         headers.add(name: "age", value: String(entry.freshness.ageHeaderValue(now: now)))
         headers.add(name: "cache-status", value: cacheStatus)
+        if let cost = state.route.rule?.cost, cost.isConfigured {
+            headers.add(name: RepriseCost.field, value: RepriseCost.value(billed: false, units: entry.savedCost, price: cost.price))
+            self.recordSaved(cost, partition: entry.partition, units: entry.savedCost)
+        }
     }
 
     private func finishFromCache(

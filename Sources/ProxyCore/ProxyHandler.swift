@@ -4,6 +4,7 @@ import HTTPRequestParsing
 import NIOCore
 import NIOHTTP1
 import ProxyConfig
+import RedisCache
 
 /// The whole client side of one connection: it reads requests with its own `RequestParser` (strict RFC 9112,
 /// no decoder handler in front of it), encodes its own responses (`ResponseWire`), keeps pipelined requests in
@@ -144,7 +145,13 @@ final class ProxyHandler: ChannelDuplexHandler {
             } else {
                 exchange.cancel()
                 current.fetch?.publishFailure()
+                current.lease?.release(.failed)
             }
+        }
+        if let wait = current.flight {
+            // It waited on another instance's fetch: stop, and let this instance's followers fetch for themselves.
+            self.stopWatching(wait)
+            current.fetch?.publishFailure()
         }
         current.subscription?.cancel()
     }
@@ -153,7 +160,8 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// not detached.
     func finishDetached(exchange: UpstreamExchange) -> Bool {
         guard let state = self.detached.removeValue(forKey: exchange.id) else { return false }
-        self.commit(state)
+        let verdict = self.commit(state)
+        self.recordBilled(state, units: verdict.units)
         state.fetch?.publishEnd()
         exchange.owner = nil
         return true
@@ -249,7 +257,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         // The client left: stop the upstream request; a partial response is never stored.
         self.machine.closing()
-        self.record?.detail = "client-closed"
+        self.record?.detail = CacheDetail.clientClosed.rawValue
         self.endRecordIfOpen(aborted: true)
         self.abandonCurrent()
         self.setInFlight(false)
@@ -369,7 +377,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if passesWithBody {
             // get_with_body = "pass": a body is not part of a GET's key, so it may never shape a shared entry.
             state.forward = .bypass
-            state.detail = "request-body"
+            state.detail = CacheDetail.requestBody.rawValue
         } else if isRead {
             if self.lookup(&state, context: context, probe: probe) { return }
             if self.lookupBelow(&state, context: context, pendingBody: nil) { return }

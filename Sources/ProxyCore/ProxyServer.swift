@@ -39,7 +39,7 @@ public final class ProxyServer: Sendable {
         configuration: ProxyConfiguration,
         clock: WallClock = .system,
         logger: Logger = Logger(label: "reprise"),
-        threads: Int = System.coreCount,
+        threads: Int = CPUBudget.current(),
         configPath: String? = nil
     ) throws {
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
@@ -103,6 +103,19 @@ public final class ProxyServer: Sendable {
             fleet: fleet
         )
         fleet?.setHooks(FleetBridge.hooks(for: self.proxy))
+        if let fleet, let redis = configuration.redis {
+            let sync = LedgerSync(
+                ledger: self.proxy.ledger,
+                configuration: Self.fleetOptions(redis).redis,
+                keys: fleet.keys,
+                eventLoop: self.group.next(),
+                logger: logger
+            )
+            sync.start()
+            self.ledgerSync = sync
+        } else {
+            self.ledgerSync = nil
+        }
         self.state.withLockedValue { $0.configuration = configuration }
     }
 
@@ -123,9 +136,13 @@ public final class ProxyServer: Sendable {
             redis: connection,
             keyPrefix: redis.keyPrefix,
             maxObject: redis.maxObject,
-            ackTimeout: TimeAmount(redis.purgeAckTimeout)
+            ackTimeout: TimeAmount(redis.purgeAckTimeout),
+            lease: TimeAmount(redis.coalesceLease)
         )
     }
+
+    /// Fleet mode: sums the ledger of every instance in Redis (nil without `[redis]`).
+    let ledgerSync: LedgerSync?
 
     /// Fleet mode's state (nil without `[redis]`).
     public var fleet: RedisFleet? { self.proxy.fleet }
@@ -303,6 +320,7 @@ public final class ProxyServer: Sendable {
             return state.retired
         }
         for table in retired { await table.shutdown() }
+        if let sync = self.ledgerSync { try? await sync.shutdown().get() }
         if let fleet = self.proxy.fleet { try? await fleet.shutdown().get() }
         // The writes under way finish; then the directory's lock is released.
         await self.disk?.shutdown()

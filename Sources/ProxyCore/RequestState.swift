@@ -2,6 +2,7 @@ import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import RedisCache
 
 /// What the handler knows about the request it is answering.
 struct RequestState {
@@ -49,6 +50,11 @@ struct RequestState {
     var lowerToken = 0
     /// The tier below memory that answered ("disk", "l2"); nil for memory or the upstream.
     var fromTier: String?
+    /// Fleet mode: this request leads its key's fetch here and waits on the fleet (another instance's claim).
+    var flight: ProxyHandler.FlightWait?
+    /// Fleet mode: this request holds the fleet's claim on its key while it fetches; released with what became of
+    /// the response.
+    var lease: FlightLease?
     /// `Reprise-Cache-TTL` and `Reprise-Cache-Namespace`, on a rule with `client_controls`.
     var controls: ClientControls?
     /// Decodes the response body for a client that does not accept its content coding.
@@ -58,6 +64,10 @@ struct RequestState {
     /// A client-forced refresh (`no-cache`) that may not replace the entry it refreshes (`client_refresh = "own"`
     /// on an entry other clients share): its response is served to this client only.
     var refreshMayNotStore = false
+    /// A response whose head waits for its body: the rule judges or costs it from the body (`HeldResponse`).
+    var held: HeldResponse?
+    /// The call's cost as the response head tells it (`cost_header`, `cost_fixed`).
+    var headUnits: Int?
 
     init(head: HTTPRequestHead, route: Route, table: RoutingTable, path: String, now: Double, traits: RequestTraits) {
         self.head = head
@@ -96,7 +106,7 @@ struct PendingEntry {
     var isChunked: Bool { !self.headers.contains(name: "content-length") }
 
     /// The entry to store once the body is complete.
-    func entry(key: String, target: String, partition: String, tags: [String], body: [ByteBuffer]) -> CachedResponse {
+    func entry(key: String, target: String, partition: String, tags: [String], body: [ByteBuffer], savedCost: Int = 0) -> CachedResponse {
         // Every stored entry has a strong validator: the upstream's ETag, else one derived from the body, so that
         // clients told `no-cache` revalidate with a 304 from the store.
         var headers = self.headers
@@ -118,7 +128,21 @@ struct PendingEntry {
             tags: tags,
             evictAt: self.evictAt,
             chunked: self.isChunked,
-            keepingParts: self.isChunked
+            keepingParts: self.isChunked,
+            savedCost: savedCost
         )
     }
+}
+
+/// A forwarded response held back until its body is complete, so that its `Cache-Status` can say whether it was
+/// stored (and if not, which `store_if_*` condition failed) and its `Reprise-Cost` what the body says it cost.
+/// Only for a response that will be stored if the body allows it, and never for an event stream (which streams).
+/// Released early, as it is, once its body outgrows `max_object`.
+struct HeldResponse {
+    let status: HTTPResponseStatus
+    /// The head to send, without `Cache-Status` and `Reprise-Cost`.
+    var headers: HTTPHeaders
+    var cacheStatus: CacheStatus
+    var parts: [ByteBuffer] = []
+    var bytes = 0
 }

@@ -7,6 +7,9 @@ final class RuleTally: Sendable {
         var callsAvoided = 0
         var bytesFromCache = 0
         var costSaved = 0
+        /// Calls of a costed rule that went upstream, and the units they cost.
+        var callsBilled = 0
+        var costBilled = 0
     }
 
     private let savings = NIOLockedValueBox<[String: Savings]>([:])
@@ -19,6 +22,15 @@ final class RuleTally: Sendable {
             savings.bytesFromCache += bytes
             savings.costSaved += cost
             all[rule] = savings
+        }
+    }
+
+    /// A call of a costed rule that went upstream (`cost_*`).
+    func recordBilled(rule: String, units: Int) {
+        guard !rule.isEmpty else { return }
+        self.savings.withLockedValue { all in
+            all[rule, default: Savings()].callsBilled += 1
+            all[rule, default: Savings()].costBilled += units
         }
     }
 

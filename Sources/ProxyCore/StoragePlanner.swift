@@ -30,7 +30,7 @@ enum StoragePlanner {
             return .skip(reason: reason.rawValue)
         }
         if let length = headers.first(name: "content-length").flatMap({ Int($0) }), length > maxObject {
-            return .skip(reason: "too-large")
+            return .skip(reason: CacheDetail.tooLarge.rawValue)
         }
         guard let vary = VaryKey(varyFieldValues: headers["vary"], requestHeaders: requestHeaders) else {
             return .skip(reason: NotStorableReason.varyStar.rawValue)

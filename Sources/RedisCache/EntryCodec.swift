@@ -6,7 +6,8 @@ import NIOHTTP1
 /// The byte form of a `CachedResponse` in Redis (L2): versioned, length-prefixed, binary-safe. Decoding rebuilds the
 /// RFC 9111 facts from the stored fields, so that every instance reads the same entry the same way. Version 2 keeps
 /// the entry's `EntryTraits` (what it costs to fetch again, how often it was used) and no longer the rule, the cost
-/// header's value or the fields kept out of hits: the proxy reads those from its rules.
+/// header's value or the fields kept out of hits: the proxy reads those from its rules. It keeps
+/// what the generation cost (`savedCost`), which may have come from the body.
 public enum EntryCodec {
     static let magic: UInt32 = 0x5250_4C32  // "RPL2"
     static let version: UInt8 = 2
@@ -41,6 +42,7 @@ public enum EntryCodec {
         out.writeInteger(traits.cost.bitPattern)
         out.writeInteger(UInt32(clamping: traits.frequency))
         out.writeInteger(UInt8(entry.chunked ? 1 : 0))
+        out.writeInteger(Int64(entry.savedCost))
         out.writeInteger(UInt32(entry.body.count))
         for part in entry.body {
             out.writeInteger(UInt32(part.readableBytes))
@@ -79,7 +81,7 @@ public enum EntryCodec {
             tags.append(tag)
         }
         guard let cost = input.readInteger(as: UInt64.self), let frequency = input.readInteger(as: UInt32.self),
-            let chunked = input.readInteger(as: UInt8.self),
+            let chunked = input.readInteger(as: UInt8.self), let savedCost = input.readInteger(as: Int64.self),
             let partCount = input.readInteger(as: UInt32.self), partCount <= input.readableBytes / 4 + 1
         else { return nil }
         var body: [ByteBuffer] = []
@@ -107,7 +109,8 @@ public enum EntryCodec {
             tags: tags,
             evictAt: Double(bitPattern: evictAt),
             chunked: chunked == 1,
-            keepingParts: chunked == 1
+            keepingParts: chunked == 1,
+            savedCost: Int(savedCost)
         )
         return (entry, EntryTraits(cost: Double(bitPattern: cost), frequency: Int(frequency)))
     }

@@ -15,12 +15,18 @@ public final class L2Store: Sendable {
     let keys: RedisKeys
     /// Larger bodies stay in L1 only.
     public let maxObject: Int
+    /// Marked when a read fails (Redis down or slow), so that the request does not wait on Redis again.
+    public let failures: RecentFailure
 
-    public init(redis: RedisConnection, keys: RedisKeys, maxObject: Int) {
+    public init(redis: RedisConnection, keys: RedisKeys, maxObject: Int, failures: RecentFailure = RecentFailure()) {
         self.redis = redis
         self.keys = keys
         self.maxObject = maxObject
+        self.failures = failures
     }
+
+    /// The event loop the store's futures complete on.
+    public var redisEventLoop: EventLoop { self.redis.eventLoop }
 
     // MARK: - Reads
 
@@ -29,7 +35,10 @@ public final class L2Store: Sendable {
         self.redis.send(.command("GET", self.keys.entry(key))).map { reply -> (entry: CachedResponse, traits: EntryTraits)? in
             guard let bytes = reply.bytes else { return nil }
             return EntryCodec.decode(bytes)
-        }.recover { _ in nil }
+        }.recover { _ in
+            self.failures.mark()
+            return nil
+        }
     }
 
     // MARK: - Writes

@@ -22,8 +22,25 @@ extension RedisFleet: CacheTier {
 
     public func commitToken() -> Int? { self.fetchSequence }
 
-    public func store(_ entry: CachedResponse, traits: EntryTraits, token: Int?, now: Double) {
-        self.store(entry, traits: traits, fetchSequence: token, now: now)
+    /// Writes `entry` to L2 if no purge ran in the fleet since `token` (the fleet's purge sequence when the fetch
+    /// began). When purges did run (the sequence moved), the write is tried once more at the new sequence if this
+    /// instance has caught up with every one of them (it knows the sequence Redis reported) and none of them selects
+    /// the entry (`stillWanted`): an unrelated write elsewhere in the fleet does not keep a generation out of L2.
+    @discardableResult
+    public func store(
+        _ entry: CachedResponse,
+        traits: EntryTraits,
+        token: Int?,
+        now: Double,
+        stillWanted: @escaping @Sendable () -> Bool
+    ) -> EventLoopFuture<Bool>? {
+        let first: EventLoopFuture<L2Store.PutResult> = self.store(entry, traits: traits, fetchSequence: token, now: now)
+        let written = first.flatMap { (result: L2Store.PutResult) -> EventLoopFuture<L2Store.PutResult> in
+            guard case .purgedMeanwhile(let current) = result, token != nil, self.fetchSequence == current, stillWanted()
+            else { return self.l2.redisEventLoop.makeSucceededFuture(result) }
+            return self.store(entry, traits: traits, fetchSequence: current, now: now)
+        }
+        return written.map { (result: L2Store.PutResult) -> Bool in result == .stored }
     }
 
     public func purge(_ purges: [(purge: Purge, selector: PurgeSelector?)]) -> TierPurgeResult {

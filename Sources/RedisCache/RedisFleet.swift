@@ -41,8 +41,18 @@ public final class RedisFleet: Sendable {
         public var ackTimeout: TimeAmount
         /// Purges kept while Redis is unreachable; beyond it they collapse into one purge of everything.
         public var replayLimit: Int
+        /// How long a cross-instance claim on a key lasts unrenewed (`[redis] coalesce_lease`).
+        public var lease: TimeAmount
 
-        public init(redis: RedisConfiguration, keyPrefix: String, maxObject: Int, ackTimeout: TimeAmount, replayLimit: Int = 1000) {
+        public init(
+            redis: RedisConfiguration,
+            keyPrefix: String,
+            maxObject: Int,
+            ackTimeout: TimeAmount,
+            replayLimit: Int = 1000,
+            lease: TimeAmount = .seconds(2)
+        ) {
+            self.lease = lease
             self.redis = redis
             self.keyPrefix = keyPrefix
             self.maxObject = maxObject
@@ -64,6 +74,35 @@ public final class RedisFleet: Sendable {
         /// Times L1 was dropped because purges may have been missed.
         public var localDrops = 0
         public var reconnects = 0
+        /// Cross-instance single flight: requests answered from L2 after waiting for another instance's fetch.
+        public var flightCoalesced = 0
+        /// Leases this instance won to fetch a key.
+        public var flightLed = 0
+        /// Leases taken over from an instance that failed, died or let its lease expire.
+        public var flightTakeovers = 0
+        /// Requests that fell back to this instance's own coalescing because Redis was down, slow or unsubscribed.
+        public var flightFallbacks = 0
+        /// Requests that stopped waiting for another instance at `coalesce_timeout` and fetched themselves.
+        public var flightTimeouts = 0
+
+        public init() {}
+    }
+
+    /// One event of the cross-instance single flight, counted in `Counters`.
+    public enum FlightEvent: Sendable {
+        case coalesced, led, takeover, fallback, timeout
+    }
+
+    public func record(_ event: FlightEvent) {
+        self.state.withLockedValue { state in
+            switch event {
+            case .coalesced: state.counters.flightCoalesced += 1
+            case .led: state.counters.flightLed += 1
+            case .takeover: state.counters.flightTakeovers += 1
+            case .fallback: state.counters.flightFallbacks += 1
+            case .timeout: state.counters.flightTimeouts += 1
+            }
+        }
     }
 
     public struct Status: Sendable {
@@ -85,6 +124,7 @@ public final class RedisFleet: Sendable {
         var knownSequence: Int?
         var replay: [Purge] = []
         var replaying = false
+        var isReplayPending: Bool { self.replaying || !self.replay.isEmpty }
         var counters = Counters()
         /// The agreed credential secret, re-asserted after Redis restarts.
         var secret: [UInt8]?
@@ -96,6 +136,8 @@ public final class RedisFleet: Sendable {
     public let instanceID: String
     public let keys: RedisKeys
     public let l2: L2Store
+    /// Cross-instance single flight: leases on keys being fetched and the wake-ups when they are let go.
+    public let flights: FlightLeases
     let connection: RedisConnection
     let subscriber: RedisSubscriber
     let bus: PurgeBus
@@ -110,7 +152,9 @@ public final class RedisFleet: Sendable {
         self.logger = logger
         self.keys = RedisKeys(prefix: options.keyPrefix)
         self.connection = RedisConnection(configuration: options.redis, eventLoop: eventLoopGroup.next(), logger: logger)
-        self.l2 = L2Store(redis: self.connection, keys: self.keys, maxObject: options.maxObject)
+        let failures = RecentFailure()
+        self.l2 = L2Store(redis: self.connection, keys: self.keys, maxObject: options.maxObject, failures: failures)
+        self.flights = FlightLeases(redis: self.connection, keys: self.keys, lease: options.lease, failures: failures)
         self.bus = PurgeBus(origin: self.instanceID, keys: self.keys, redis: self.connection, ackTimeout: options.ackTimeout, logger: logger)
         let keys = self.keys
         let origin = self.instanceID
@@ -120,7 +164,7 @@ public final class RedisFleet: Sendable {
             configuration: options.redis,
             eventLoop: eventLoopGroup.next(),
             logger: logger,
-            channels: [keys.purgeChannel, keys.ackChannel(origin: origin)],
+            channels: [keys.purgeChannel, keys.ackChannel(origin: origin), keys.flightChannel],
             onMessage: { channel, payload in box.withLockedValue { $0 }?.receive(channel: channel, payload: payload) },
             onSubscribed: { generation in box.withLockedValue { $0 }?.resubscribed(generation: generation) }
         )
@@ -140,6 +184,11 @@ public final class RedisFleet: Sendable {
         }
         guard first else { return }
         self.connection.onConnect = { [weak self] generation in self?.connected(generation: generation) }
+        let flights = self.flights
+        self.subscriber.onStateChange = { state in
+            // Waiters for another instance's fetch cannot hear its release any more: they stop waiting.
+            if state != .connected { flights.subscriptionLost() }
+        }
         self.connection.start()
         self.subscriber.start()
     }
@@ -178,6 +227,13 @@ public final class RedisFleet: Sendable {
     /// Whether the instance is fully part of the fleet (L2 usable, purges flowing).
     public var isHealthy: Bool {
         self.connection.state == .connected && self.subscriber.isSubscribed
+    }
+
+    /// Whether a request may wait on the fleet for another instance's fetch: healthy, and no Redis command failed
+    /// (down, slow) in the last second, and no purges wait for their replay.
+    public var canCoordinate: Bool {
+        // A claim answers the L2 entry it finds: not while purges wait for their replay (see `lookup`).
+        self.isHealthy && !self.l2.failures.isRecent() && !self.isReplayPending
     }
 
     /// What Redis holds, for `/metrics`: keys in the database (entries plus their index keys), memory used, its
@@ -248,8 +304,19 @@ public final class RedisFleet: Sendable {
     }
 
     /// Looks `key` up in L2 (a miss on any trouble).
+    ///
+    /// While purges wait to be replayed (they were made while Redis was unreachable, so L2 may still hold what they
+    /// select), L2 is not read: a lookup is a miss until the replay has deleted them. Otherwise a read after the write
+    /// could copy the pre-write entry from L2 back into L1 once the connection is back (stale reads, found by
+    /// bench/soak.sh when Redis timed out under load).
     public func lookup(key: String) -> EventLoopFuture<(entry: CachedResponse, traits: EntryTraits)?> {
-        self.l2.get(key: key).map { entry in
+        let replayPending = self.state.withLockedValue { state -> Bool in
+            guard state.isReplayPending else { return false }
+            state.counters.l2Misses += 1
+            return true
+        }
+        if replayPending { return self.connection.eventLoop.makeSucceededFuture(nil) }
+        return self.l2.get(key: key).map { entry in
             self.state.withLockedValue { state in
                 if entry == nil { state.counters.l2Misses += 1 } else { state.counters.l2Hits += 1 }
             }
@@ -337,7 +404,13 @@ public final class RedisFleet: Sendable {
         }
     }
 
-    private func keepForReplay(_ purges: [Purge]) {
+    /// Purges wait to be replayed, or their replay has not completed.
+    var isReplayPending: Bool {
+        self.state.withLockedValue { $0.isReplayPending }
+    }
+
+    /// Internal (not private) for the tests, which drive a purge made while Redis was unreachable.
+    func keepForReplay(_ purges: [Purge]) {
         self.state.withLockedValue { state in
             state.replay += purges
             if state.replay.count > self.options.replayLimit { state.replay = [Purge(.all)] }
@@ -409,7 +482,8 @@ public final class RedisFleet: Sendable {
         hooks?.dropLocal(reason)
     }
 
-    private func replayPending() {
+    /// Internal (not private) for the tests.
+    func replayPending() {
         let purges = self.state.withLockedValue { state -> [Purge] in
             guard !state.replaying, !state.replay.isEmpty else { return [] }
             state.replaying = true
@@ -425,14 +499,20 @@ public final class RedisFleet: Sendable {
     // MARK: - Messages
 
     private func receive(channel: String, payload: ByteBuffer) {
-        if channel == self.keys.purgeChannel {
+        if channel == self.keys.flightChannel {
+            self.flights.receive(payload)
+        } else if channel == self.keys.purgeChannel {
             guard let message = PurgeMessage(decoding: String(buffer: payload)), message.origin != self.instanceID else { return }
             let hooks = self.state.withLockedValue { state -> Hooks? in
                 state.counters.purgesReceived += 1
-                state.knownSequence = max(state.knownSequence ?? message.sequence, message.sequence)
                 return state.hooks
             }
+            // Applied to L1 (and its purge journal) before the sequence moves on: an instance that knows a sequence
+            // has every purge up to it in its journal (the L2 tier relies on it to retry a write, `RedisFleet+Tier`).
             hooks?.applyRemote(message.purges)
+            self.state.withLockedValue { state in
+                state.knownSequence = max(state.knownSequence ?? message.sequence, message.sequence)
+            }
             self.bus.acknowledge(message)
         } else if channel == self.keys.ackChannel(origin: self.instanceID) {
             self.bus.receiveAck(String(buffer: payload))

@@ -9,7 +9,9 @@ import NIOCore
 /// - `<p>t:<tag>`: set of index members of the entries stored with one tag.
 /// - `<p>k:<key id>`: set of index members of the entries of one cache key (`Reprise-Cache-Key`, purges by key).
 /// - `<p>seq`: the purge sequence number, incremented by every purge.
+/// - `<p>f:<cache key>`: the lease of the instance fetching that key (cross-instance single flight, `SET NX PX`).
 /// - `<p>secret`: the fleet's credential-hashing secret when `key_secret` is unset (`SET NX` on first start).
+/// - channel `<p>flight`: "<outcome> <cache key>" when a lease is let go;
 /// - channel `<p>purge`: purge messages; channel `<p>ack:<instance>`: acknowledgements for one writer.
 ///
 /// An index member is `partition TAB target TAB cache key`, so a purge filters by target and partition without
@@ -27,6 +29,8 @@ public struct RedisKeys: Sendable {
     func tagSet(_ tag: String) -> String { self.prefix + "t:" + tag }
     func keySet(_ id: String) -> String { self.prefix + "k:" + id }
     var sequence: String { self.prefix + "seq" }
+    func lease(_ key: String) -> String { self.prefix + "f:" + key }
+    public var flightChannel: String { self.prefix + "flight" }
     var secret: String { self.prefix + "secret" }
     public var purgeChannel: String { self.prefix + "purge" }
     public func ackChannel(origin: String) -> String { self.prefix + "ack:" + origin }

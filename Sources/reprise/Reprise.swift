@@ -7,7 +7,7 @@ struct Reprise: AsyncParsableCommand {
         commandName: "reprise",
         abstract: "A caching reverse proxy for expensive APIs.",
         version: "reprise \(RepriseVersion.current)",
-        subcommands: [RunCommand.self, CheckCommand.self, DemoCommand.self, UpstreamCommand.self],
+        subcommands: [RunCommand.self, CheckCommand.self, DemoCommand.self, UpstreamCommand.self, PartitionIDCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -24,7 +24,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Path to proxy.conf.")
     var config: String = "proxy.conf"
 
-    @Option(help: "Event-loop threads (default: REPRISE_THREADS or the number of cores).")
+    @Option(help: "Event-loop threads (default: REPRISE_THREADS, else the CPUs this process may use: its affinity mask and cgroup CPU quota).")
     var threads: Int?
 
     func run() async throws {
@@ -43,7 +43,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let threads =
             self.threads ?? ProcessInfo.processInfo.environment["REPRISE_THREADS"].flatMap { Int($0) }
-            ?? ProcessInfo.processInfo.activeProcessorCount
+            ?? CPUBudget.current()
         let server = try ProxyServer(configuration: configuration, logger: logger, threads: threads, configPath: self.config)
 
         // SIGHUP is trapped before the listener opens: a reload sent as soon as the port answers must never meet the

@@ -189,6 +189,15 @@ let targetedCases: [TargetedCase] = [
     .init(
         id: "targeted-string-number-ignored", spec: "RFC 9213 §2.1",
         lines: ["CDN-Cache-Control: max-age=-5, s-maxage=7"], maxAge: nil, sMaxAge: 7, noStore: false),
+    .init(
+        id: "targeted-string-type-invalidates-field", spec: "RFC 9213 §2.1, cache-tests cdn-cc-invalid-sh-type-wrong",
+        lines: ["Cache-Control: no-store", "CDN-Cache-Control: max-age=\"10000\""], maxAge: nil, sMaxAge: nil, noStore: true),
+    .init(
+        id: "targeted-token-type-invalidates-field", spec: "RFC 9213 §2.1",
+        lines: ["Cache-Control: max-age=10", "CDN-Cache-Control: s-maxage=soon"], maxAge: 10, sMaxAge: nil, noStore: false),
+    .init(
+        id: "targeted-decimal-type-invalidates-field", spec: "RFC 8941 §3.3.2",
+        lines: ["Cache-Control: max-age=10", "CDN-Cache-Control: max-age=1.5"], maxAge: 10, sMaxAge: nil, noStore: false),
 ]
 
 @Test(arguments: targetedCases)

@@ -256,7 +256,20 @@ struct ConfigLoaderTests {
         #expect(gemini.cacheBody && gemini.ttl == .seconds(7 * 86400) && gemini.ignoreBodyFields == [])
         #expect(gemini.match.matches(method: "POST", path: "/gemini/v1beta/models/gemini-2.0-flash:generateContent"))
         let kling = try #require(rules["kling-image-task"])
-        #expect(kling.storeIfJSON == JSONCondition(pointer: "/data/task_status", values: ["succeed", "failed"]))
+        #expect(
+            kling.storeIf.json == [
+                JSONCondition(pointer: "/code", values: ["0"], detail: "error-object"),
+                JSONCondition(pointer: "/data/task_status", values: ["succeed", "failed"], detail: "task-running"),
+            ]
+        )
+        let count = try #require(rules["gemini-count-tokens"])
+        #expect(count.match.matches(method: "POST", path: "/gemini/v1/models/gemini-2.5-flash:countTokens"))
+        #expect(!count.match.matches(method: "POST", path: "/gemini/v1/models/gemini-2.5-flash:generateContent"))
+        #expect(gemini.storeIf.contentTypes == ["application/json", "text/event-stream"])
+        #expect(gemini.storeIf.json.map(\.detail) == ["error-object", "blocked", "finish-reason", "no-text"])
+        #expect(gemini.storeIf.lastEvent == gemini.storeIf.json)
+        #expect(gemini.cost == CostSettings(
+            jsonPointers: ["/usageMetadata/totalTokenCount"], lastEventPointers: ["/usageMetadata/totalTokenCount"]))
         #expect(kling.ttl == .seconds(86400) && !kling.cacheBody)
         let triggers = config.purges.flatMap(\.on)
         for (method, path) in [
@@ -267,7 +280,7 @@ struct ConfigLoaderTests {
             #expect(triggers.contains(where: { $0.matches(method: method, path: path) }), "\(method) \(path)")
         }
         #expect(
-            config.summary == "4 upstreams (elevenlabs, gemini, kling, backend), 10 rules (3 keyed on the request "
+            config.summary == "4 upstreams (elevenlabs, gemini, kling, backend), 11 rules (4 keyed on the request "
                 + "body), 2 purge rules; "
                 + "listen 0.0.0.0:8080, admin 127.0.0.1:9090"
         )

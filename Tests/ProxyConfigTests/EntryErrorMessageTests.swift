@@ -131,8 +131,9 @@ struct EntryErrorMessageTests {
             "proxy.conf:9: rule[voices]: unknown key \"colour\". Fix: remove it; [[rule]] takes name, match, ttl, "
                 + "ttl_override, tags, key_headers, client_cache_control, cache_status_codes, stale_while_revalidate, "
                 + "stale_if_error, cache, cache_body, ignore_body_fields, max_keyed_body, store_if_json, "
-                + "hit_drop_headers, finish_on_client_abort, key_query_params, key_jwt_claim, cost_header, "
-                + "client_controls, client_ttl_max, client_refresh."
+                + "store_if_last_event, store_if_content_type, store_if_min_size, hit_drop_headers, "
+                + "finish_on_client_abort, key_query_params, key_jwt_claim, cost_header, cost_json, cost_last_event, "
+                + "cost_fixed, cost_price, client_controls, client_ttl_max, client_refresh."
         ),
         BadCase(
             "duplicate rule names",

@@ -51,6 +51,13 @@ struct FileErrorMessageTests {
                 + "double quotes, tables are written [name] and repeated entries [[name]]."
         ),
         BadCase(
+            "a header without a name before a NUL byte is reported first (toml++ sees the lines before the NUL)",
+            "[{server.listen = 8080\nx = 1\n\"/\u{0}\"\n",
+            "proxy.conf:1: TOML syntax error at column 2: a table header needs a name (a bare key or a quoted string) "
+                + "after \"[\". Fix: check line 1: strings need double quotes, tables are written [name] and repeated "
+                + "entries [[name]]."
+        ),
+        BadCase(
             "empty file has no upstream",
             "",
             "proxy.conf: upstream: no [[upstream]] is defined, so the proxy has nowhere to send requests. "

@@ -82,9 +82,9 @@ struct GenerationCachingTests {
         let edit = config.rules[1]
         #expect(edit.cacheBody && edit.maxKeyedBody == 1 << 20 && edit.ignoreBodyFields == [])
         #expect(edit.finishOnClientAbort && edit.hitDropHeaders == [] && edit.costHeader == nil)
-        #expect(edit.keyQueryParams == nil && edit.keyJWTClaim == nil && edit.storeIfJSON == nil)
+        #expect(edit.keyQueryParams == nil && edit.keyJWTClaim == nil && edit.storeIf.isEmpty)
         let task = config.rules[2]
-        #expect(task.storeIfJSON == JSONCondition(pointer: "/data/task_status", values: ["succeed", "failed"]))
+        #expect(task.storeIf.json == [JSONCondition(pointer: "/data/task_status", values: ["succeed", "failed"])])
         #expect(!task.cacheBody && !task.finishOnClientAbort && task.maxKeyedBody == RuleSettings.defaultMaxKeyedBody)
         #expect(
             config.summary
@@ -189,7 +189,8 @@ struct GenerationCachingTests {
         BadCase(
             "store_if_json as a string",
             Self.voicesRule("store_if_json = \"/data/task_status\"\n"),
-            "proxy.conf:9: rule[voices].store_if_json: expected an inline table, found a string. Fix: write "
+            "proxy.conf:9: rule[voices].store_if_json: expected an inline table or an array of them, found a string. "
+                + "Fix: write "
                 + "store_if_json = { pointer = \"/data/task_status\", in = [\"succeed\", \"failed\"] }."
         ),
         BadCase(
@@ -233,7 +234,7 @@ struct GenerationCachingTests {
             "store_if_json with an unknown key",
             Self.voicesRule("store_if_json = { pointer = \"/status\", in = [\"done\"], when = \"always\" }\n"),
             "proxy.conf:9: rule[voices].store_if_json: unknown key \"when\". Fix: remove it; store_if_json takes "
-                + "pointer, in."
+                + "pointer, in, absent, present, detail."
         ),
         BadCase(
             "store_if_json as dotted keys, problem on the key's own line",

@@ -12,13 +12,22 @@ import Glibc
 @Suite struct CommandLineTests {
     /// Runs `reprise` with `arguments` in `directory` (through `/bin/sh`, to set the working directory); returns
     /// the exit status, stdout and stderr.
-    func run(_ arguments: [String], in directory: URL? = nil) async throws -> (status: Int32, out: String, err: String) {
+    func run(
+        _ arguments: [String],
+        in directory: URL? = nil,
+        stdin: String? = nil
+    ) async throws -> (status: Int32, out: String, err: String) {
         let executable = try ChildProxy.executable()
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let quoted = ([executable.path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        let command = "cd '\((directory ?? scratch).path)' && exec " + quoted.joined(separator: " ")
+        var command = "cd '\((directory ?? scratch).path)' && exec " + quoted.joined(separator: " ")
+        if let stdin {
+            let input = scratch.appendingPathComponent("in")
+            try stdin.write(to: input, atomically: true, encoding: .utf8)
+            command += " < '\(input.path)'"
+        }
         let out = scratch.appendingPathComponent("out").path
         let err = scratch.appendingPathComponent("err").path
         let process = try ChildProcess(executable: "/bin/sh", arguments: ["-c", command], stdout: out, stderr: err)
@@ -71,5 +80,26 @@ import Glibc
             result.err.contains("cannot listen on 127.0.0.1:\(port) (server.listen): the address is already in use"),
             "\(result.err)"
         )
+    }
+
+    @Test func partitionIDReadsTheKeyOnStandardInputAndPrintsItsLedgerID() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("reprise-pid-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let upstream = "[[upstream]]\nname = \"demo\"\nprefix = \"/\"\nurl = \"http://127.0.0.1:1\"\n"
+        let withSecret = directory.appendingPathComponent("with.conf")
+        try ("[cache]\nkey_secret = \"\(LedgerTests.secret)\"\n\n" + upstream).write(to: withSecret, atomically: true, encoding: .utf8)
+        let result = try await self.run(["partition-id", "--config", withSecret.path], stdin: "key-A\n")
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.out == PartitionID.of(key: "key-A", secret: Array(LedgerTests.secret.utf8)) + "\n")
+        #expect(!result.out.contains("key-A") && !result.err.contains("key-A"))
+
+        let withoutSecret = directory.appendingPathComponent("without.conf")
+        try upstream.write(to: withoutSecret, atomically: true, encoding: .utf8)
+        let refused = try await self.run(["partition-id", "--config", withoutSecret.path], stdin: "key-A")
+        #expect(refused.status == 1)
+        #expect(refused.err.contains("sets no key_secret"), "\(refused.err)")
+        let empty = try await self.run(["partition-id", "--config", withSecret.path], stdin: "")
+        #expect(empty.status == 64 && empty.err.contains("no key on standard input"))
     }
 }

@@ -92,7 +92,7 @@ import Testing
             #expect(second.headers.first(name: "request-id") == nil)
             #expect(h.upstream.requestCount("POST", "/v1/text-to-speech/\(Self.voice)") == 1)
             let stats = try await h.admin(.GET, "/stats", token: Self.token)
-            #expect(stats.text.contains(#""tts":{"calls_avoided":1,"bytes_from_cache":\#(first.body.readableBytes),"cost_saved":16}"#))
+            #expect(stats.text.contains(#""tts":{"calls_avoided":1,"bytes_from_cache":\#(first.body.readableBytes),"cost_saved":16,"calls_billed":1,"cost_billed":16}"#))
         }
     }
 

@@ -112,9 +112,10 @@ import Testing
             let task = try await client.create(prompt: "a fox reading a book under a \(attack.name) sky")
             let poll = "\(attack.prefix)/v1/images/generations/\(task)"
             let list = "\(attack.prefix)/v1/images/generations"
-            // store_if_json: the head promises no `stored`; the hit that follows shows it was.
+            // store_if_json: the head waits for the body, then says it was stored; the hit that follows shows it was.
             let stored = try await client.get(poll)
             #expect(stored.status == 200 && stored.cacheStatus.hasPrefix("Reprise; fwd=uri-miss"))
+            #expect(stored.cacheStatus.contains("stored"), "\(stored.cacheStatus)")
             let hit = try await client.get(poll)
             #expect(hit.isHit && hit.body == stored.body)
 

@@ -122,6 +122,25 @@ import Testing
         }
     }
 
+    /// A coding Reprise cannot decode (here an unregistered one, as in cache-tests `headers-store-Content-Encoding`)
+    /// is served from the store to a request without `Accept-Encoding` (RFC 9110 §12.5.3: any coding is acceptable;
+    /// the upstream sent it unasked), and never to one that lists its codings without it.
+    @Test func anUndecodableCodingIsServedToARequestWithoutAcceptEncodingOnly() async throws {
+        try await withHarness("") { h in
+            let path = "/test/cache?cc=max-age%3D3600&content_encoding=apetixmbqfujync"
+            let first = try await h.get(path)
+            #expect(first.headers.first(name: "content-encoding") == "apetixmbqfujync")
+            let again = try await h.get(path)
+            #expect(again.isHit)
+            #expect(again.headers.first(name: "content-encoding") == "apetixmbqfujync")
+            #expect(again.body == first.body)
+            let listing = try await h.get(path, headers: [("accept-encoding", "gzip, br")])
+            #expect(!listing.isHit)
+            #expect(listing.cacheStatus.contains("fwd=vary-miss"))
+            #expect(h.upstream.requestCount("GET", "/test/cache") == 2)
+        }
+    }
+
     @Test func anUpstreamThatGzipsUnaskedIsDecodedOnTheWayThrough() async throws {
         try await withHarness("") { h in
             let path = "/test/cache?cc=max-age%3D60&size=4000&gzip=force&gzip_vary=0"

@@ -22,7 +22,8 @@ struct EntryCodecTests {
         vary: VaryKey = .empty,
         tags: [String] = [],
         chunked: Bool = false,
-        source: Freshness.Source = .maxAge
+        source: Freshness.Source = .maxAge,
+        savedCost: Int = 0
     ) -> CachedResponse {
         let headers = HTTPHeaders(headers)
         let freshness = Freshness(lifetime: 60, source: source, correctedInitialAge: 3.25, responseTime: 1_800_000_000.5)
@@ -38,7 +39,8 @@ struct EntryCodecTests {
             tags: tags,
             evictAt: 1_800_086_400,
             chunked: chunked,
-            keepingParts: chunked
+            keepingParts: chunked,
+            savedCost: savedCost
         )
     }
 
@@ -55,6 +57,7 @@ struct EntryCodecTests {
             )
         ),
         Case(name: "tags", entry: entry(tags: ["voices", "account"])),
+        Case(name: "a generation's cost in units", entry: entry(savedCost: 1_842)),
         Case(name: "rule freshness with validators", entry: entry(headers: [("etag", "\"v1\""), ("last-modified", "Tue, 01 Sep 2026 00:00:00 GMT")], source: .rule)),
         Case(name: "repeated fields keep their order", entry: entry(headers: [("set-cookie", "a=1"), ("x-a", "1"), ("set-cookie", "b=2")])),
     ]
@@ -77,6 +80,7 @@ struct EntryCodecTests {
         #expect(decoded.tags == original.tags)
         #expect(decoded.evictAt == original.evictAt)
         #expect(decoded.chunked == original.chunked)
+        #expect(decoded.savedCost == original.savedCost)
         #expect(decoded.wireHeaders == original.wireHeaders)
         #expect(decoded.cacheControl == original.cacheControl)
     }

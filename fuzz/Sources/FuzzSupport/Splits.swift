@@ -24,13 +24,16 @@ public struct Splits: Sendable {
     }
 
     /// The payload cut into pieces (the last one may be shorter).
-    public var chunks: [ArraySlice<UInt8>] {
+    public var chunks: [ArraySlice<UInt8>] { self.chunks(of: self.payload[...]) }
+
+    /// `bytes` (the payload or a part of it) cut into pieces of these lengths.
+    public func chunks(of bytes: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
         var result: [ArraySlice<UInt8>] = []
-        var offset = 0
+        var offset = bytes.startIndex
         var index = 0
-        while offset < self.payload.count {
-            let end = min(self.payload.count, offset + self.pieces[index % self.pieces.count])
-            result.append(self.payload[offset..<end])
+        while offset < bytes.endIndex {
+            let end = min(bytes.endIndex, offset + self.pieces[index % self.pieces.count])
+            result.append(bytes[offset..<end])
             offset = end
             index += 1
         }

@@ -55,6 +55,9 @@ struct StructuredDictionaryText {
     /// What `CacheControl.targeted` must read: the classic parse of the same members, duplicates resolved (the last
     /// one wins) and `?0` members dropped.
     var expected = ""
+    /// False when a time directive (`max-age`, `s-maxage`, `stale-while-revalidate`, `stale-if-error`) that is not
+    /// `?0` has a value that is not an Integer: RFC 9213 §2.1's wrong type, and the whole field is ignored.
+    var valid = true
 
     static let keys = [
         "max-age", "s-maxage", "no-store", "no-cache", "private", "public", "must-revalidate", "proxy-revalidate",
@@ -88,6 +91,13 @@ struct StructuredDictionaryText {
             self.text += member + Self.ows(&random)
             members.removeAll { $0.key == key }
             members.append((key, raw, isFalse))
+        }
+        let timeDirectives: Set<String> = ["max-age", "s-maxage", "stale-while-revalidate", "stale-if-error"]
+        self.valid = members.allSatisfy { member in
+            guard !member.isFalse, timeDirectives.contains(member.key) else { return true }
+            guard var digits = member.raw?.utf8[...] else { return false }
+            if digits.first == UInt8(ascii: "-") { digits = digits.dropFirst() }
+            return (1...15).contains(digits.count) && digits.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
         }
         self.text = String(repeating: " ", count: Int(random.next() % 3)) + self.text
         self.expected = members.filter { !$0.isFalse }.map { $0.key + ($0.raw.map { "=" + $0 } ?? "") }

@@ -63,6 +63,13 @@ func checkTargeted(_ lines: [String], _ random: inout SplitMix64, _ checked: Boo
         )
     }
     let dictionary = StructuredDictionaryText(&random)
+    guard dictionary.valid else {
+        Property.require(
+            CacheControl.targeted(fieldValues: [dictionary.text]) == nil,
+            "a dictionary with a time directive of the wrong type was accepted: \(dictionary.text.debugDescription)"
+        )
+        return
+    }
     guard let targeted = CacheControl.targeted(fieldValues: [dictionary.text]) else {
         Property.require(false, "a valid dictionary was refused: \(dictionary.text.debugDescription)")
         return

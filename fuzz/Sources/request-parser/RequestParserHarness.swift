@@ -53,7 +53,7 @@ struct Reading {
                     switch part {
                     case .head(let head):
                         self.events.append(.head(Self.describe(head)))
-                        declaredLength = head.headers.first(name: "content-length").flatMap { Self.length($0) }
+                        declaredLength = head.headers.first(name: "content-length").flatMap(HTTPText.contentLength)
                     case .body(var slice):
                         body += slice.readBytes(length: slice.readableBytes)!
                     case .end:
@@ -78,7 +78,7 @@ struct Reading {
     /// The head as a line, after checking that it is well formed.
     static func describe(_ head: HTTPRequestHead) -> String {
         let method = head.method.rawValue
-        Property.require(!method.isEmpty && method.utf8.allSatisfy(isTokenByte), "method \(method.debugDescription)")
+        Property.require(!method.isEmpty && method.utf8.allSatisfy(HTTPText.isTokenByte), "method \(method.debugDescription)")
         Property.require(
             !head.uri.isEmpty && head.uri.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F },
             "request target \(head.uri.debugDescription)"
@@ -86,45 +86,11 @@ struct Reading {
         Property.require(head.version.major == 1 && head.version.minor <= 9, "version \(head.version)")
         var hosts = 0
         for (name, value) in head.headers {
-            Property.require(!name.isEmpty && name.utf8.allSatisfy(isTokenByte), "field name \(name.debugDescription)")
-            Property.require(
-                !value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 },
-                "field value \(value.debugDescription) holds CR, LF or NUL"
-            )
-            let ows: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
-            Property.require(
-                !(value.utf8.first.map(ows) ?? false) && !(value.utf8.last.map(ows) ?? false),
-                "field value \(value.debugDescription) is not trimmed"
-            )
+            HTTPText.checkField(name: name, value: value)
             if name.lowercased() == "host" { hosts += 1 }
         }
         Property.require(hosts <= 1 && (hosts == 1 || head.version.minor == 0), "\(hosts) Host fields in \(head.version)")
         let fields = head.headers.map { "\($0.name)=\($0.value)" }.joined(separator: ",")
         return "\(method) \(head.uri) \(head.version.major).\(head.version.minor) [\(fields)]"
-    }
-
-    /// The length a valid `Content-Length` value declares (`5`, or `5, 5`).
-    static func length(_ value: String) -> Int? {
-        let values = value.split(separator: ",").map { $0.trimmingOWS() }
-        guard let first = values.first, let number = Int(first), number >= 0 else { return nil }
-        return values.allSatisfy({ Int($0) == number }) ? number : nil
-    }
-}
-
-private func isTokenByte(_ byte: UInt8) -> Bool {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
-        true
-    default:
-        "!#$%&'*+-.^_`|~".utf8.contains(byte)
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingOWS() -> Substring {
-        var slice = self
-        while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
-        while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }
-        return slice
     }
 }

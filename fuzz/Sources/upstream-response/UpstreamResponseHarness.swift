@@ -24,24 +24,10 @@ public func upstreamResponseTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: 
     let limits = ResponseParser.Limits(maxHeadBytes: 512)
     let whole = ResponseReading(limits: limits, headMask: headMask, chunks: [payload[...]])
     let byByte = ResponseReading(limits: limits, headMask: headMask, chunks: payload.indices.map { payload[$0..<($0 + 1)] })
-    let pieces = ResponseReading(limits: limits, headMask: headMask, chunks: cut(payload, splits.pieces))
+    let pieces = ResponseReading(limits: limits, headMask: headMask, chunks: splits.chunks(of: payload[...]))
     Property.equal(whole.events, byByte.events, "parts, whole vs one byte at a time")
     Property.equal(whole.events, pieces.events, "parts, whole vs pieces \(splits.pieces)")
     return 0
-}
-
-/// `payload` cut into pieces of the given lengths, repeated cyclically.
-private func cut(_ payload: [UInt8], _ pieces: [Int]) -> [ArraySlice<UInt8>] {
-    var result: [ArraySlice<UInt8>] = []
-    var offset = 0
-    var index = 0
-    while offset < payload.count {
-        let end = min(payload.count, offset + pieces[index % pieces.count])
-        result.append(payload[offset..<end])
-        offset = end
-        index += 1
-    }
-    return result
 }
 
 /// What one feeding of the input produced.
@@ -87,7 +73,7 @@ struct ResponseReading {
                 if bodiless || code == 204 || code == 304 {
                     expected = 0
                 } else {
-                    expected = head.headers.first(name: "content-length").flatMap(Self.length)
+                    expected = head.headers.first(name: "content-length").flatMap(HTTPText.contentLength)
                 }
             case .body(var slice):
                 body += slice.readBytes(length: slice.readableBytes)!
@@ -120,44 +106,8 @@ struct ResponseReading {
     /// The head as a line, after checking that it is well formed.
     static func describe(_ head: HTTPResponseHead) -> String {
         Property.require(head.version.major == 1 && head.version.minor <= 9, "version \(head.version)")
-        for (name, value) in head.headers {
-            Property.require(!name.isEmpty && name.utf8.allSatisfy(isTokenByte), "field name \(name.debugDescription)")
-            Property.require(
-                !value.utf8.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0x00 },
-                "field value \(value.debugDescription) holds CR, LF or NUL"
-            )
-            let ows: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
-            Property.require(
-                !(value.utf8.first.map(ows) ?? false) && !(value.utf8.last.map(ows) ?? false),
-                "field value \(value.debugDescription) is not trimmed"
-            )
-        }
+        for (name, value) in head.headers { HTTPText.checkField(name: name, value: value) }
         let fields = head.headers.map { "\($0.name)=\($0.value)" }.joined(separator: ",")
         return "\(head.status.code) \(head.version.major).\(head.version.minor) [\(fields)]"
-    }
-
-    /// The length a valid `Content-Length` value declares (`5`, or `5, 5`).
-    static func length(_ value: String) -> Int? {
-        let values = value.split(separator: ",").map { $0.trimmingCharacters(in: " \t") }
-        guard let first = values.first, let number = Int(first), number >= 0 else { return nil }
-        return values.allSatisfy({ Int($0) == number }) ? number : nil
-    }
-}
-
-private func isTokenByte(_ byte: UInt8) -> Bool {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
-        true
-    default:
-        "!#$%&'*+-.^_`|~".utf8.contains(byte)
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: String) -> Substring {
-        var slice = self
-        while let first = slice.first, set.contains(first) { slice.removeFirst() }
-        while let last = slice.last, set.contains(last) { slice.removeLast() }
-        return slice
     }
 }
