@@ -34,9 +34,9 @@ public enum ConfigLoader {
         baseDirectory: String?
     ) throws(ConfigError) -> ProxyConfiguration {
         let locator = LineLocator(text: text)
-        if let problem = TOMLPrecheck.problem(in: text, locator: locator, file: file) {
+        if let (problem, parseBefore) = TOMLPrecheck.problem(in: text, locator: locator, file: file) {
             // A syntax error on an earlier line still comes first, as toml++ would report it.
-            let before = text.split(separator: "\n", omittingEmptySubsequences: false).prefix((problem.line ?? 1) - 1)
+            let before = text.split(separator: "\n", omittingEmptySubsequences: false).prefix(parseBefore - 1)
             do {
                 _ = try TOMLNode.parse(before.joined(separator: "\n"))
             } catch {

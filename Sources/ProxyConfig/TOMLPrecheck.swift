@@ -6,25 +6,36 @@
 ///   anything but a bare key, a quoted key or `]`: toml++ asserts that a key starts there and aborts the process
 ///   (`[é]`, `[#]`, a lone `[` on its line), which would end a running proxy on a SIGHUP reload.
 ///
-/// Both come back as TOML syntax problems, worded like toml++'s own (after any syntax error toml++ finds on an earlier
-/// line: `ConfigLoader` parses the lines before the problem first).
+/// - Inside an array, a `}` or a Unicode line separator where an element may start (`TOMLArrayScan`): toml++ asserts
+///   that a value starts there (`n = [}`, found by fuzz/proxy-conf).
+///
+/// They come back as TOML syntax problems, worded like toml++'s own (after any syntax error toml++ finds on an earlier
+/// line: `ConfigLoader` parses the lines before `parseBefore` first, the line of the problem or of the key-value pair
+/// whose value holds it).
 enum TOMLPrecheck {
-    static func problem(in text: String, locator: LineLocator, file: String) -> ConfigProblem? {
-        // The earliest of the two: `ConfigLoader` hands toml++ the lines before the problem, which must not hold the
-        // other one (a header without a name on line 1 and a NUL on line 9 aborted toml++; found by fuzz/proxy-conf).
-        var found: [(line: Int, column: Int, message: String)] = []
+    static func problem(in text: String, locator: LineLocator, file: String) -> (problem: ConfigProblem, parseBefore: Int)? {
+        // The earliest of them: `ConfigLoader` hands toml++ the lines before the problem, which must not hold another
+        // one (a header without a name on line 1 and a NUL on line 9 aborted toml++; found by fuzz/proxy-conf).
+        var found: [(line: Int, column: Int, parseBefore: Int, message: String)] = []
         if let nul = text.utf8.firstIndex(of: 0) {
             let before = text.utf8[..<nul]
             let line = before.count { $0 == UInt8(ascii: "\n") } + 1
             let lineStart = before.lastIndex(of: UInt8(ascii: "\n")).map { text.utf8.index(after: $0) } ?? text.utf8.startIndex
             let column = text[lineStart..<nul].count + 1
-            found.append((line, column, "the file holds a NUL byte."))
+            found.append((line, column, line, "the file holds a NUL byte."))
         }
         if let header = locator.headerWithoutName {
-            found.append((header.line, header.column, "a table header needs a name (a bare key or a quoted string) after \"[\"."))
+            found.append(
+                (header.line, header.column, header.line, "a table header needs a name (a bare key or a quoted string) after \"[\".")
+            )
+        }
+        // The text before a NUL only: toml++ never sees past it either.
+        let scanned = text.utf8.firstIndex(of: 0).map { String(decoding: text.utf8[..<$0], as: UTF8.self) } ?? text
+        if let array = TOMLArrayScan.firstProblem(in: scanned) {
+            found.append((array.line, array.column, array.statementLine, array.message))
         }
         guard let first = found.min(by: { ($0.line, $0.column) < ($1.line, $1.column) }) else { return nil }
-        return Self.syntaxProblem(file: file, line: first.line, column: first.column, first.message)
+        return (Self.syntaxProblem(file: file, line: first.line, column: first.column, first.message), first.parseBefore)
     }
 
     static func syntaxProblem(file: String, line: Int, column: Int, _ message: String) -> ConfigProblem {

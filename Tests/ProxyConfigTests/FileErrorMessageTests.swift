@@ -58,6 +58,19 @@ struct FileErrorMessageTests {
                 + "entries [[name]]."
         ),
         BadCase(
+            "a closing brace inside an array (toml++ aborted on it)",
+            baseUpstream + "[server]\nx = [1, }\n",
+            "proxy.conf:7: TOML syntax error at column 9: \"}\" inside an array: an array is closed with \"]\". Fix: check "
+                + "line 7: strings need double quotes, tables are written [name] and repeated entries [[name]]."
+        ),
+        BadCase(
+            "a syntax error before a multi-line array with a closing brace comes first",
+            baseUpstream + "[server]\nlisten = 0.0.0.0:8080\nx = [\n  1,\n}\n",
+            "proxy.conf:7: TOML syntax error at column 13: Error while parsing floating-point: expected decimal "
+                + "digit or exponent, saw '.'. Fix: check line 7: strings need double quotes, tables are written "
+                + "[name] and repeated entries [[name]]."
+        ),
+        BadCase(
             "empty file has no upstream",
             "",
             "proxy.conf: upstream: no [[upstream]] is defined, so the proxy has nowhere to send requests. "
