@@ -56,6 +56,7 @@ struct RedisConfigTests {
             command_timeout = "100ms"
             max_object = "2MiB"
             purge_ack_timeout = "50ms"
+            coalesce_lease = "750ms"
 
             """
         let config = try ConfigLoader.parse(text, environment: ["REDIS_PASSWORD": "pw-from-env"])
@@ -66,11 +67,13 @@ struct RedisConfigTests {
         #expect(redis.commandTimeout == .milliseconds(100))
         #expect(redis.maxObject == 2 << 20)
         #expect(redis.purgeAckTimeout == .milliseconds(50))
+        #expect(redis.coalesceLease == .milliseconds(750))
     }
 
     @Test func defaults() throws {
         let config = try ConfigLoader.parse(baseUpstream + "[redis]\nurl = \"redis://127.0.0.1:6379\"\n")
         #expect(config.redis == RedisSettings(endpoint: RedisEndpoint(host: "127.0.0.1")))
+        #expect(config.redis?.coalesceLease == .seconds(2))
     }
 
     static let badCases: [BadCase] = [
@@ -119,6 +122,22 @@ struct RedisConfigTests {
             "zero command timeout",
             baseUpstream + "[redis]\nurl = \"redis://h\"\ncommand_timeout = \"0s\"\n",
             "proxy.conf:8: redis.command_timeout: \"0s\" must be greater than 0. Fix: write a duration such as \"250ms\"."
+        ),
+        BadCase(
+            "zero coalesce lease",
+            baseUpstream + "[redis]\nurl = \"redis://h\"\ncoalesce_lease = \"0s\"\n",
+            "proxy.conf:8: redis.coalesce_lease: \"0s\" must be greater than 0. Fix: write a duration such as \"2s\"."
+        ),
+        BadCase(
+            "a coalesce lease that is not a duration",
+            baseUpstream + "[redis]\nurl = \"redis://h\"\ncoalesce_lease = \"soon\"\n",
+            "proxy.conf:8: redis.coalesce_lease: \"soon\" is not a duration. Fix: write an integer and a unit (ms, s, m, h or d), "
+                + "e.g. \"500ms\", \"30s\", \"10m\" or \"1h\"."
+        ),
+        BadCase(
+            "a coalesce lease of the wrong type",
+            baseUpstream + "[redis]\nurl = \"redis://h\"\ncoalesce_lease = true\n",
+            "proxy.conf:8: redis.coalesce_lease: expected a duration, found true or false. Fix: write coalesce_lease = \"2s\"."
         ),
         BadCase(
             "unknown key with did-you-mean",
