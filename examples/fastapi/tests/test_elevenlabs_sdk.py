@@ -137,7 +137,8 @@ def test_an_admin_purge_by_key_regenerates_one_page(stack, unique):
     with eleven.text_to_speech.with_raw_response.convert(VOICE, text=text, model_id="m") as first:
         b"".join(first.data)
         entry = cache_key(first.headers)
-    assert stack.purge_keys(entry) == {"purged": 1}
+    # With the disk tier on (the repository's proxy.conf), the answer also counts each tier: {"memory": 1, "disk": 1}.
+    assert stack.purge_keys(entry)["purged"] == 1
     with eleven.text_to_speech.with_raw_response.convert(VOICE, text=text, model_id="m") as again:
         b"".join(again.data)
         assert not is_hit(again.headers)
