@@ -215,7 +215,10 @@ let package = Package(
         ),
         .testTarget(name: "HTTPCachingTests", dependencies: ["HTTPCaching"]),
         .testTarget(name: "BodyKeyingTests", dependencies: ["BodyKeying"]),
-        .testTarget(name: "CacheStoreTests", dependencies: ["CacheStore"]),
+        .testTarget(
+            name: "CacheStoreTests",
+            dependencies: ["CacheStore", "HTTPCaching", .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
         .testTarget(
             name: "DiskCacheTests",
             dependencies: [

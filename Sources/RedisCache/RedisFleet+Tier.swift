@@ -23,9 +23,10 @@ extension RedisFleet: CacheTier {
     public func commitToken() -> Int? { self.fetchSequence }
 
     /// Writes `entry` to L2 if no purge ran in the fleet since `token` (the fleet's purge sequence when the fetch
-    /// began). When purges did run (the sequence moved), the write is tried once more at the new sequence if this
-    /// instance has caught up with every one of them (it knows the sequence Redis reported) and none of them selects
-    /// the entry (`stillWanted`): an unrelated write elsewhere in the fleet does not keep a generation out of L2.
+    /// began). When purges did run (the sequence moved), the write is tried once more at the new sequence once this
+    /// instance has caught up with every one of them (it has them all in its journal; their announcements may still be
+    /// on their way, so it waits for them up to the purge acknowledgement timeout) and none of them selects the entry
+    /// (`stillWanted`): an unrelated write elsewhere in the fleet does not keep a generation out of L2.
     @discardableResult
     public func store(
         _ entry: CachedResponse,
@@ -36,9 +37,15 @@ extension RedisFleet: CacheTier {
     ) -> EventLoopFuture<Bool>? {
         let first: EventLoopFuture<L2Store.PutResult> = self.store(entry, traits: traits, fetchSequence: token, now: now)
         let written = first.flatMap { (result: L2Store.PutResult) -> EventLoopFuture<L2Store.PutResult> in
-            guard case .purgedMeanwhile(let current) = result, token != nil, self.fetchSequence == current, stillWanted()
-            else { return self.l2.redisEventLoop.makeSucceededFuture(result) }
-            return self.store(entry, traits: traits, fetchSequence: current, now: now)
+            guard case .purgedMeanwhile(let current) = result, token != nil else {
+                return self.l2.redisEventLoop.makeSucceededFuture(result)
+            }
+            return self.waitForSequence(atLeast: current, timeout: self.options.ackTimeout).flatMap { caughtUp in
+                guard caughtUp, let known = self.fetchSequence, known >= current, stillWanted() else {
+                    return self.l2.redisEventLoop.makeSucceededFuture(result)
+                }
+                return self.store(entry, traits: traits, fetchSequence: known, now: now)
+            }
         }
         return written.map { (result: L2Store.PutResult) -> Bool in result == .stored }
     }
@@ -60,5 +67,34 @@ extension RedisFleet: CacheTier {
     public var statistics: TierStatistics {
         let counters = self.status.counters
         return TierStatistics(budget: 0, hits: counters.l2Hits, misses: counters.l2Misses)
+    }
+
+    /// What Redis holds, for `/metrics`: keys in the database (entries plus their index keys), memory used, its
+    /// `maxmemory` (0 = unbounded) and keys it evicted. Nil when Redis does not answer.
+    public struct TierReading: Sendable, Equatable {
+        public var keys: Int
+        public var bytes: Int
+        public var budget: Int
+        public var evictions: Int
+    }
+
+    public func tierReading() -> EventLoopFuture<TierReading?> {
+        self.connection.pipeline([.command("INFO", "memory"), .command("INFO", "stats"), .command("DBSIZE")]).map { replies in
+            guard replies.count == 3, let memory = replies[0].string, let stats = replies[1].string, let keys = replies[2].int else {
+                return nil
+            }
+            func field(_ name: String, in text: String) -> Int {
+                for line in text.split(whereSeparator: \.isNewline) where line.hasPrefix(name + ":") {
+                    return Int(line.dropFirst(name.count + 1)) ?? 0
+                }
+                return 0
+            }
+            return TierReading(
+                keys: keys,
+                bytes: field("used_memory", in: memory),
+                budget: field("maxmemory", in: memory),
+                evictions: field("evicted_keys", in: stats)
+            )
+        }.recover { _ in nil }
     }
 }
