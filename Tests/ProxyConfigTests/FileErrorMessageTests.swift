@@ -24,6 +24,13 @@ struct FileErrorMessageTests {
                 + "entries [[name]]."
         ),
         BadCase(
+            "a header whose name starts with a combining mark (one character with its \"[\")",
+            "[\u{35A}]\n",
+            "proxy.conf:1: TOML syntax error at column 2: a table header needs a name (a bare key or a quoted string) "
+                + "after \"[\". Fix: check line 1: strings need double quotes, tables are written [name] and repeated "
+                + "entries [[name]]."
+        ),
+        BadCase(
             "a lone [ on its line",
             baseUpstream + "[\nx = 1\n",
             "proxy.conf:6: TOML syntax error at column 2: a table header needs a name (a bare key or a quoted string) "
