@@ -36,7 +36,7 @@ public enum ConfigLoader {
         let locator = LineLocator(text: text)
         if let (problem, parseBefore) = TOMLPrecheck.problem(in: text, locator: locator, file: file) {
             // A syntax error on an earlier line still comes first, as toml++ would report it.
-            let before = text.split(separator: "\n", omittingEmptySubsequences: false).prefix(parseBefore - 1)
+            let before = LineLocator.lines(text).prefix(parseBefore - 1)
             do {
                 _ = try TOMLNode.parse(before.joined(separator: "\n"))
             } catch {

@@ -23,7 +23,7 @@ struct LineLocator {
         var current = Section.root
         var arrayCounts: [String: Int] = [:]
         var scanner = Scanner()
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = Self.lines(text)
         let lastLine = lines.count - 1
         for (offset, rawLine) in lines.enumerated() {
             let line = offset + 1
@@ -85,6 +85,13 @@ struct LineLocator {
     /// `[[` and the spaces and tabs after them when it cannot start a key: nil when it is a bare-key character, a
     /// quote or `]`, or when toml++ reports the line itself (a space before the second `[`, the end of the file).
     /// Other whitespace (a CR, U+00A0) counts as no name: toml++ refuses some of it and aborts on the rest.
+    /// The file's lines as toml++ counts them: split at LF, CRLF included. By `Character`, "\r\n" is one character
+    /// that is not "\n", so a plain split kept a CRLF file in one piece (and missed its headers: found by
+    /// fuzz/proxy-conf, toml++ aborted on a header after a CRLF).
+    static func lines(_ text: String) -> [Substring] {
+        text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+    }
+
     static func missingName(_ header: Substring, isLastLine: Bool) -> Int? {
         let scalars = Array(header.unicodeScalars)
         var index = 1
