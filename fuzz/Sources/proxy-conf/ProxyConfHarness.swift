@@ -38,7 +38,8 @@ public func proxyConfTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) ->
 
 func checkProblems(_ error: ConfigError, _ text: String) {
     Property.require(!error.problems.isEmpty, "a ConfigError without problems")
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    // Lines as toml++ and `LineLocator` count them: CRLF is one `Character`, not "\n".
+    let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
     var previous = 0
     for problem in error.problems {
         Property.equal(problem.file, "proxy.conf", "the file a problem names")
