@@ -12,10 +12,12 @@ extension ProxyHandler {
     func lookupBelow(_ state: inout RequestState, context: ChannelHandlerContext, pendingBody: ByteBuffer?) -> Bool {
         guard !self.proxy.cache.lower.isEmpty, let plan = state.plan, state.stale == nil,
             state.forward == .uriMiss || state.forward == .varyMiss,
-            pendingBody != nil || !Self.hasRequestBody(state.head),
-            // Hit-for-pass: the last response for this key could not be stored, so no tier can have it either.
-            !self.proxy.coalescer.isPassing(key: plan.key, now: state.requestTime)
+            pendingBody != nil || !Self.hasRequestBody(state.head)
         else { return false }
+        // Not skipped on hit-for-pass (this instance's last response for the key could not be stored): another
+        // instance, or a later response, may have stored one since. A Kling task polled while it runs is unstorable,
+        // then storable once it is done; with the polls spread over instances, each one had marked the key and none
+        // looked in L2, so every poll after the task finished went upstream (bench/book.sh, Kling polls 0%).
         let request = TierRequest(key: plan.key, path: state.path, headers: state.head.headers, now: state.requestTime)
         let mark = self.proxy.cache.mark()
         guard let found = self.proxy.cache.lookupBelow(request, mark: mark, on: context.eventLoop) else { return false }
