@@ -20,7 +20,12 @@ extension ConfigDecoder {
         // Reachability is only meaningful when every prefix is known.
         if !upstreams.isEmpty && upstreams.allSatisfy(\.isComplete) {
             let prefixes = upstreams.map(\.settings.prefix)
-            let list = prefixes.joined(separator: ", ")
+            // As written in the file, not expanded: a prefix made from `${NAME}` must not show the variable's value
+            // (found by fuzz/proxy-conf with a secret in the environment).
+            let list = upstreams.map { upstream -> String in
+                if case .string(let text)? = upstream.table.entries["prefix"] { return text }
+                return upstream.settings.prefix
+            }.joined(separator: ", ")
             for rule in rules where rule.isComplete {
                 if !prefixes.contains(where: { rule.settings.match.canMatch(underPrefix: $0) }) {
                     self.report(

@@ -182,6 +182,9 @@ struct ConfigLoaderTests {
             baseUpstream + "[cache]\nkey_secret = \"${SHORT}\"\nmemory = \"${SECRET}\"\n",
             baseUpstream + "[server]\nlisten = \"${SECRET}\"\n",
             "[[upstream]]\nname = \"x\"\nprefix = \"${SECRET}\"\nurl = \"${SECRET}\"\nkey_headers = [\"${SECRET}\"]\n",
+            // A rule under no upstream prefix lists the prefixes: as written, not expanded (found by fuzz/proxy-conf).
+            "[[upstream]]\nname = \"x\"\nprefix = \"/a${SECRET}\"\nurl = \"http://127.0.0.1:1\"\n"
+                + "[[rule]]\nname = \"r\"\nmatch = \"GET /elsewhere\"\nttl = \"1m\"\n",
         ]
         for text in bad {
             let messages = problems(text, environment: environment)
