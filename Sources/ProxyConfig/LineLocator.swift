@@ -125,11 +125,30 @@ struct LineLocator {
         return Self.unquote(text[..<end])
     }
 
+    /// What follows a header's closing bracket (a comment, or text toml++ refuses). The first `]` outside a quoted key
+    /// closes it: the last one on the line may be inside a comment (`[[purge]] # a ] and a [` made the rest of the
+    /// file look like the inside of an array, and a later header without a name went unseen; found by fuzz/proxy-conf).
     private static func afterHeader(_ text: Substring) -> Substring {
-        guard let close = text.lastIndex(of: "]") else {
-            return ""
+        var index = text.startIndex
+        var quote: Character?
+        while index < text.endIndex {
+            let character = text[index]
+            if let open = quote {
+                if character == "\\" && open == "\"" {
+                    index = text.index(index, offsetBy: 2, limitedBy: text.endIndex) ?? text.endIndex
+                    continue
+                }
+                if character == open { quote = nil }
+            } else if character == "\"" || character == "'" {
+                quote = character
+            } else if character == "]" {
+                var end = text.index(after: index)
+                if text.hasPrefix("[["), end < text.endIndex, text[end] == "]" { end = text.index(after: end) }
+                return text[end...]
+            }
+            index = text.index(after: index)
         }
-        return text[text.index(after: close)...]
+        return ""
     }
 
     /// Index of the `=` of a `key = value` line, if the line starts with a key.
