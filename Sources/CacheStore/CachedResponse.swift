@@ -260,7 +260,17 @@ public final class CachedResponse: Sendable {
         var remaining = body.reduce(0) { $0 + $1.readableBytes }
         var parts: [ByteBuffer] = []
         var segment: ByteBuffer?
+        // The chunks written into the current segment (offset, length): sliced only once the segment is full. A slice
+        // taken earlier shares the segment's storage, and the next write into it would copy the whole segment (every
+        // chunk of a stream then held a copy of its own: 1.2 GiB of memory for a 32 MiB store after 200 streamed
+        // text-to-speech answers).
+        var chunks: [(offset: Int, length: Int)] = []
         var occupied = 0
+        func closeSegment() {
+            guard let full = segment else { return }
+            for chunk in chunks { parts.append(full.getSlice(at: chunk.offset, length: chunk.length)!) }
+            chunks.removeAll(keepingCapacity: true)
+        }
         func startSegment(atLeast bytes: Int) {
             let capacity = max(bytes, min(Self.compactionThreshold, remaining))
             segment = ExactBuffer.make(capacity: capacity)
@@ -268,10 +278,12 @@ public final class CachedResponse: Sendable {
         }
         for part in body where part.readableBytes > 0 {
             if keepingBoundaries {
-                if segment == nil || segment!.writableBytes < part.readableBytes { startSegment(atLeast: part.readableBytes) }
-                let start = segment!.writerIndex
+                if segment == nil || segment!.writableBytes < part.readableBytes {
+                    closeSegment()
+                    startSegment(atLeast: part.readableBytes)
+                }
+                chunks.append((segment!.writerIndex, part.readableBytes))
                 segment!.writeImmutableBuffer(part)
-                parts.append(segment!.getSlice(at: start, length: part.readableBytes)!)
                 remaining -= part.readableBytes
             } else {
                 var rest = part
@@ -286,6 +298,7 @@ public final class CachedResponse: Sendable {
                 }
             }
         }
+        if keepingBoundaries { closeSegment() }
         if !keepingBoundaries, let last = segment, last.readableBytes > 0 { parts.append(last) }
         return (parts, occupied + Self.allocated(32 + parts.count * MemoryLayout<ByteBuffer>.stride))
     }
