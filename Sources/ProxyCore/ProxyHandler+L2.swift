@@ -11,10 +11,12 @@ extension ProxyHandler {
     func lookupL2(_ state: inout RequestState, context: ChannelHandlerContext, pendingBody: ByteBuffer?) -> Bool {
         guard let fleet = self.proxy.fleet, let plan = state.plan, state.stale == nil,
             state.forward == .uriMiss || state.forward == .varyMiss,
-            pendingBody != nil || !Self.hasRequestBody(state.head),
-            // Hit-for-pass: the last response for this key could not be stored, so L2 cannot have it either.
-            !self.proxy.coalescer.isPassing(key: plan.key, now: state.requestTime)
+            pendingBody != nil || !Self.hasRequestBody(state.head)
         else { return false }
+        // Not skipped on hit-for-pass (this instance's last response for the key could not be stored): another
+        // instance, or a later response, may have stored one since. A Kling task polled while it runs is unstorable,
+        // then storable once it is done; with the polls spread over instances, each one had marked the key and none
+        // looked in L2, so every poll after the task finished went upstream (bench/book.sh, Kling polls 0%).
         let token = self.makeExchangeID()
         state.l2Token = token
         self.current = state
