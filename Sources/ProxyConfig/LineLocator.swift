@@ -183,27 +183,32 @@ struct LineLocator {
     }
 
     /// Carries string and bracket state from one line to the next.
+    /// Follows strings and value brackets across lines, by Unicode scalar: a quote followed by a combining mark is one
+    /// `Character` that is not a quote (found by fuzz/proxy-conf: the scanner then lost track of a string, took the
+    /// rest of the file for the inside of an array, and missed a later header without a name that aborted toml++).
     private struct Scanner {
         private var depth = 0
-        private var multiline: String?  // the closing delimiter of an open multi-line string
+        private var multiline: [Unicode.Scalar]?  // the closing delimiter of an open multi-line string
 
         var isAtTopLevel: Bool {
             self.depth == 0 && self.multiline == nil
         }
 
         mutating func scan(_ text: Substring) {
-            var rest = text
-            while !rest.isEmpty {
+            let scalars = Array(text.unicodeScalars)
+            var index = 0
+            while index < scalars.count {
                 if let closing = self.multiline {
-                    guard let end = Self.find(closing, in: rest, escapes: closing == "\"\"\"") else {
+                    guard let end = Self.find(closing, in: scalars, from: index, escapes: closing.first == "\"") else {
                         return
                     }
                     self.multiline = nil
-                    rest = rest[end...]
+                    index = end
                     continue
                 }
-                let character = rest.removeFirst()
-                switch character {
+                let scalar = scalars[index]
+                index += 1
+                switch scalar {
                 case "#":
                     return
                 case "[", "{":
@@ -211,12 +216,11 @@ struct LineLocator {
                 case "]", "}":
                     self.depth = max(0, self.depth - 1)
                 case "\"", "'":
-                    let triple = String(repeating: character, count: 3)
-                    if rest.hasPrefix(String(repeating: character, count: 2)) {
-                        rest = rest.dropFirst(2)
-                        self.multiline = triple
-                    } else if let end = Self.find(String(character), in: rest, escapes: character == "\"") {
-                        rest = rest[end...]
+                    if index + 1 < scalars.count, scalars[index] == scalar, scalars[index + 1] == scalar {
+                        index += 2
+                        self.multiline = [scalar, scalar, scalar]
+                    } else if let end = Self.find([scalar], in: scalars, from: index, escapes: scalar == "\"") {
+                        index = end
                     } else {
                         return
                     }
@@ -226,18 +230,18 @@ struct LineLocator {
             }
         }
 
-        /// The index just past `delimiter` in `text`, skipping backslash escapes in basic strings.
-        private static func find(_ delimiter: String, in text: Substring, escapes: Bool) -> Substring.Index? {
-            var index = text.startIndex
-            while index < text.endIndex {
-                if escapes && text[index] == "\\" {
-                    index = text.index(index, offsetBy: 2, limitedBy: text.endIndex) ?? text.endIndex
+        /// The index just past `delimiter` in `scalars` from `start`, skipping backslash escapes in basic strings.
+        private static func find(_ delimiter: [Unicode.Scalar], in scalars: [Unicode.Scalar], from start: Int, escapes: Bool) -> Int? {
+            var index = start
+            while index < scalars.count {
+                if escapes && scalars[index] == "\\" {
+                    index += 2
                     continue
                 }
-                if text[index...].hasPrefix(delimiter) {
-                    return text.index(index, offsetBy: delimiter.count)
+                if index + delimiter.count <= scalars.count, Array(scalars[index..<index + delimiter.count]) == delimiter {
+                    return index + delimiter.count
                 }
-                index = text.index(after: index)
+                index += 1
             }
             return nil
         }

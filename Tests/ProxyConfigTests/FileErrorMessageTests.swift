@@ -45,6 +45,13 @@ struct FileErrorMessageTests {
                 + "entries [[name]]."
         ),
         BadCase(
+            "a header without a name after a string that starts with a combining mark (found by fuzz/proxy-conf)",
+            "x = [\"\u{59E}a\", \"b\"]\n[/[purge]]\n",
+            "proxy.conf:2: TOML syntax error at column 2: a table header needs a name (a bare key or a quoted string) "
+                + "after \"[\". Fix: check line 2: strings need double quotes, tables are written [name] and repeated "
+                + "entries [[name]]."
+        ),
+        BadCase(
             "a lone [ on its line",
             baseUpstream + "[\nx = 1\n",
             "proxy.conf:6: TOML syntax error at column 2: a table header needs a name (a bare key or a quoted string) "
