@@ -237,12 +237,7 @@ public final class TieredStore<Policy: EvictionPolicy>: Sendable {
         if scope != .shared {
             // Before, not after: `insert` checks the journal under the shard lock that the purge then takes, so no
             // commit lands in between.
-            self.journal.record(selectors)
-            var inMemory = 0
-            for selector in selectors {
-                inMemory += selector.map { self.memory.purge($0) } ?? self.memory.removeAll()
-            }
-            outcome.byTier.append(("memory", inMemory))
+            outcome.byTier.append(("memory", self.recordAndPurgeMemory(selectors)))
         }
         for tier in self.lower where purges.count > 0 {
             switch scope {
@@ -269,21 +264,26 @@ public final class TieredStore<Policy: EvictionPolicy>: Sendable {
             // Memory once more, after the tiers below it: a lookup that marked after the journal record but found the
             // entry in a lower tier before that tier dropped it (a disk read in flight) is refused when it promotes,
             // or its copy is dropped here if it promoted already. Found by bench/soak.sh as stale reads from disk.
-            self.journal.record(selectors)
-            for selector in selectors {
-                _ = selector.map { self.memory.purge($0) } ?? self.memory.removeAll()
-            }
+            self.recordAndPurgeMemory(selectors)
         }
         return outcome
     }
 
+    /// Records the selectors in the journal (commits that began earlier will not store what they select), then drops
+    /// what they select from memory. Returns the entries dropped.
+    @discardableResult
+    private func recordAndPurgeMemory(_ selectors: [PurgeSelector?]) -> Int {
+        self.journal.record(selectors)
+        var dropped = 0
+        for selector in selectors {
+            dropped += selector.map { self.memory.purge($0) } ?? self.memory.removeAll()
+        }
+        return dropped
+    }
+
     /// Records the selectors again and applies them to memory and the tiers that are not shared.
     private func purgeLocalTiers(_ compiled: [(purge: Purge, selector: PurgeSelector?)]) {
-        let selectors = compiled.map(\.selector)
-        self.journal.record(selectors)
-        for selector in selectors {
-            _ = selector.map { self.memory.purge($0) } ?? self.memory.removeAll()
-        }
+        self.recordAndPurgeMemory(compiled.map(\.selector))
         for tier in self.lower where !tier.isShared {
             _ = tier.purge(compiled)
         }

@@ -62,7 +62,7 @@ struct TOMLArrayScan {
                 case " ", "\t", "\r":
                     self.advance()
                 case "#":
-                    self.skipComment()
+                    self.skipLine()
                 case "[" where atLineStart:
                     self.skipLine()
                 case "\"", "'":
@@ -84,7 +84,7 @@ struct TOMLArrayScan {
                 atLineStart = true
                 self.advance()
             case "#":
-                self.skipComment()
+                self.skipLine()
             case "\"", "'":
                 guard self.skipString() else { return nil }
             case "[", "{":
@@ -115,10 +115,7 @@ struct TOMLArrayScan {
         Finding(line: self.line, column: self.index - self.lineStart + 1, statementLine: statementLine, message: message)
     }
 
-    private mutating func skipComment() {
-        while let c = self.current, c != "\n" { self.advance() }
-    }
-
+    /// To the end of the line: a comment, or a table header (which holds no value brackets).
     private mutating func skipLine() {
         while let c = self.current, c != "\n" { self.advance() }
     }
