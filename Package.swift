@@ -133,8 +133,28 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Observability",
+            dependencies: [
+                "HTTPCaching",
+                "JWTVerification",
+                "CacheStore",
+                "ProxyConfig",
+                "RedisCache",
+                "RedisClient",
+                "RESP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)] + hotPathSettings
+        ),
+        .target(
             name: "ProxyCore",
             dependencies: [
+                "Observability",
                 "HTTPCaching",
                 "BodyKeying",
                 "JWTVerification",
@@ -158,6 +178,20 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
             ],
             swiftSettings: [.swiftLanguageMode(.v5)] + hotPathSettings
+        ),
+        .target(
+            name: "Admin",
+            dependencies: [
+                "ProxyCore",
+                "Observability",
+                "CacheStore",
+                "ProxyConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .target(
             name: "HTTPRequestParsing",
@@ -192,6 +226,7 @@ let package = Package(
         .executableTarget(
             name: "reprise",
             dependencies: [
+                "Admin",
                 "ProxyCore",
                 "ProxyConfig",
                 "DemoUpstream",
@@ -305,8 +340,29 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ObservabilityTests",
+            dependencies: [
+                "Observability",
+                "ProxyConfig",
+                "HTTPCaching",
+                "CacheStore",
+                "JWTVerification",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(
+            name: "AdminTests",
+            dependencies: ["Admin", "ProxyCore", "Observability"],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .testTarget(
             name: "ProxyCoreTests",
             dependencies: [
+                "Admin",
+                "Observability",
                 "ProxyCore",
                 "ProxyConfig",
                 "DemoUpstream",

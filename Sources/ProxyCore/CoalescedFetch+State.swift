@@ -1,6 +1,7 @@
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import Observability
 
 extension CoalescedFetch {
     /// How the leader's fetch turned out so far.

@@ -2,6 +2,7 @@ import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import Observability
 import Synchronization
 
 /// One upstream fetch that concurrent requests for the same cache key share while it streams.
@@ -39,21 +40,8 @@ final class CoalescedFetch: Sendable {
     }
 
     /// Why a follower was told to fetch for itself; also a `Cache-Status` detail, log field and metric label.
-    enum ReleaseReason: String, Sendable, CaseIterable {
-        /// The leader's response is not storable (or has `Vary: *`).
-        case notStorable = "not-storable"
-        /// The response varies on a request field whose value differs in this follower's request.
-        case varyMismatch = "vary-mismatch"
-        /// The leader gave up before a head arrived (its client left, or it served a stale entry instead of a 5xx).
-        case leaderFailed = "leader-failed"
-        /// No head arrived within the follower's wait.
-        case timeout = "timeout"
-        /// The follower arrived after the body outgrew the replay limit: the start of the body is gone.
-        case tooLarge = "too-large"
-        /// The leader was answered from L2 with another instance's fetch (fleet mode), now promoted to L1: look the
-        /// key up again.
-        case storedByFleet = "fleet"
-    }
+    /// Why a follower fetches for itself after all.
+    typealias ReleaseReason = FollowerRelease
 
     /// A follower's handle: `cancel()` when its client went away.
     struct Subscription: Sendable {

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import Observability
 
 /// The short JSON bodies Reprise answers with when it cannot forward: `{"error": ..., "upstream": name}`.
 struct ErrorResponse {
@@ -48,26 +49,7 @@ struct ErrorResponse {
         if self.close { headers.add(name: "connection", value: "close") }
         return (HTTPResponseHead(version: version, status: self.status, headers: headers), buffer)
     }
-
     static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
+        JSONText.escape(text)
     }
 }

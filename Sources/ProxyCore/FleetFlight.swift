@@ -1,3 +1,4 @@
+import Observability
 import NIOCore
 import RedisCache
 
@@ -10,14 +11,8 @@ import RedisCache
 /// flight starts and reports `deadlinePassed`; every Redis command is bounded by the command timeout.
 struct FleetFlight {
     /// Why the request goes upstream without the fleet's coordination.
-    enum Alone: String, Equatable {
-        /// The leader's response cannot be shared through L2 (`detail=fleet-pass`).
-        case pass = "fleet-pass"
-        /// Redis is down, slow or unsubscribed: this instance coalesces alone.
-        case fallback = "fleet-fallback"
-        /// `coalesce_timeout` passed while waiting for the other instance (`detail=timeout`).
-        case timeout = "timeout"
-    }
+    /// Why the request fetches without the fleet's claim.
+    typealias Alone = FleetAlone
 
     enum Action: Equatable {
         /// Send a claim (and arm nothing: the reply comes within the command timeout).

@@ -1,25 +1,12 @@
 import BodyKeying
 import NIOCore
 import NIOHTTP1
+import Observability
 import ProxyConfig
 
 /// Whether an upstream response is a generation worth storing (`store_if_*`), and what it cost (`cost_*`). Pure:
 /// the head and the body in, a reason or a number out.
 enum GenerationJudge {
-    /// Detail tokens of the built-in checks; a failed JSON condition gives its own `detail`.
-    enum Reason {
-        /// The `Content-Type` is missing or not one of `store_if_content_type`.
-        static let contentType = "content-type"
-        /// The body is shorter than `store_if_min_size` (an empty 200).
-        static let tooSmall = "too-small"
-        /// `store_if_json` applies, but the body is not JSON (or an empty JSON array).
-        static let notJSON = "not-json"
-        /// `store_if_last_event` applies, but the stream has no complete event whose data is JSON.
-        static let noFinalEvent = "no-final-event"
-
-        static let all = [contentType, tooSmall, notJSON, noFinalEvent]
-    }
-
     /// Judges a complete response of `rule`: why it must not be stored (nil: it may be), and its cost in units (from
     /// the body when the rule reads it there, else `headUnits`).
     static func judge(
@@ -27,7 +14,7 @@ enum GenerationJudge {
         headers: HTTPHeaders,
         body: [ByteBuffer],
         headUnits: Int?
-    ) -> (reason: String?, units: Int?) {
+    ) -> (reason: OutcomeReason?, units: Int?) {
         guard let rule, rule.storeIf.needsBody || rule.cost.needsBody else { return (nil, headUnits) }
         let bytes = self.decodedBytes(body, headers: headers)
         var units = headUnits
@@ -35,7 +22,7 @@ enum GenerationJudge {
             units = found
         }
         guard rule.storeIf.needsBody else { return (nil, units) }
-        guard let bytes else { return (Reason.notJSON, units) }
+        guard let bytes else { return (.generation(.notJSON), units) }
         let sent = body.reduce(0) { $0 + $1.readableBytes }
         return (self.bodyVerdict(rule.storeIf, headers: headers, body: bytes, sentBytes: sent), units)
     }
@@ -52,15 +39,15 @@ enum GenerationJudge {
     }
 
     /// What the head alone rules out: the content type, and a `Content-Length` under the minimum size.
-    static func headVerdict(_ conditions: StoreConditions, headers: HTTPHeaders) -> String? {
+    static func headVerdict(_ conditions: StoreConditions, headers: HTTPHeaders) -> OutcomeReason? {
         if !conditions.contentTypes.isEmpty {
             guard let type = self.mediaType(headers), conditions.contentTypes.contains(where: { Self.covers($0, type) })
-            else { return Reason.contentType }
+            else { return .generation(.contentType) }
         }
         if let minSize = conditions.minSize, let length = headers.first(name: "content-length").flatMap({ Int($0) }),
             length < minSize
         {
-            return Reason.tooSmall
+            return .generation(.tooSmall)
         }
         return nil
     }
@@ -73,21 +60,21 @@ enum GenerationJudge {
 
     /// What the complete body rules out. `body` is decoded (no content coding); `sentBytes` is its size as the
     /// upstream sent it.
-    static func bodyVerdict(_ conditions: StoreConditions, headers: HTTPHeaders, body: [UInt8], sentBytes: Int) -> String? {
-        if let minSize = conditions.minSize, sentBytes < minSize { return Reason.tooSmall }
+    static func bodyVerdict(_ conditions: StoreConditions, headers: HTTPHeaders, body: [UInt8], sentBytes: Int) -> OutcomeReason? {
+        if let minSize = conditions.minSize, sentBytes < minSize { return .generation(.tooSmall) }
         if self.isEventStream(headers), !conditions.lastEvent.isEmpty {
             guard let data = ServerSentEvents.lastEventData(body), let event = JSONParser.parse(data) else {
-                return Reason.noFinalEvent
+                return .generation(.noFinalEvent)
             }
             return self.failed(conditions.lastEvent, in: event)
         }
         guard !conditions.json.isEmpty else { return nil }
-        guard let document = JSONParser.parse(body)?.finalElement else { return Reason.notJSON }
+        guard let document = JSONParser.parse(body)?.finalElement else { return .generation(.notJSON) }
         return self.failed(conditions.json, in: document)
     }
 
     /// The detail of the first condition that `document` fails, or nil when it passes them all.
-    static func failed(_ conditions: [JSONCondition], in document: JSONValue) -> String? {
+    static func failed(_ conditions: [JSONCondition], in document: JSONValue) -> OutcomeReason? {
         for condition in conditions {
             let field = document.field(at: condition.pointer)
             let holds: Bool
@@ -96,7 +83,7 @@ enum GenerationJudge {
             case .absent: holds = field.map { $0 == .null } ?? true
             case .present: holds = field.map { !$0.isEmpty } ?? false
             }
-            if !holds { return condition.detail }
+            if !holds { return .condition(condition.detail) }
         }
         return nil
     }

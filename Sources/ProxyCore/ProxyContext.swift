@@ -1,13 +1,14 @@
 import CacheStore
 import Logging
-import NIOCore
 import NIOConcurrencyHelpers
+import NIOCore
+import Observability
 import ProxyConfig
 import RedisCache
 import Synchronization
 
 /// The eviction policy of the proxy's tiers (GreedyDual-Size-Frequency: README, Eviction).
-typealias CachePolicy = GDSFPolicy
+public typealias CachePolicy = GDSFPolicy
 
 /// State shared by every connection of one proxy: the cache, the credential hasher, the clock, counters, and
 /// the current routing table (swapped whole on reload).
@@ -29,8 +30,10 @@ final class ProxyContext: Sendable {
     let purgeLog = PurgeLog()
     /// The busiest routes forwarded without a matching rule, for `/stats` and the dashboard.
     let unmatched = UnmatchedRoutes()
-    /// Metrics and the access log; empty when both are off (then no record is built).
+    /// The phase tally, then metrics and the access log when they are on.
     let observers: [RequestObserver]
+    /// Finished requests by phase (`/stats`, the dashboard).
+    let phases: PhaseTally
     /// The Prometheus observer among `observers`, when metrics are on (purges are counted through it).
     let metrics: MetricsObserver?
     /// Purge path patterns compiled from their text (local and fleet purges name them by text).
@@ -52,7 +55,9 @@ final class ProxyContext: Sendable {
         self.fleet = fleet
         self.ledger = Ledger(keepsUnsent: fleet != nil)
         self.coalescer = Coalescer(journal: cache.journal)
-        self.observers = observers
+        let phases = PhaseTally()
+        self.phases = phases
+        self.observers = [phases] + observers
         let metrics = observers.lazy.compactMap { $0 as? MetricsObserver }.first
         let counters = ProxyCounters()
         self.metrics = metrics

@@ -2,6 +2,7 @@ import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import Observability
 import ProxyConfig
 import RedisCache
 
@@ -23,7 +24,7 @@ extension ProxyHandler {
         )
         switch self.proxy.coalescer.join(key: plan.key, now: state.requestTime, maxReplayBytes: self.proxy.store.maxObject, probe: probe) {
         case .alone:
-            state.detail = state.detail ?? CacheDetail.hitForPass.rawValue
+            state.reason = state.reason ?? .proxy(.hitForPass)
             return false
         case .leader(let fetch):
             state.fetch = fetch
@@ -78,21 +79,20 @@ extension ProxyHandler {
                     var alone = state
                     alone.subscription = nil
                     alone.followToken = 0
-                    alone.detail = CoalescedFetch.ReleaseReason.varyMismatch.rawValue
+                    alone.reason = .follower(.varyMismatch)
                     return self.forward(alone, context: context)
                 }
                 headers = ContentCoding.decodedHeaders(headers)
                 self.current?.decoder = decoder
             }
-            var cacheStatus = CacheStatus(hit: false, forward: state.forward, forwardStatus: status)
-            cacheStatus.collapsed = true
+            let outcome = RequestOutcome(.coalesced, forward: state.forward, forwardStatus: status, collapsed: true)
             headers.add(name: "via", value: ForwardedHeaders.via(state.head.version))
-            headers.add(name: "cache-status", value: cacheStatus.headerValue)
+            headers.add(name: "cache-status", value: outcome.headerValue)
             if let cost = state.route.rule?.cost, cost.isConfigured {
                 // Another request's fetch answered this one: the upstream billed that request, not this one.
                 let units = GenerationJudge.headCost(cost, headers: headers)
-                headers.replaceOrAdd(name: RepriseCost.field, value: RepriseCost.value(billed: false, units: units, price: cost.price))
-                if let partition = state.plan?.partition { self.recordSaved(cost, partition: partition, units: units) }
+                headers.replaceOrAdd(name: RepriseCost.field, value: RepriseCost.value(outcome.phase, units: units, price: cost.price))
+                if let partition = state.plan?.partition { self.recordSaved(cost, phase: outcome.phase, partition: partition, units: units) }
             }
             if let clientCacheControl = state.route.rule?.clientCacheControl {
                 headers.replaceOrAdd(name: "cache-control", value: clientCacheControl)
@@ -100,7 +100,7 @@ extension ProxyHandler {
             self.current?.responseStarted = true
             self.proxy.counters.coalesced.wrappingAdd(1, ordering: .relaxed)
             if self.recording {
-                self.record?.outcome = .coalesced
+                self.record?.outcome = outcome
                 self.record?.status = status
             }
             self.writeHead(
@@ -113,28 +113,28 @@ extension ProxyHandler {
             self.writeEnd()
         case .released(.storedByFleet):
             // The leader was answered from another instance's fetch, now in L1: look it up again.
-            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: "upstream-error") }
+            guard let context = self.context, !state.responseStarted else { return self.abortConnection(reason: .proxy(.upstreamError)) }
             var again = state
             again.subscription = nil
             again.followToken = 0
             self.current = again
             let directives = again.traits.hasDirectives ? CacheControl(headers: again.head.headers) : CacheControl()
             if self.consult(&again, directives: directives, context: context) { return }
-            again.detail = CoalescedFetch.ReleaseReason.storedByFleet.rawValue
+            again.reason = .follower(.storedByFleet)
             self.current = again
             self.forward(again, context: context)
         case .released(let reason):
             // The leader's response cannot serve this request: fetch for yourself.
-            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: CacheDetail.upstreamError.rawValue) }
+            guard let context = self.context, !state.responseStarted else { return self.abortConnection(reason: .proxy(.upstreamError)) }
             var alone = state
             alone.subscription = nil
             alone.followToken = 0
-            alone.detail = reason.rawValue
+            alone.reason = .follower(reason)
             self.forward(alone, context: context)
         case .failed(let kind):
             // The shared fetch failed before its head: the same error (or a stale entry), without asking the upstream
             // that just failed once per follower.
-            guard let context = self.context, !state.responseStarted else { return self.abortConnection(detail: CacheDetail.upstreamError.rawValue) }
+            guard let context = self.context, !state.responseStarted else { return self.abortConnection(reason: .proxy(.upstreamError)) }
             var failed = state
             failed.subscription = nil
             failed.followToken = 0
@@ -142,7 +142,7 @@ extension ProxyHandler {
             self.answerUpstreamFailure(kind, state: failed, context: context, collapsed: true)
         case .aborted:
             // The leader failed mid-body: cut, so the truncated body is never taken for a complete one.
-            self.abortConnection(detail: CacheDetail.upstreamError.rawValue)
+            self.abortConnection(reason: .proxy(.upstreamError))
         }
     }
 }

@@ -1,6 +1,7 @@
 import CacheStore
 import NIOCore
 import NIOHTTP1
+import Observability
 import ProxyConfig
 
 /// Bodies in a content coding the client did not accept (`ContentCoding`), decoded on the way out: stored entries,
@@ -9,7 +10,7 @@ import ProxyConfig
 extension ProxyHandler {
     /// Answers from a stored entry whose coding (gzip, deflate) the client does not accept: the stored fields minus
     /// the coding and the length, a weak `ETag`, the cache fields, and the body decoded piece by piece (chunked).
-    func writeDecoded(_ entry: CachedResponse, state: RequestState, now: Double, cacheStatus: String) {
+    func writeDecoded(_ entry: CachedResponse, state: RequestState, now: Double, outcome: RequestOutcome) {
         guard let coding = entry.contentCoding, let decoder = ContentDecoder(coding: coding) else {
             return self.abortConnection()
         }
@@ -23,10 +24,10 @@ extension ProxyHandler {
             for value in entry.cacheControl { headers.add(name: "cache-control", value: value) }
         }
         headers.add(name: "age", value: String(entry.freshness.ageHeaderValue(now: now)))
-        headers.add(name: "cache-status", value: cacheStatus)
+        headers.add(name: "cache-status", value: outcome.headerValue)
         if let cost = state.route.rule?.cost, cost.isConfigured {
-            headers.add(name: RepriseCost.field, value: RepriseCost.value(billed: false, units: entry.savedCost, price: cost.price))
-            self.recordSaved(cost, partition: entry.partition, units: entry.savedCost)
+            headers.add(name: RepriseCost.field, value: RepriseCost.value(outcome.phase, units: entry.savedCost, price: cost.price))
+            self.recordSaved(cost, phase: outcome.phase, partition: entry.partition, units: entry.savedCost)
         }
         self.current = nil
         let method = state.head.method

@@ -1,6 +1,7 @@
 import CacheStore
 import HTTPCaching
 import NIOCore
+import Observability
 import RedisCache
 
 /// Cross-instance single flight (issue 17), the shell around `FleetFlight`: the request that leads a key's fetch on
@@ -40,7 +41,7 @@ extension ProxyHandler {
         guard fleet.canCoordinate else {
             // Redis down or unsubscribed: this instance coalesces alone, at once.
             fleet.record(.fallback)
-            state.detail = state.detail ?? FleetFlight.Alone.fallback.rawValue
+            state.reason = state.reason ?? .fleet(.fallback)
             return false
         }
         let token = self.makeExchangeID()
@@ -139,7 +140,7 @@ extension ProxyHandler {
             case .timeout: fleet.record(.timeout)
             case .pass: break
             }
-            if self.current?.detail == nil { self.current?.detail = reason.rawValue }
+            if self.current?.reason == nil { self.current?.reason = .fleet(reason) }
             self.endFlight(context: context)
         }
     }
@@ -175,7 +176,7 @@ extension ProxyHandler {
         var answered = false
         // Not usable when a purge since the flight began selects it (it may be what the purge dropped).
         if self.proxy.cache.adopt(entry, traits: traits, fromTier: fleet.name, mark: mark, now: self.proxy.clock.now()) {
-            state.fromTier = fleet.name
+            state.fromTier = CacheDetail(rawValue: fleet.name)
             self.current = state
             answered = self.useStored(entry, &state, plan: plan, directives: directives, context: context)
         }

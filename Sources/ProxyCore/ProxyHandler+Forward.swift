@@ -3,6 +3,7 @@ import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import Observability
 import ProxyConfig
 import RedisCache
 import UpstreamHTTP
@@ -75,11 +76,7 @@ extension ProxyHandler {
             self.record?.status = status
             let upstreamStart = self.record?.upstreamStart
             self.record?.upstreamSeconds = upstreamStart.map { max(0, now - $0) }
-            switch state.forward {
-            case .method: self.record?.outcome = .pass
-            case .bypass: self.record?.outcome = .bypass
-            default: self.record?.outcome = .miss
-            }
+            self.record?.outcome = RequestOutcome(Self.forwardPhase(state.forward), reason: state.reason, forward: state.forward)
         }
 
         // Write-invalidate: drop what this write made stale before the client can see the response. A POST on a
@@ -134,13 +131,11 @@ extension ProxyHandler {
                     let traits = EntryCost.traits(of: refreshed, fetchSeconds: now - state.requestTime)
                     self.proxy.cache.commit(refreshed, traits: traits, mark: state.fetchMark ?? self.proxy.cache.mark(), now: now)
                     // The 304 has no body; its end is ignored (this exchange is no longer the current one).
-                    let cacheStatus = CacheStatus(
-                        forward: .stale, forwardStatus: 304, stored: true, ttl: refreshed.info.freshness.ttlSeconds(now: now)
+                    let outcome = RequestOutcome(
+                        .revalidated, forward: .stale, forwardStatus: 304, stored: true,
+                        ttl: refreshed.info.freshness.ttlSeconds(now: now)
                     )
-                    return self.serveFromCache(
-                        refreshed, state: &state, now: now, context: context, cacheStatus: cacheStatus.headerValue,
-                        outcome: .revalidated
-                    )
+                    return self.serveFromCache(refreshed, state: &state, now: now, context: context, outcome: outcome)
                 }
                 self.proxy.purge([Purge(.target(plan.target), partition: plan.partition)], scope: .local)
             } else if status >= 500, self.canServeStale(stale, state: state, now: now) {
@@ -152,14 +147,15 @@ extension ProxyHandler {
             }
         }
 
-        var cacheStatus = CacheStatus(hit: false, forward: state.forward, forwardStatus: status)
-        cacheStatus.detail = state.detail
+        var outcome = RequestOutcome(
+            Self.forwardPhase(state.forward), reason: state.reason, forward: state.forward, forwardStatus: status
+        )
         if let plan = state.plan, method == .GET || state.bodyKeyed {
             if !state.revalidating && (state.traits.hasRange || state.traits.hasConditional && status != 200) {
                 // The client's own range or conditional went upstream: its answer (206, 304, 412) is not a complete
                 // response. A 200 is: stored, so that clients that revalidate (no-cache) are answered from memory again
                 // after a write dropped the entry.
-                cacheStatus.detail = CacheDetail.conditionalRequest.rawValue
+                outcome.reason = .proxy(.conditionalRequest)
             } else {
                 switch StoragePlanner.decide(
                     method: method.rawValue,
@@ -173,23 +169,23 @@ extension ProxyHandler {
                 ) {
                 case .store where state.refreshMayNotStore:
                     // client_refresh = "own": this client's refresh is its own; the shared entry stays as it was.
-                    cacheStatus.detail = CacheDetail.refreshOwn.rawValue
+                    outcome.reason = .proxy(.refreshOwn)
                 case .store(let pending):
                     let conditions = state.route.rule?.storeIf ?? StoreConditions()
                     if let reason = GenerationJudge.headVerdict(conditions, headers: headers) {
                         // store_if_content_type, store_if_min_size: the head already rules the response out.
-                        cacheStatus.detail = reason
+                        outcome.reason = reason
                     } else {
                         state.pending = pending
                         // With a body condition the body decides at the end; the head promises nothing yet (a held
                         // head is completed then, see `releaseHeld`).
                         if !conditions.needsBody {
-                            cacheStatus.stored = true
-                            cacheStatus.ttl = pending.info.freshness.ttlSeconds(now: now)
+                            outcome.stored = true
+                            outcome.ttl = pending.info.freshness.ttlSeconds(now: now)
                         }
                     }
                 case .skip(let reason):
-                    cacheStatus.detail = reason
+                    outcome.reason = reason
                 }
             }
         }
@@ -210,15 +206,15 @@ extension ProxyHandler {
             !GenerationJudge.isEventStream(headers), method != .HEAD
         {
             // The body decides what the head says: it is sent once the body is complete (`releaseHeld`).
-            state.held = HeldResponse(status: head.status, headers: headers, cacheStatus: cacheStatus)
+            state.held = HeldResponse(status: head.status, headers: headers, outcome: outcome)
             self.current = state
             return
         }
-        headers.add(name: "cache-status", value: cacheStatus.headerValue)
+        headers.add(name: "cache-status", value: outcome.headerValue)
         if let cost, cost.isConfigured {
-            headers.replaceOrAdd(name: RepriseCost.field, value: RepriseCost.value(billed: true, units: state.headUnits, price: cost.price))
+            headers.replaceOrAdd(name: RepriseCost.field, value: RepriseCost.value(outcome.phase, units: state.headUnits, price: cost.price))
         }
-        if self.recording { self.record?.detail = cacheStatus.detail ?? "" }
+        if self.recording { self.record?.outcome = outcome }
         state.responseStarted = true
         self.current = state
         self.writeHead(HTTPResponseHead(version: state.head.version, status: head.status, headers: headers), requestMethod: method)
@@ -251,7 +247,7 @@ extension ProxyHandler {
             }
             // Too large to store: the head goes out as it is, and the rest streams.
             self.current!.pending = nil
-            self.current!.held!.cacheStatus.detail = CacheDetail.tooLarge.rawValue
+            self.current!.held!.outcome.reason = .proxy(.tooLarge)
             self.releaseHeld(units: self.current!.headUnits)
             return exchange.eventLoop.makeSucceededVoidFuture()
         }
@@ -280,15 +276,15 @@ extension ProxyHandler {
         state.fetch?.publishEnd()
         if self.current?.held != nil {
             if let reason = verdict.reason {
-                self.current!.held!.cacheStatus.detail = reason
+                self.current!.held!.outcome.reason = reason
             } else if verdict.stored, let pending = state.pending {
-                self.current!.held!.cacheStatus.stored = true
-                self.current!.held!.cacheStatus.ttl = pending.info.freshness.ttlSeconds(now: self.proxy.clock.now())
+                self.current!.held!.outcome.stored = true
+                self.current!.held!.outcome.ttl = pending.info.freshness.ttlSeconds(now: self.proxy.clock.now())
             }
             self.releaseHeld(units: verdict.units)
         } else if let reason = verdict.reason, self.recording {
             // An event stream: its head went out before the body could be judged; the log line says why.
-            self.record?.detail = reason
+            self.record?.outcome.reason = reason
         }
         self.writeEnd()
     }
@@ -297,11 +293,11 @@ extension ProxyHandler {
     func releaseHeld(units: Int?) {
         guard var state = self.current, let held = state.held else { return }
         var headers = held.headers
-        headers.add(name: "cache-status", value: held.cacheStatus.headerValue)
+        headers.add(name: "cache-status", value: held.outcome.headerValue)
         if let cost = state.route.rule?.cost, cost.isConfigured {
-            headers.replaceOrAdd(name: RepriseCost.field, value: RepriseCost.value(billed: true, units: units, price: cost.price))
+            headers.replaceOrAdd(name: RepriseCost.field, value: RepriseCost.value(held.outcome.phase, units: units, price: cost.price))
         }
-        if self.recording { self.record?.detail = held.cacheStatus.detail ?? "" }
+        if self.recording { self.record?.outcome = held.outcome }
         state.held = nil
         state.responseStarted = true
         self.current = state
@@ -314,7 +310,7 @@ extension ProxyHandler {
     /// and the call's cost in units (from the head or the body).
     struct Verdict {
         var stored = false
-        var reason: String?
+        var reason: OutcomeReason?
         var units: Int?
     }
 
@@ -382,7 +378,7 @@ extension ProxyHandler {
         )
         guard !state.responseStarted else {
             // The head is out: the only honest signal left is to cut the connection (the body is incomplete).
-            self.abortConnection(detail: CacheDetail.upstreamError.rawValue)
+            self.abortConnection(reason: .proxy(.upstreamError))
             return
         }
         self.answerUpstreamFailure(kind, state: state, context: context, collapsed: false)
@@ -395,12 +391,10 @@ extension ProxyHandler {
         if let stale = state.stale, self.canServeStale(stale, state: state, now: now) {
             return self.serveStaleOnError(stale, state: state, now: now, upstreamStatus: nil, context: context)
         }
-        var cacheStatus = CacheStatus(hit: false, forward: state.forward, detail: CacheDetail.upstreamError.rawValue)
-        cacheStatus.collapsed = collapsed
         self.respondError(
             kind.response(upstream: state.route.upstream.settings.name),
             version: state.head.version,
-            cacheStatus: cacheStatus.headerValue
+            outcome: RequestOutcome(.error, reason: .proxy(.upstreamError), forward: state.forward, collapsed: collapsed)
         )
     }
 
@@ -426,14 +420,15 @@ extension ProxyHandler {
         upstreamStatus: Int?,
         context: ChannelHandlerContext
     ) {
-        let cacheStatus = CacheStatus(
+        let outcome = RequestOutcome(
+            .stale,
+            reason: .proxy(.staleIfError),
             forward: .stale,
             forwardStatus: upstreamStatus,
-            ttl: stale.info.freshness.ttlSeconds(now: now),
-            detail: CacheDetail.staleIfError.rawValue
+            ttl: stale.info.freshness.ttlSeconds(now: now)
         )
         var state = state
-        self.serveFromCache(stale, state: &state, now: now, context: context, cacheStatus: cacheStatus.headerValue, outcome: .stale)
+        self.serveFromCache(stale, state: &state, now: now, context: context, outcome: outcome)
     }
 
     // MARK: - Purge accounting

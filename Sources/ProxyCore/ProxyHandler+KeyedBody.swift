@@ -2,34 +2,35 @@ import BodyKeying
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import Observability
 
 /// `cache_body`: AI generation results (POST and PUT) keyed on a canonical hash of the request body. The body is
 /// read (up to `max_keyed_body`) before the lookup, then forwarded byte for byte on a miss.
 extension ProxyHandler {
     /// Starts reading the body of a body-keyed request. Returns true when it did (the lookup waits for `.end`);
-    /// false when the request is forwarded uncached, with the reason in `state.detail`.
+    /// false when the request is forwarded uncached, with the reason in `state.reason`.
     func beginKeyedBody(_ state: inout RequestState, context: ChannelHandlerContext) -> Bool {
         guard let rule = state.route.rule, rule.cacheBody, rule.cache else { return false }
         state.forward = .bypass
         let directives = state.traits.hasDirectives ? CacheControl(headers: state.head.headers) : CacheControl()
         if directives.noStore {
-            state.detail = NotStorableReason.requestNoStore.rawValue
+            state.reason = .notStorable(.requestNoStore)
             return false
         }
         let key = self.requestKey(state.route, state.head, traits: state.traits, now: state.requestTime)
         // A JWT that fails verification names no partition: forwarded untouched, never answered from or stored.
         if let rejection = key.rejection {
-            state.detail = rejection.rawValue
+            state.reason = .credential(rejection)
             return false
         }
         // Without the credential a body-keyed route does not cache at all.
         if state.route.hasCredentialKeys && !key.hasCredential {
-            state.detail = CacheDetail.noCredential.rawValue
+            state.reason = .proxy(.noCredential)
             return false
         }
         let declared = state.head.headers.first(name: "content-length").flatMap { Int($0) }
         if let declared, declared > rule.maxKeyedBody {
-            state.detail = CacheDetail.bodyTooLarge.rawValue
+            state.reason = .proxy(.bodyTooLarge)
             return false
         }
         state.forward = .uriMiss
@@ -53,7 +54,7 @@ extension ProxyHandler {
         }
         state.bodyKeyed = false
         state.forward = .bypass
-        state.detail = CacheDetail.bodyTooLarge.rawValue
+        state.reason = .proxy(.bodyTooLarge)
         self.forward(state, context: context)
         self.current?.exchange?.bodyStreamer?.append(body)
     }

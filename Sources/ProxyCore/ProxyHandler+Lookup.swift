@@ -2,6 +2,7 @@ import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import Observability
 import ProxyConfig
 
 /// A GET or HEAD's key and what the store held for it, as `serveFreshHit` found them: the full lookup goes on from
@@ -28,21 +29,21 @@ extension ProxyHandler {
     func lookup(_ state: inout RequestState, context: ChannelHandlerContext, probe: StoreProbe? = nil) -> Bool {
         guard state.route.rule?.cache != false else {
             state.forward = .bypass
-            state.detail = CacheDetail.rule.rawValue
+            state.reason = .proxy(.rule)
             return false
         }
         let requestDirectives = state.traits.hasDirectives ? CacheControl(headers: state.head.headers) : CacheControl()
         // RFC 9111 §5.2.1.5: no-store in the request: neither use nor store a response.
         if requestDirectives.noStore {
             state.forward = .bypass
-            state.detail = NotStorableReason.requestNoStore.rawValue
+            state.reason = .notStorable(.requestNoStore)
             return false
         }
         let key = probe?.key ?? self.requestKey(state.route, state.head, traits: state.traits, now: state.requestTime)
         if let rejection = key.rejection {
             // A JWT that fails verification names no partition: forwarded untouched, never answered from or stored.
             state.forward = .bypass
-            state.detail = rejection.rawValue
+            state.reason = .credential(rejection)
             return false
         }
         let primaryKey = probe?.primaryKey ?? Self.primaryKey(key, namespace: state.controls?.namespace)
@@ -145,7 +146,7 @@ extension ProxyHandler {
             self.respondError(
                 ErrorResponse(status: .gatewayTimeout, message: "only-if-cached: no stored response can be used"),
                 version: head.version,
-                cacheStatus: CacheStatus(hit: false, forward: state.forward, detail: CacheDetail.onlyIfCached.rawValue).headerValue
+                outcome: RequestOutcome(.error, reason: .proxy(.onlyIfCached), forward: state.forward)
             )
             return true
         }
@@ -185,18 +186,20 @@ extension ProxyHandler {
         }
         switch decision {
         case .fresh:
-            let status = refreshIgnored ? self.hitStatus(entry, state: state, now: now, detail: .refreshIgnored) : nil
-            self.serveFromCache(entry, state: &state, now: now, context: context, cacheStatus: status)
+            let outcome = refreshIgnored ? self.hitOutcome(entry, now: now, reason: .refreshIgnored) : nil
+            self.serveFromCache(entry, state: &state, now: now, context: context, outcome: outcome)
             return true
         case .staleAllowed(let reason):
             if reason == .staleWhileRevalidate, head.method == .GET || head.method == .HEAD {
                 // RFC 5861 §3: answer now, refresh once in the background.
                 self.proxy.refresher.refresh(entry, plan: plan, state: state, on: context.eventLoop)
-                let status = CacheStatus(forward: .stale, ttl: entry.freshness.ttlSeconds(now: now), detail: reason.rawValue)
-                self.serveFromCache(entry, state: &state, now: now, context: context, cacheStatus: status.headerValue, outcome: .stale)
+                let outcome = RequestOutcome(
+                    .staleUpdating, reason: .proxy(.staleWhileRevalidate), forward: .stale, ttl: entry.freshness.ttlSeconds(now: now)
+                )
+                self.serveFromCache(entry, state: &state, now: now, context: context, outcome: outcome)
             } else {
-                let status = refreshIgnored ? self.hitStatus(entry, state: state, now: now, detail: .refreshIgnored) : nil
-                self.serveFromCache(entry, state: &state, now: now, context: context, cacheStatus: status)
+                let outcome = refreshIgnored ? self.hitOutcome(entry, now: now, reason: .refreshIgnored) : nil
+                self.serveFromCache(entry, state: &state, now: now, context: context, outcome: outcome)
             }
             return true
         case .revalidate(let reason):
@@ -237,8 +240,8 @@ extension ProxyHandler {
 
     /// A hit's `Cache-Status` with a detail (`Cache-Status` has room for one: the reason the client's directives were
     /// set aside says more than the tier that answered, which `/stats` counts).
-    private func hitStatus(_ entry: CachedResponse, state: RequestState, now: Double, detail: CacheDetail) -> String {
-        CacheStatus(hit: true, ttl: entry.freshness.ttlSeconds(now: now), detail: detail.rawValue).headerValue
+    private func hitOutcome(_ entry: CachedResponse, now: Double, reason: CacheDetail) -> RequestOutcome {
+        RequestOutcome(.hit, reason: .proxy(reason), ttl: entry.freshness.ttlSeconds(now: now))
     }
 
     /// Answers from a stored response: client conditionals (RFC 9110 §13) and ranges (RFC 9110 §14) first, else
@@ -249,16 +252,12 @@ extension ProxyHandler {
         state: inout RequestState,
         now: Double,
         context: ChannelHandlerContext,
-        cacheStatus: String? = nil,
-        outcome: RequestRecord.Outcome = .hit
+        outcome explicitOutcome: RequestOutcome? = nil
     ) {
-        // The plain hit's `Cache-Status` is written as bytes below; the other answers need it as a string.
-        let explicitStatus = cacheStatus
+        // A nil outcome is a plain hit (from memory or the tier in `fromTier`): its `Cache-Status` is written as bytes
+        // below; the other answers need it as a string.
         let fromTier = state.fromTier
-        var cacheStatus: String {
-            explicitStatus
-                ?? CacheStatus(hit: true, ttl: entry.freshness.ttlSeconds(now: now), detail: fromTier).headerValue
-        }
+        let outcome = explicitOutcome ?? Self.plainHit(entry, fromTier: fromTier, now: now)
         if self.recording {
             self.record?.outcome = outcome
             self.record?.status = entry.status
@@ -273,9 +272,9 @@ extension ProxyHandler {
                 status: entry.status
             ) {
             case .notModified:
-                return self.serveNotModified(entry, state: state, now: now, cacheStatus: cacheStatus)
+                return self.serveNotModified(entry, state: state, now: now, outcome: outcome)
             case .preconditionFailed:
-                return self.servePreconditionFailed(state: state, cacheStatus: cacheStatus)
+                return self.servePreconditionFailed(state: state, outcome: outcome)
             case .proceed:
                 break
             }
@@ -285,7 +284,7 @@ extension ProxyHandler {
         {
             // Never a coding the client did not accept: decoded on the way out (ranges of it are not served). A coding
             // Reprise cannot decode comes here only for a request without Accept-Encoding (`passesUndecoded`).
-            return self.writeDecoded(entry, state: state, now: now, cacheStatus: cacheStatus)
+            return self.writeDecoded(entry, state: state, now: now, outcome: outcome)
         }
         if state.traits.hasRange, state.head.method == .GET, entry.status == 200,
             let ranges = ByteRangeRequest(requestHeaders: state.head.headers),
@@ -299,9 +298,9 @@ extension ProxyHandler {
             case .full:
                 break
             case .unsatisfiable:
-                return self.serveUnsatisfiableRange(entry, state: state, now: now, cacheStatus: cacheStatus)
+                return self.serveUnsatisfiableRange(entry, state: state, now: now, outcome: outcome)
             case .ranges(let list):
-                return self.serveRanges(list, of: entry, state: state, now: now, cacheStatus: cacheStatus)
+                return self.serveRanges(list, of: entry, state: state, now: now, outcome: outcome)
             }
         }
 
@@ -312,7 +311,7 @@ extension ProxyHandler {
             fromTier: fromTier,
             now: now,
             context: context,
-            cacheStatus: explicitStatus
+            outcome: explicitOutcome
         )
     }
 
@@ -346,7 +345,7 @@ extension ProxyHandler {
             return .probed(StoreProbe(key: key, primaryKey: primaryKey, found: found))
         }
         if self.recording {
-            self.record?.outcome = .hit
+            self.record?.outcome = RequestOutcome(.hit)
             self.record?.status = entry.status
         }
         self.writeStored(entry, request: request, rule: route.rule, fromTier: nil, now: now, context: context)
@@ -361,10 +360,10 @@ extension ProxyHandler {
         _ entry: CachedResponse,
         request: HTTPRequestHead,
         rule: RuleSettings?,
-        fromTier: String?,
+        fromTier: CacheDetail?,
         now: Double,
         context: ChannelHandlerContext,
-        cacheStatus explicitStatus: String? = nil
+        outcome: RequestOutcome? = nil
     ) {
         let isHead = request.method == .HEAD
         var head = self.allocator.buffer(capacity: entry.wireHeaders.readableBytes + 192)
@@ -386,12 +385,13 @@ extension ProxyHandler {
                 for value in entry.cacheControl { ResponseWire.writeField("cache-control", value, into: &head) }
             }
         }
-        self.writeCacheFields(entry, fromTier: fromTier, now: now, cacheStatus: explicitStatus, into: &head)
+        self.writeCacheFields(entry, fromTier: fromTier, now: now, outcome: outcome, into: &head)
         if let cost = rule?.cost, cost.isConfigured {
             // A hit: the generation was paid for once, when it was stored; this call saved it.
-            let value = RepriseCost.value(billed: false, units: entry.savedCost, price: cost.price)
+            let phase = outcome?.phase ?? .hit
+            let value = RepriseCost.value(phase, units: entry.savedCost, price: cost.price)
             ResponseWire.writeField(RepriseCost.field, value, into: &head)
-            self.recordSaved(cost, partition: entry.partition, units: entry.savedCost)
+            self.recordSaved(cost, phase: phase, partition: entry.partition, units: entry.savedCost)
         }
         // A streamed (chunked) response is replayed with the same framing and chunk boundaries; to an HTTP/1.0
         // client, and when the upstream gave a length, with `Content-Length` (stored bodies are complete).
@@ -444,30 +444,6 @@ extension ProxyHandler {
             withExtendedLifetime(file) {}
         }
         context.write(self.wrapOutboundOut(.fileRegion(region)), promise: promise)
-    }
-
-    /// `Age` and `Cache-Status`. A nil `cacheStatus` is a plain hit's, written without building a string.
-    func writeCacheFields(
-        _ entry: CachedResponse,
-        fromTier: String?,
-        now: Double,
-        cacheStatus: String?,
-        into head: inout ByteBuffer
-    ) {
-        head.writeStaticString("age: ")
-        ResponseWire.writeDecimal(entry.freshness.ageHeaderValue(now: now), into: &head)
-        head.writeStaticString("\r\ncache-status: ")
-        if let cacheStatus {
-            head.writeString(cacheStatus)
-        } else {
-            head.writeStaticString("Reprise; hit; ttl=")
-            ResponseWire.writeDecimal(entry.freshness.ttlSeconds(now: now), into: &head)
-            if let fromTier {
-                head.writeStaticString("; detail=")
-                head.writeString(fromTier)
-            }
-        }
-        head.writeStaticString("\r\n")
     }
 }
 

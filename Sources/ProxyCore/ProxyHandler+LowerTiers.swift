@@ -1,6 +1,7 @@
 import CacheStore
 import HTTPCaching
 import NIOCore
+import Observability
 import NIOHTTP1
 
 /// A memory miss asks the tiers below memory (disk, then the fleet's Redis) before going upstream. A hit there is
@@ -36,7 +37,7 @@ extension ProxyHandler {
         if case .varyMiss = answer { state.forward = .varyMiss }
         if case .hit(let hit) = answer, let plan = state.plan, hit.entry.vary.matches(state.head.headers), hit.entry.evictAt > self.proxy.clock.now() {
             let directives = state.traits.hasDirectives ? CacheControl(headers: state.head.headers) : CacheControl()
-            state.fromTier = hit.tier
+            state.fromTier = CacheDetail(rawValue: hit.tier)
             self.current = state
             if self.useStored(hit.entry, &state, plan: plan, directives: directives, context: context) { return }
             state.fromTier = nil

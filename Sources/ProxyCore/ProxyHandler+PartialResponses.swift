@@ -2,12 +2,13 @@ import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import Observability
 import ProxyConfig
 
 /// Answers from the store that are not the stored response as it is: 304 and 412 to client conditionals
 /// (RFC 9110 §13), 206 and 416 to ranges (RFC 9110 §14).
 extension ProxyHandler {
-    func serveNotModified(_ entry: CachedResponse, state: RequestState, now: Double, cacheStatus: String) {
+    func serveNotModified(_ entry: CachedResponse, state: RequestState, now: Double, outcome: RequestOutcome) {
         // RFC 9110 §15.4.5: the fields a 200 would have carried that a 304 must carry.
         var headers = HTTPHeaders(
             Conditional.notModifiedHeaders(from: entry.headers.map { (name: $0.name, value: $0.value) })
@@ -15,28 +16,28 @@ extension ProxyHandler {
                 .map { ($0.name, $0.value) }
         )
         if !entry.keyID.isEmpty { headers.add(name: ClientControls.keyField, value: entry.keyID) }
-        self.addCacheFields(entry, state: state, now: now, cacheStatus: cacheStatus, to: &headers)
+        self.addCacheFields(entry, state: state, now: now, outcome: outcome, to: &headers)
         self.finishFromCache(status: .notModified, headers: headers, body: [], entry: entry, state: state)
     }
 
-    func servePreconditionFailed(state: RequestState, cacheStatus: String) {
+    func servePreconditionFailed(state: RequestState, outcome: RequestOutcome) {
         var headers = HTTPHeaders()
         headers.add(name: "content-length", value: "0")
-        headers.add(name: "cache-status", value: cacheStatus)
+        headers.add(name: "cache-status", value: outcome.headerValue)
         self.finishFromCache(status: .preconditionFailed, headers: headers, body: [], entry: nil, state: state)
     }
 
-    func serveUnsatisfiableRange(_ entry: CachedResponse, state: RequestState, now: Double, cacheStatus: String) {
+    func serveUnsatisfiableRange(_ entry: CachedResponse, state: RequestState, now: Double, outcome: RequestOutcome) {
         var headers = HTTPHeaders()
         headers.add(name: "content-range", value: ContentRange.unsatisfied(length: entry.bodyLength))
         headers.add(name: "content-length", value: "0")
-        self.addCacheFields(entry, state: state, now: now, cacheStatus: cacheStatus, to: &headers)
+        self.addCacheFields(entry, state: state, now: now, outcome: outcome, to: &headers)
         self.finishFromCache(status: .rangeNotSatisfiable, headers: headers, body: [], entry: entry, state: state)
     }
 
     /// One range → 206 with `Content-Range`; several → 206 `multipart/byteranges` (RFC 9110 §14.6). The parts
     /// are slices of the stored buffers, or of the body's file on disk (no copy either way).
-    func serveRanges(_ ranges: [ClosedRange<Int>], of entry: CachedResponse, state: RequestState, now: Double, cacheStatus: String) {
+    func serveRanges(_ ranges: [ClosedRange<Int>], of entry: CachedResponse, state: RequestState, now: Double, outcome: RequestOutcome) {
         var headers = entry.headers
         headers.remove(name: "content-length")
         headers.remove(name: "content-range")
@@ -64,7 +65,7 @@ extension ProxyHandler {
             body.append(.bytes(ByteBuffer(string: closing)))
             headers.add(name: "content-length", value: String(length + closing.utf8.count))
         }
-        self.addCacheFields(entry, state: state, now: now, cacheStatus: cacheStatus, to: &headers)
+        self.addCacheFields(entry, state: state, now: now, outcome: outcome, to: &headers)
         self.finishFromCache(status: .partialContent, headers: headers, body: body, entry: entry, state: state)
     }
 
@@ -81,7 +82,7 @@ extension ProxyHandler {
         return Self.slices(of: entry.body, range: range).map { .bytes($0) }
     }
 
-    private func addCacheFields(_ entry: CachedResponse, state: RequestState, now: Double, cacheStatus: String, to headers: inout HTTPHeaders) {
+    private func addCacheFields(_ entry: CachedResponse, state: RequestState, now: Double, outcome: RequestOutcome, to headers: inout HTTPHeaders) {
         for name in state.route.rule?.hitDropHeaders ?? [] { headers.remove(name: name) }
         if let clientCacheControl = state.route.rule?.clientCacheControl {
             headers.replaceOrAdd(name: "cache-control", value: clientCacheControl)
@@ -89,10 +90,10 @@ extension ProxyHandler {
             for value in entry.cacheControl { headers.add(name: "cache-control", value: value) }
         }
         headers.add(name: "age", value: String(entry.freshness.ageHeaderValue(now: now)))
-        headers.add(name: "cache-status", value: cacheStatus)
+        headers.add(name: "cache-status", value: outcome.headerValue)
         if let cost = state.route.rule?.cost, cost.isConfigured {
-            headers.add(name: RepriseCost.field, value: RepriseCost.value(billed: false, units: entry.savedCost, price: cost.price))
-            self.recordSaved(cost, partition: entry.partition, units: entry.savedCost)
+            headers.add(name: RepriseCost.field, value: RepriseCost.value(outcome.phase, units: entry.savedCost, price: cost.price))
+            self.recordSaved(cost, phase: outcome.phase, partition: entry.partition, units: entry.savedCost)
         }
     }
 

@@ -72,7 +72,7 @@ extension ProxyHandler {
         }
         headers.add(name: "content-length", value: String(body.readableBytes))
         headers.add(name: "cache-control", value: "no-store")
-        self.record?.outcome = .local
+        self.record?.phase = .local
         self.record?.status = 200
         self.current = nil
         self.writeHead(HTTPResponseHead(version: head.version, status: .ok, headers: headers), requestMethod: head.method)

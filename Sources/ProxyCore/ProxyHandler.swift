@@ -3,6 +3,7 @@ import HTTPCaching
 import HTTPRequestParsing
 import NIOCore
 import NIOHTTP1
+import Observability
 import ProxyConfig
 import RedisCache
 
@@ -257,7 +258,7 @@ final class ProxyHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         // The client left: stop the upstream request; a partial response is never stored.
         self.machine.closing()
-        self.record?.detail = CacheDetail.clientClosed.rawValue
+        self.record?.outcome.reason = .proxy(.clientClosed)
         self.endRecordIfOpen(aborted: true)
         self.abandonCurrent()
         self.setInFlight(false)
@@ -377,7 +378,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         if passesWithBody {
             // get_with_body = "pass": a body is not part of a GET's key, so it may never shape a shared entry.
             state.forward = .bypass
-            state.detail = CacheDetail.requestBody.rawValue
+            state.reason = .proxy(.requestBody)
         } else if isRead {
             if self.lookup(&state, context: context, probe: probe) { return }
             if self.lookupBelow(&state, context: context, pendingBody: nil) { return }
@@ -560,19 +561,20 @@ final class ProxyHandler: ChannelDuplexHandler {
     /// counted: outcome `aborted`, with the bytes actually written.
     func endRecordIfOpen(aborted: Bool) {
         guard self.record != nil else { return }
-        if aborted { self.record!.outcome = .aborted }
+        if aborted { self.record!.phase = .aborted }
         self.emitRecord()
     }
 
-    /// Writes a generated error response (never stored) and ends the exchange.
-    func respondError(_ error: ErrorResponse, version: HTTPVersion, cacheStatus: String? = nil) {
+    /// Writes a generated error response (never stored) and ends the exchange. `outcome` (phase `error`), when the
+    /// request reached the cache, gives its `Cache-Status`.
+    func respondError(_ error: ErrorResponse, version: HTTPVersion, outcome: RequestOutcome? = nil) {
         guard self.context != nil else { return }
         var error = error
         if !self.keepAlive { error.close = true }
         if error.close { self.keepAlive = false }
-        let (head, body) = error.head(version: version, cacheStatus: cacheStatus)
+        let (head, body) = error.head(version: version, cacheStatus: outcome?.headerValue)
         let method = self.current?.head.method ?? .GET
-        self.record?.outcome = .error
+        self.record?.outcome = outcome ?? RequestOutcome(.error)
         self.record?.status = Int(error.status.code)
         self.current = nil
         self.writeHead(head, requestMethod: method == .HEAD ? .HEAD : .GET)

@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Observability
 import ProxyConfig
 import RedisCache
 import RedisClient
@@ -15,7 +16,7 @@ public final class ProxyServer: Sendable {
     /// The disk tier, when `[cache] disk_path` is set.
     public let disk: DiskTier?
     let group: MultiThreadedEventLoopGroup
-    let logger: Logger
+    public let logger: Logger
     private let state = NIOLockedValueBox(ListenerState())
 
     /// Open client connections, closed at the end of a graceful shutdown.
@@ -164,8 +165,9 @@ public final class ProxyServer: Sendable {
     /// stale-while-revalidate refreshes running now.
     public var backgroundRefreshes: Int { self.proxy.refresher.count }
 
-    /// Binds the listeners.
-    public func start() async throws {
+    /// Binds the listeners: the client listener, and `admin_listen` with the admin API `admin` sets up (the
+    /// `Admin` target's `AdminAPI.mount`; without it no admin listener is opened, and that is logged).
+    public func start(admin: AdminMount? = nil) async throws {
         let configuration = self.proxy.table.configuration
         let server = configuration.server
         let proxy = self.proxy
@@ -196,14 +198,14 @@ public final class ProxyServer: Sendable {
         }
         var channels = [main]
         var adminPort: Int?
-        if let adminListen = server.adminListen {
-            let admin = AdminAPI(server: self, token: server.adminToken ?? "")
+        if server.adminListen != nil, admin == nil {
+            self.logger.error("admin_listen is set, but this program has no admin API to serve: no admin listener")
+        }
+        if let adminListen = server.adminListen, let admin {
+            let configure = admin(self, server.adminToken ?? "")
             let adminChannel: Channel
             do {
-                adminChannel = try await self.bootstrap { channel in
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(AdminHandler(api: admin))
-                }
+                adminChannel = try await self.bootstrap(configure)
                 .bind(host: adminListen.host, port: adminListen.port).get()
             } catch {
                 try? await main.close()

@@ -8,10 +8,17 @@ import ServiceLifecycle
 public struct ProxyService: Service, CustomStringConvertible {
     public let server: ProxyServer
     private let onListening: @Sendable (ProxyServer) -> Void
+    private let admin: AdminMount?
 
-    /// `onListening` runs once the listeners are bound (`server.port` is known then).
-    public init(server: ProxyServer, onListening: @escaping @Sendable (ProxyServer) -> Void = { _ in }) {
+    /// `admin` serves `admin_listen` (`ProxyServer.start(admin:)`); `onListening` runs once the listeners are bound
+    /// (`server.port` is known then).
+    public init(
+        server: ProxyServer,
+        admin: AdminMount? = nil,
+        onListening: @escaping @Sendable (ProxyServer) -> Void = { _ in }
+    ) {
         self.server = server
+        self.admin = admin
         self.onListening = onListening
     }
 
@@ -19,7 +26,7 @@ public struct ProxyService: Service, CustomStringConvertible {
 
     public func run() async throws {
         do {
-            try await self.server.start()
+            try await self.server.start(admin: self.admin)
         } catch {
             // Nothing is listening; stop the event loops and the upstream clients before reporting the failure.
             try? await self.server.shutdown(timeout: .zero)

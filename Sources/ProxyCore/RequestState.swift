@@ -2,6 +2,7 @@ import CacheStore
 import HTTPCaching
 import NIOCore
 import NIOHTTP1
+import Observability
 import RedisCache
 
 /// What the handler knows about the request it is answering.
@@ -17,7 +18,7 @@ struct RequestState {
     /// Why the request goes upstream (the `Cache-Status` fwd parameter).
     var forward: CacheStatus.ForwardReason = .uriMiss
     /// Why the response will not be stored, when known before the upstream answers.
-    var detail: String?
+    var reason: OutcomeReason?
     /// Set when the response may be stored under this key.
     var plan: StorePlan?
     var exchange: UpstreamExchange?
@@ -48,8 +49,8 @@ struct RequestState {
     var fetchMark: TieredStore<CachePolicy>.FetchMark?
     /// Identifies the lookup below memory in flight for this request (0 when none).
     var lowerToken = 0
-    /// The tier below memory that answered ("disk", "l2"); nil for memory or the upstream.
-    var fromTier: String?
+    /// The tier below memory that answered (`disk`, `l2`); nil for memory or the upstream.
+    var fromTier: CacheDetail?
     /// Fleet mode: this request leads its key's fetch here and waits on the fleet (another instance's claim).
     var flight: ProxyHandler.FlightWait?
     /// Fleet mode: this request holds the fleet's claim on its key while it fetches; released with what became of
@@ -142,7 +143,8 @@ struct HeldResponse {
     let status: HTTPResponseStatus
     /// The head to send, without `Cache-Status` and `Reprise-Cost`.
     var headers: HTTPHeaders
-    var cacheStatus: CacheStatus
+    /// What its `Cache-Status` will say (stored, or why not, once the body is judged).
+    var outcome: RequestOutcome
     var parts: [ByteBuffer] = []
     var bytes = 0
 }

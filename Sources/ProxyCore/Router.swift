@@ -1,3 +1,4 @@
+import Observability
 import ProxyConfig
 
 /// Where a request goes: which upstream, which rule, and the upstream path it maps to.

@@ -1,13 +1,14 @@
 import CacheStore
 import HTTPCaching
 import NIOHTTP1
+import Observability
 
 /// Turns an upstream response into a pending store entry, or says why it will not be stored. Shared by the
 /// client path, revalidations and background refreshes.
 enum StoragePlanner {
     enum Decision {
         case store(PendingEntry)
-        case skip(reason: String)
+        case skip(reason: OutcomeReason)
     }
 
     static func decide(
@@ -27,13 +28,13 @@ enum StoragePlanner {
             responseHeaders: headers,
             policy: plan.policy
         ) {
-            return .skip(reason: reason.rawValue)
+            return .skip(reason: .notStorable(reason))
         }
         if let length = headers.first(name: "content-length").flatMap({ Int($0) }), length > maxObject {
-            return .skip(reason: CacheDetail.tooLarge.rawValue)
+            return .skip(reason: .proxy(.tooLarge))
         }
         guard let vary = VaryKey(varyFieldValues: headers["vary"], requestHeaders: requestHeaders) else {
-            return .skip(reason: NotStorableReason.varyStar.rawValue)
+            return .skip(reason: .notStorable(.varyStar))
         }
         let freshness = Freshness.compute(
             requestTime: requestTime,

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import Observability
 import ProxyConfig
 import UpstreamHTTP
 

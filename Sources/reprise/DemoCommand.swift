@@ -1,3 +1,4 @@
+import Admin
 import ArgumentParser
 import AsyncHTTPClient
 import DemoUpstream
@@ -26,7 +27,7 @@ struct DemoCommand: AsyncParsableCommand {
         let upstreamPort = try await upstream.start()
         let configuration = try ConfigLoader.parse(Self.config(upstreamPort: upstreamPort, ttl: self.ttl), file: "demo.conf")
         let server = try ProxyServer(configuration: configuration, threads: 1)
-        try await server.start()
+        try await server.start(admin: AdminAPI.mount)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let base = "http://127.0.0.1:\(server.port)"
         print("Demo upstream on 127.0.0.1:\(upstreamPort); Reprise on \(base)\n")

@@ -1,3 +1,4 @@
+import Admin
 import ArgumentParser
 import Foundation
 import Logging
@@ -50,7 +51,7 @@ struct RunCommand: AsyncParsableCommand {
         // default action, which ends the process.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let summary = configuration.summary
-        let proxy = ProxyService(server: server) { server in
+        let proxy = ProxyService(server: server, admin: AdminAPI.mount) { server in
             // Unbuffered, so that a supervisor or a test reading a pipe sees the port at once (the admin port first, on a
             // line of its own, so that whoever waits for the first line has both).
             if let admin = server.adminPort {

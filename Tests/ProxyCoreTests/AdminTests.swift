@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import NIOCore
 import Testing
 
@@ -58,6 +59,29 @@ import Testing
             let stats = try await h.admin(.GET, "/stats", token: Self.token)
             #expect(stats.text.contains(#""hits":1"#))
             #expect(stats.text.contains(#""forwarded":1"#))
+        }
+    }
+
+    /// `/stats` counts finished requests by phase (the dashboard's phase table): each request is counted once, in
+    /// the phase its `Cache-Status` came from.
+    @Test func statsCountRequestsByPhase() async throws {
+        try await withHarness(Self.config) { h in
+            let miss = try await h.get("/test/echo?p=1")
+            let hit = try await h.get("/test/echo?p=1")
+            let bypass = try await h.get("/test/echo?p=2", headers: [("cache-control", "no-store")])
+            let error = try await h.get("/test/echo?p=3", headers: [("cache-control", "only-if-cached")])
+            #expect(!miss.isHit && hit.isHit && error.status == 504)
+            #expect(bypass.headers.first(name: "cache-status")?.contains("fwd=bypass") == true)
+            let stats = try await h.admin(.GET, "/stats", token: Self.token)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(stats.text.utf8)) as? [String: Any])
+            let phases = try #require(object["phases"] as? [String: Int])
+            #expect(phases["miss"] == 1)
+            #expect(phases["hit"] == 1)
+            #expect(phases["bypass"] == 1)
+            #expect(phases["error"] == 1)
+            #expect(phases.values.reduce(0, +) == 4)
+            #expect(Set(phases.keys) == ["hit", "revalidated", "stale", "stale-updating", "coalesced", "miss", "bypass",
+                "pass", "error", "aborted", "local"])
         }
     }
 }

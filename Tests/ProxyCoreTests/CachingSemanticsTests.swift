@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import ProxyCore
+import Observability
 import Testing
 
 /// The caching-semantics issue end to end: revalidation, client conditionals, ranges, stale serving.

@@ -121,17 +121,6 @@ import Testing
         }
     }
 
-    /// Cases an HTTP client would re-encode before sending, checked on the parser itself.
-    @Test(arguments: ["prefix=%zz", "tag=%4", "prefix=%"])
-    func strayPercentSignsAreRejected(query: String) {
-        #expect(throws: EntriesQuery.Problem.self) { try EntriesQuery.parse(query).get() }
-    }
-
-    @Test func plusStaysAPlusAndEmptyValuesMeanNoFilter() throws {
-        let parsed = try EntriesQuery.parse("prefix=/a+b%20c&tag=&limit=7&").get()
-        #expect(parsed == EntriesQuery(prefix: "/a+b c", tag: nil, limit: 7, after: nil))
-    }
-
     @Test func entriesNeedTheToken() async throws {
         try await withHarness(Self.config) { h in
             let reply = try await h.admin(.GET, "/entries")
@@ -196,24 +185,5 @@ import Testing
             #expect(purges.last?["dropped"] as? Int == 1)
             #expect(purges.last?["time"] as? Double ?? 0 > 1_600_000_000)
         }
-    }
-}
-
-/// The ring of the last purges.
-@Suite struct PurgeLogTests {
-    @Test func keepsTheNewestFirstAndForgetsTheOldest() {
-        let log = PurgeLog(capacity: 3)
-        #expect(log.recent.isEmpty)
-        for index in 1...5 { log.record(cause: "purge \(index)", dropped: index, now: Double(index)) }
-        #expect(log.recent.map(\.cause) == ["purge 5", "purge 4", "purge 3"])
-        #expect(log.recent.map(\.dropped) == [5, 4, 3])
-    }
-
-    @Test func cutsLongCauses() {
-        let log = PurgeLog()
-        log.record(cause: String(repeating: "x", count: 1000), dropped: 0, now: 0)
-        let cause = log.recent.first?.cause ?? ""
-        #expect(cause.count == PurgeLog.maxCauseLength)
-        #expect(cause.hasSuffix("…"))
     }
 }

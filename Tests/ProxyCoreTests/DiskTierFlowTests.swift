@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import ProxyConfig
 import ProxyCore
+import Observability
 import Testing
 
 /// The disk tier through the real listener (issue 15): hits from disk say so and carry a correct `Age`, are promoted

@@ -1,3 +1,4 @@
+import Admin
 import AsyncHTTPClient
 import DemoUpstream
 import Foundation
@@ -221,7 +222,7 @@ import Glibc
         }
         do {
             let childPort = try await child.waitForPort()
-            try await server.start()
+            try await server.start(admin: AdminAPI.mount)
             let b = Harness(upstream: upstream, server: server, client: client, host: "books.example")
             let fleet = Fleet(redis: redis, upstream: upstream, a: b, b: b)
             try await fleet.until("B joined the fleet") { server.fleet?.isHealthy == true }

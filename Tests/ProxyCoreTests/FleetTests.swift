@@ -1,3 +1,4 @@
+import Admin
 import AsyncHTTPClient
 import DemoUpstream
 import Foundation
@@ -220,9 +221,9 @@ func withFleet(_ config: String = FleetTests.config, _ body: (Fleet) async throw
     logger.logLevel = .critical
     let client = HTTPClient(eventLoopGroupProvider: .singleton)
     let serverA = try ProxyServer(configuration: configuration, logger: logger, threads: 1)
-    try await serverA.start()
+    try await serverA.start(admin: AdminAPI.mount)
     let serverB = try ProxyServer(configuration: configuration, logger: logger, threads: 1)
-    try await serverB.start()
+    try await serverB.start(admin: AdminAPI.mount)
     let fleet = Fleet(
         redis: redis,
         upstream: upstream,

@@ -1,3 +1,4 @@
+import Admin
 import AsyncHTTPClient
 import DemoUpstream
 import Foundation
@@ -6,6 +7,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Observability
 import ProxyConfig
 import ProxyCore
 
@@ -97,7 +99,7 @@ struct Harness {
         var logger = Logger(label: "reprise-test")
         logger.logLevel = .critical
         let server = try ProxyServer(configuration: configuration, clock: clock, logger: logger, threads: 1)
-        try await server.start()
+        try await server.start(admin: AdminAPI.mount)
         let client = HTTPClient(
             eventLoopGroupProvider: .singleton,
             configuration: {

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import ProxyConfig
+import Observability
 import Testing
 
 @testable import ProxyCore
@@ -174,15 +175,5 @@ import Testing
         let partition = hasher.partition([(label: "xi-api-key", values: ["key-A"])])
         #expect(PartitionID.of(key: "key-A", secret: Array(Self.secret.utf8)) == String(partition.suffix(12)))
         #expect(Ledger.id(of: CredentialHasher.anonymous) == "-")
-    }
-
-    @Test func theLedgerIsBounded() {
-        let ledger = Ledger()
-        for index in 0..<(Ledger.capacity + 5) {
-            ledger.record(partition: String(format: "%032x", index), billed: true, units: 1, price: nil)
-        }
-        let rows = ledger.snapshot
-        #expect(rows.count == Ledger.capacity + 1)
-        #expect(rows[Ledger.overflowID]?.calls == 5)
     }
 }

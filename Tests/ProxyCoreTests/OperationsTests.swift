@@ -1,3 +1,4 @@
+import Admin
 import AsyncHTTPClient
 import DemoUpstream
 import Foundation
@@ -30,7 +31,7 @@ import Testing
             threads: 1,
             configPath: file.path
         )
-        try await server.start()
+        try await server.start(admin: AdminAPI.mount)
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             try await body(server, upstream, file, client)

@@ -1,4 +1,5 @@
 import NIOCore
+import Observability
 import Testing
 
 @testable import ProxyCore
@@ -10,5 +11,16 @@ struct ResponseWireTests {
         var buffer = ByteBuffer(string: "age: ")
         ResponseWire.writeDecimal(value, into: &buffer)
         #expect(String(buffer: buffer) == "age: \(value)")
+    }
+
+    /// The plain hit's `Cache-Status`, written as bytes on the hit path, is the one its `RequestOutcome` gives.
+    @Test(arguments: [
+        (3512, nil), (0, nil), (-5, nil), (60, CacheDetail.disk), (1, CacheDetail.l2),
+    ] as [(Int, CacheDetail?)])
+    func thePlainHitsBytesAreItsOutcomesCacheStatus(ttl: Int, tier: CacheDetail?) {
+        var buffer = ByteBuffer()
+        ProxyHandler.writePlainHitStatus(ttl: ttl, fromTier: tier, into: &buffer)
+        let outcome = RequestOutcome(.hit, reason: tier.map { .proxy($0) }, ttl: ttl)
+        #expect(String(buffer: buffer) == outcome.headerValue)
     }
 }

@@ -1,3 +1,4 @@
+import Admin
 import Foundation
 import Logging
 import NIOCore
@@ -58,7 +59,7 @@ struct ScriptedHarness {
         var logger = Logger(label: "reprise-test")
         logger.logLevel = .critical
         let server = try ProxyServer(configuration: configuration, logger: logger, threads: 1)
-        try await server.start()
+        try await server.start(admin: AdminAPI.mount)
         return ScriptedHarness(upstream: upstream, server: server, upstreamGroup: group, accessLog: accessLog)
     }
 
