@@ -146,7 +146,7 @@ public struct AdminAPI: Sendable {
             "invalidated":\(s.invalidated),\
             "bytes_from_cache":\(s.bytesFromCache),\
             "coalesced":\(s.coalesced),\
-            "phases":{\(Self.phasesJSON(s.phases))},\
+            "phases":\(Self.phasesJSON(s.phases)),\
             "connections":\(Self.connectionStats(s.clients)),\
             "memory":{"entries":\(s.memory.entries),"bytes":\(s.memory.bytes),\
             "budget":\(s.memory.budget),"evictions":\(s.memory.evictions)},"disk":\(Self.diskStats(s.disk)),\
@@ -177,9 +177,11 @@ public struct AdminAPI: Sendable {
     }
 
     /// Fleet mode's state for `/stats`: `null` without `[redis]`.
-    /// Finished requests by phase: `"hit":N,"miss":M,…`, every phase in `CachePhase` order.
-    static func phasesJSON(_ phases: [CachePhase: Int]) -> String {
-        CachePhase.allCases.map { "\"\($0.rawValue)\":\(phases[$0] ?? 0)" }.joined(separator: ",")
+    /// Finished requests by phase: `{"hit":N,"miss":M,…}`, every phase in `CachePhase` order; `null` when they are
+    /// not counted (metrics and the access log both off).
+    static func phasesJSON(_ phases: [CachePhase: Int]?) -> String {
+        guard let phases else { return "null" }
+        return "{" + CachePhase.allCases.map { "\"\($0.rawValue)\":\(phases[$0] ?? 0)" }.joined(separator: ",") + "}"
     }
 
     private static func redisStats(_ fleet: ProxySnapshot.FleetSnapshot?) -> String {

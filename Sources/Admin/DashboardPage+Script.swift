@@ -198,7 +198,7 @@ extension DashboardPage {
             body.replaceChildren();
             if (!phases) {
               row = document.createElement("tr");
-              cell(row, "phases not available").className = "note";
+              cell(row, "not counted: metrics and the access log are both off").className = "note";
               row.firstChild.colSpan = 4;
               body.appendChild(row);
               return;

@@ -1,8 +1,8 @@
 import Synchronization
 
 /// Finished requests by phase since start, for `/stats` and the dashboard's phase table: one relaxed atomic add per
-/// request. Always installed (it needs no configuration and keeps no label).
-public final class PhaseTally: RequestObserver {
+/// finished request, made where the record is handed to the observers (no call through an observer).
+public final class PhaseTally: Sendable {
     private final class Count: Sendable {
         let value = Atomic<Int>(0)
     }
@@ -13,8 +13,9 @@ public final class PhaseTally: RequestObserver {
         self.counts = CachePhase.allCases.map { _ in Count() }
     }
 
-    public func observe(_ record: RequestRecord) {
-        self.counts[record.phase.index].value.wrappingAdd(1, ordering: .relaxed)
+    @inline(__always)
+    public func count(_ phase: CachePhase) {
+        self.counts[phase.index].value.wrappingAdd(1, ordering: .relaxed)
     }
 
     /// Every phase with its count (zero included).

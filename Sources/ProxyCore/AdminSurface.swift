@@ -45,8 +45,9 @@ public struct ProxySnapshot: Sendable {
     public var invalidated = 0
     public var bytesFromCache = 0
     public var coalesced = 0
-    /// Finished requests by phase (since start).
-    public var phases: [CachePhase: Int] = [:]
+    /// Finished requests by phase (since start); nil when no request record is built (metrics and the access log
+    /// both off).
+    public var phases: [CachePhase: Int]?
     public var clients = MetricsObserver.ClientReading()
     public var memory = MetricsObserver.StoreReading(entries: 0, bytes: 0, budget: 0, evictions: 0)
     public var rules: [String: RuleTally.Savings] = [:]

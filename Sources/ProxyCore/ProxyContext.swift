@@ -30,10 +30,11 @@ final class ProxyContext: Sendable {
     let purgeLog = PurgeLog()
     /// The busiest routes forwarded without a matching rule, for `/stats` and the dashboard.
     let unmatched = UnmatchedRoutes()
-    /// The phase tally, then metrics and the access log when they are on.
+    /// Metrics and the access log when they are on; empty when both are off (then no record is built: the hit path
+    /// stays as lean as it can be).
     let observers: [RequestObserver]
-    /// Finished requests by phase (`/stats`, the dashboard).
-    let phases: PhaseTally
+    /// Finished requests by phase (`/stats`, the dashboard), counted with each record; nil when no record is built.
+    let phases: PhaseTally?
     /// The Prometheus observer among `observers`, when metrics are on (purges are counted through it).
     let metrics: MetricsObserver?
     /// Purge path patterns compiled from their text (local and fleet purges name them by text).
@@ -55,9 +56,9 @@ final class ProxyContext: Sendable {
         self.fleet = fleet
         self.ledger = Ledger(keepsUnsent: fleet != nil)
         self.coalescer = Coalescer(journal: cache.journal)
-        let phases = PhaseTally()
+        let phases = observers.isEmpty ? nil : PhaseTally()
         self.phases = phases
-        self.observers = [phases] + observers
+        self.observers = observers
         let metrics = observers.lazy.compactMap { $0 as? MetricsObserver }.first
         let counters = ProxyCounters()
         self.metrics = metrics

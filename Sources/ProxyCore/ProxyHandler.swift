@@ -554,6 +554,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         guard var record = self.record else { return }
         self.record = nil
         record.totalSeconds = max(0, self.proxy.clock.now() - record.start)
+        self.proxy.phases?.count(record.phase)
         for observer in self.observers { observer.observe(record) }
     }
 

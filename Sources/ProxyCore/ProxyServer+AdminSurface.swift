@@ -20,7 +20,7 @@ extension ProxyServer: AdminSurface {
         snapshot.invalidated = counters.invalidations.load(ordering: .relaxed)
         snapshot.bytesFromCache = counters.bytesFromCache.load(ordering: .relaxed)
         snapshot.coalesced = counters.coalesced.load(ordering: .relaxed)
-        snapshot.phases = self.proxy.phases.snapshot
+        snapshot.phases = self.proxy.phases?.snapshot
         snapshot.clients = MetricsObserver.ClientReading(counters)
         snapshot.memory = MetricsObserver.StoreReading(self.store)
         snapshot.rules = self.proxy.tally.snapshot

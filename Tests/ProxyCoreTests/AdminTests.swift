@@ -84,4 +84,14 @@ import Testing
                 "pass", "error", "aborted", "local"])
         }
     }
+
+    /// With metrics and the access log both off no request record is built (the lean hit path), and `/stats` says the
+    /// phases are not counted rather than showing zeros.
+    @Test func withoutRecordsThePhasesAreNull() async throws {
+        try await withHarness(Self.config + "\n[metrics]\nenabled = false\n") { h in
+            _ = try await h.get("/test/echo?p=1")
+            let stats = try await h.admin(.GET, "/stats", token: Self.token)
+            #expect(stats.text.contains(#""phases":null"#))
+        }
+    }
 }
