@@ -15,7 +15,7 @@
 # (the cache fills its budget within the first minutes, so RSS reaches its plateau before the 5-minute mark), and
 # `[redis]`. Loopback only: upstream :P, Reprise :P+1 (admin :P+2), redis :P+10, where P is SOAK_PORT (28680).
 # SOAK_NICE (default 10) is the niceness of everything it starts; SOAK_KEEP=1 keeps the work folder (logs);
-# SOAK_DISK=1 turns the disk tier on (proxy.conf's commented disk keys, the cache in the work folder).
+# the disk tier is on as in proxy.conf, its directory in the work folder; SOAK_DISK=0 turns it off.
 set -euo pipefail
 MINUTES=${1:-30}
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" soak
@@ -40,13 +40,15 @@ REDIS_CMD="exec ${NICE[*]} redis-server --port $REDIS --bind 127.0.0.1 --save ''
 "${NICE[@]}" "$BIN" upstream --listen 127.0.0.1:$UP >"$WORK/upstream.log" 2>&1 & PIDS+=($!)
 
 # The repository's proxy.conf, pointed at the demo upstream and at Redis.
-SOAK_DISK=${SOAK_DISK:-0} python3 - "$ROOT/proxy.conf" "$WORK/soak.conf" "$WORK/access.log" "$UP" "$PROXY" "$ADMIN" "$REDIS" "$WORK/cache" <<'PY'
+SOAK_DISK=${SOAK_DISK:-1} python3 - "$ROOT/proxy.conf" "$WORK/soak.conf" "$WORK/access.log" "$UP" "$PROXY" "$ADMIN" "$REDIS" "$WORK/cache" <<'PY'
 import os, re, sys
 up, proxy, admin, redis = sys.argv[4:8]
 text = open(sys.argv[1]).read()
+assert '\ndisk_path = "cache"' in text, "soak.sh: proxy.conf changed shape; cannot place the disk tier"
 if os.environ["SOAK_DISK"] == "1":
-    assert '# disk_path = "cache"' in text, "soak.sh: proxy.conf changed shape; cannot turn the disk tier on"
-    text = text.replace('# disk_path = "cache"', f'disk_path = "{sys.argv[8]}"').replace('# disk_size =', 'disk_size =')
+    text = text.replace('\ndisk_path = "cache"', f'\ndisk_path = "{sys.argv[8]}"')
+else:
+    text = text.replace('\ndisk_path = "cache"', '\n# disk_path = "cache"')
 text = text.replace('listen = "0.0.0.0:8080"', f'listen = "127.0.0.1:{proxy}"')
 text = text.replace('admin_listen = "127.0.0.1:9090"', f'admin_listen = "127.0.0.1:{admin}"')
 text = re.sub(r'^url = "https?://[^"]*"', f'url = "http://127.0.0.1:{up}"', text, flags=re.M)
