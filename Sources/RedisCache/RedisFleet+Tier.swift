@@ -35,19 +35,40 @@ extension RedisFleet: CacheTier {
         now: Double,
         stillWanted: @escaping @Sendable () -> Bool
     ) -> EventLoopFuture<Bool>? {
-        let first: EventLoopFuture<L2Store.PutResult> = self.store(entry, traits: traits, fetchSequence: token, now: now)
-        let written = first.flatMap { (result: L2Store.PutResult) -> EventLoopFuture<L2Store.PutResult> in
-            guard case .purgedMeanwhile(let current) = result, token != nil else {
+        guard let token else {
+            return self.store(entry, traits: traits, fetchSequence: nil, now: now).map { $0 == .stored }
+        }
+        return self.put(entry, traits: traits, sequence: token, now: now, retries: Self.putRetries, stillWanted: stillWanted)
+            .map { $0 == .stored }
+    }
+
+    /// Retries of a write refused because the fleet's purge sequence moved during the fetch. The sequence is
+    /// fleet-wide and moves with every purge anywhere (each Kling task submission's RFC 9111 §4.4 invalidation of its
+    /// own URI among them), so one retry was often refused again by the next unrelated purge (bench/book.sh: about a
+    /// third of the writes never reached L2, and the other instances paid for those generations again).
+    static let putRetries = 4
+
+    /// Writes at `sequence`; when a purge moved it meanwhile, waits until this instance holds every purge up to the
+    /// new number in its journal and, if none of them selects the entry (`stillWanted`), writes again at that number.
+    private func put(
+        _ entry: CachedResponse,
+        traits: EntryTraits,
+        sequence: Int,
+        now: Double,
+        retries: Int,
+        stillWanted: @escaping @Sendable () -> Bool
+    ) -> EventLoopFuture<L2Store.PutResult> {
+        self.store(entry, traits: traits, fetchSequence: sequence, now: now).flatMap { result in
+            guard case .purgedMeanwhile(let current) = result, retries > 0 else {
                 return self.l2.redisEventLoop.makeSucceededFuture(result)
             }
             return self.waitForSequence(atLeast: current, timeout: self.options.ackTimeout).flatMap { caughtUp in
                 guard caughtUp, let known = self.fetchSequence, known >= current, stillWanted() else {
                     return self.l2.redisEventLoop.makeSucceededFuture(result)
                 }
-                return self.store(entry, traits: traits, fetchSequence: known, now: now)
+                return self.put(entry, traits: traits, sequence: known, now: now, retries: retries - 1, stillWanted: stillWanted)
             }
         }
-        return written.map { (result: L2Store.PutResult) -> Bool in result == .stored }
     }
 
     public func purge(_ purges: [(purge: Purge, selector: PurgeSelector?)]) -> TierPurgeResult {
