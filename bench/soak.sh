@@ -48,7 +48,8 @@ assert '\ndisk_path = "cache"' in text, "soak.sh: proxy.conf changed shape; cann
 if os.environ["SOAK_DISK"] == "1":
     text = text.replace('\ndisk_path = "cache"', f'\ndisk_path = "{sys.argv[8]}"')
 else:
-    text = text.replace('\ndisk_path = "cache"', '\n# disk_path = "cache"')
+    for key in ("disk_path", "disk_size", "disk_max_object"):
+        text = re.sub(rf'^{key} =', f'# {key} =', text, flags=re.M)
 text = text.replace('listen = "0.0.0.0:8080"', f'listen = "127.0.0.1:{proxy}"')
 text = text.replace('admin_listen = "127.0.0.1:9090"', f'admin_listen = "127.0.0.1:{admin}"')
 text = re.sub(r'^url = "https?://[^"]*"', f'url = "http://127.0.0.1:{up}"', text, flags=re.M)
