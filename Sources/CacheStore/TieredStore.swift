@@ -281,18 +281,10 @@ public final class TieredStore<Policy: EvictionPolicy>: Sendable {
         return dropped
     }
 
-    /// Records the selectors again and applies them to memory and the tiers that are not shared, then to memory once
-    /// more, for the reason `purge` does: a lookup that marked after the first record may have found the entry in a
-    /// tier below before that tier dropped it (an entry promoted from the shared tier into the disk, read back from
-    /// the disk into memory and served after the write: found by bench/soak.sh with the disk tier on).
+    /// The local pass again (`purge` with scope `.local`: memory, the tiers that are not shared, memory once more), so
+    /// that a lookup racing it cannot promote what it drops either (an entry promoted from the shared tier into the
+    /// disk, read back into memory and served after the write: found by bench/soak.sh with the disk tier on).
     private func purgeLocalTiers(_ compiled: [(purge: Purge, selector: PurgeSelector?)]) {
-        let selectors = compiled.map(\.selector)
-        self.recordAndPurgeMemory(selectors)
-        var belowMemory = false
-        for tier in self.lower where !tier.isShared {
-            _ = tier.purge(compiled)
-            belowMemory = true
-        }
-        if belowMemory { self.recordAndPurgeMemory(selectors) }
+        self.purge(compiled.map(\.purge), scope: .local)
     }
 }

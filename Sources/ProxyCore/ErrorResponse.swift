@@ -32,8 +32,8 @@ struct ErrorResponse {
     static let noRoute = ErrorResponse(status: .notFound, message: "no upstream is configured for this path")
 
     var body: String {
-        var json = "{\"error\":\"\(Self.escape(self.message))\""
-        if let upstream = self.upstream { json += ",\"upstream\":\"\(Self.escape(upstream))\"" }
+        var json = "{\"error\":\"\(JSONText.escape(self.message))\""
+        if let upstream = self.upstream { json += ",\"upstream\":\"\(JSONText.escape(upstream))\"" }
         return json + "}\n"
     }
 
@@ -48,8 +48,5 @@ struct ErrorResponse {
         if let allow = self.allow { headers.add(name: "allow", value: allow) }
         if self.close { headers.add(name: "connection", value: "close") }
         return (HTTPResponseHead(version: version, status: self.status, headers: headers), buffer)
-    }
-    static func escape(_ text: String) -> String {
-        JSONText.escape(text)
     }
 }

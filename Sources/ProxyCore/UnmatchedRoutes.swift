@@ -1,4 +1,5 @@
 import NIOHTTP1
+import Observability
 import Synchronization
 
 /// The busiest routes that matched no `[[rule]]` and went upstream, for `/stats` and the dashboard: a call that no
@@ -60,8 +61,8 @@ final class UnmatchedRoutes: Sendable {
     /// another route's).
     func json(top count: Int = 10) -> String {
         let items = self.top(count).map { route in
-            "{\"route\":\"\(ErrorResponse.escape(route.route))\","
-                + "\"upstream\":\"\(ErrorResponse.escape(route.upstream))\","
+            "{\"route\":\"\(JSONText.escape(route.route))\","
+                + "\"upstream\":\"\(JSONText.escape(route.upstream))\","
                 + "\"requests\":\(route.requests)\(route.error > 0 ? ",\"approximate\":true" : "")}"
         }
         return "[" + items.joined(separator: ",") + "]"
