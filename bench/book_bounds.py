@@ -36,6 +36,11 @@ def main():
         ("clairvoyant (Belady)", clairvoyant(events, budget)),
         ("LRU (model)", greedy(events, budget, lru=True)),
         ("GDSF (model)", greedy(events, budget, lru=False)),
+        # Online variants that remember every key's request count past eviction (a TinyLFU sketch would approximate
+        # it in bounded memory): how far frequency alone can take a policy that cannot see the future.
+        ("GDSF, F from the whole history", remembering(events, budget, lambda floor, f, density: floor + f * density)),
+        ("GDSF, history, L x 0.3", remembering(events, budget, lambda floor, f, density: 0.3 * floor + f * density)),
+        ("LFU by value per byte, history, no aging", remembering(events, budget, lambda floor, f, density: f * density)),
     ]
     print("| eviction | hit ratio | characters avoided | tokens avoided |")
     print("|---|---:|---:|---:|")
@@ -133,6 +138,39 @@ def greedy(events, budget, lru):
                 floor = rank
         rank = event["t"] if lru else floor + density
         cache[key] = [rank, 1, density, event["t"] + event["ttl"], size]
+        used += size
+        heapq.heappush(heap, (rank, key))
+    return hits, avoided
+
+
+def remembering(events, budget, priority):
+    """Greedy eviction by `priority(L, F, C/S)`, where F counts every request for the key since the trace began."""
+    cache, heap, used, floor, hits, seen = {}, [], 0, 0.0, 0, {}
+    avoided = {"tts": 0, "tokens": 0}
+    for event in events:
+        key, entry = event["key"], cache.get(event["key"])
+        seen[key] = seen.get(key, 0) + 1
+        size = event["bytes"] + OVERHEAD
+        rank = priority(floor, seen[key], cost(event) / size)
+        if entry and entry[1] > event["t"]:
+            hits += 1
+            count_hit(avoided, event)
+            entry[0] = rank
+            heapq.heappush(heap, (rank, key))
+            continue
+        if entry:
+            used -= entry[2]
+            del cache[key]
+        while used + size > budget and cache:
+            victim_rank, victim = heapq.heappop(heap)
+            held = cache.get(victim)
+            if held is None or held[0] != victim_rank:
+                continue
+            used -= held[2]
+            del cache[victim]
+            floor = max(floor, victim_rank)
+        rank = priority(floor, seen[key], cost(event) / size)
+        cache[key] = [rank, event["t"] + event["ttl"], size]
         used += size
         heapq.heappush(heap, (rank, key))
     return hits, avoided

@@ -4,23 +4,35 @@
 # hits of SIZES (default 1 KiB and 32 KiB). Whatever else the shared machine does hits both alike, so their
 # ratio (req/s, and CPU time per request from /proc, all processes) is measured in one run. ROUNDS (default 3)
 # repeats each size. Loopback only; origin :18590, Reprise :18591, nginx :18592.
+# DISK=1: hits from disk on both sides (default SIZES 512 KiB and 4 MiB): Reprise's disk tier with memory
+# max_object 256 KiB (these bodies live on disk only and go out with sendfile), nginx's proxy_cache, both on the
+# work folder's file system (page cache warm).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" paired-nginx
 DURATION=${DURATION:-6}
 ROUNDS=${ROUNDS:-3}
-SIZES=${SIZES:-"1024 32768"}
+DISK=${DISK:-0}
+if [ "$DISK" = 1 ]; then SIZES=${SIZES:-"524288 4194304"}; else SIZES=${SIZES:-"1024 32768"}; fi
 export PATH="$PATH:/usr/sbin:/sbin"
 command -v wrk >/dev/null || { echo "paired-nginx.sh: needs wrk"; exit 1; }
 command -v nginx >/dev/null || { echo "paired-nginx.sh: needs nginx (apt-get install -y nginx)"; exit 1; }
 chmod 755 "$WORK"  # nginx workers run as an unprivileged user
 
 REPRISE_THREADS=1 taskset -c 1 "$BIN" upstream --listen 127.0.0.1:18590 >"$WORK/origin.log" 2>&1 & PIDS+=($!)
+if [ "$DISK" = 1 ]; then
+  CACHE_KEYS="max_object = \"256KiB\"
+disk_path = \"$WORK/reprise-disk\"
+disk_size = \"2GiB\"
+disk_max_object = \"64MiB\""
+else
+  CACHE_KEYS='max_object = "8MiB"'
+fi
 cat >"$WORK/reprise.conf" <<CONF
 [server]
 listen = "127.0.0.1:18591"
 [cache]
 memory = "512MiB"
-max_object = "8MiB"
+$CACHE_KEYS
 [metrics]
 enabled = false
 [[upstream]]

@@ -22,6 +22,8 @@ struct DiskIndex<Policy: EvictionPolicy>: Sendable {
         /// The body's checksum was verified by this process (a file never changes once renamed into place).
         var verified: Bool
         var nextInChain: Int32 = -1
+        /// The entry, open, once a read checked it (its body stays in its file); see `OpenEntry`.
+        var open: OpenEntry? = nil
     }
 
     private(set) var bytes = 0
@@ -34,6 +36,18 @@ struct DiskIndex<Policy: EvictionPolicy>: Sendable {
     private var strings = Interner<String>()
     private var tagLists = Interner<[String]>()
     private var policy = Policy()
+    private var openEntries = OpenEntryQueue(limit: DiskIndex.defaultOpenLimit)
+
+    /// Descriptors kept open for hits by default (`DiskTier.Options.openFiles`).
+    static var defaultOpenLimit: Int { 256 }
+
+    var openLimit: Int {
+        get { self.openEntries.limit }
+        set { self.openEntries.limit = max(0, newValue) }
+    }
+
+    /// Records holding an open entry.
+    var openCount: Int { self.openEntries.count }
 
     // MARK: Lookup
 
@@ -63,6 +77,32 @@ struct DiskIndex<Policy: EvictionPolicy>: Sendable {
 
     func frequency(sequence: UInt64) -> Int {
         self.bySequence[sequence].map { self.policy.frequency(of: Int($0)) } ?? 1
+    }
+
+    /// Keeps `open` with the record of `sequence` (when it is still indexed and holds none), closing the oldest
+    /// open entries past the limit.
+    mutating func attach(_ open: OpenEntry, sequence: UInt64) {
+        guard self.openEntries.limit > 0, let slot = self.bySequence[sequence], self.slots[Int(slot)]?.open == nil else {
+            return
+        }
+        self.slots[Int(slot)]?.open = open
+        self.openEntries.opened(.init(slot: slot, sequence: sequence))
+        while self.openEntries.isOver, let oldest = self.openEntries.popOldest() {
+            guard self.isOpen(oldest) else { continue }
+            self.slots[Int(oldest.slot)]?.open = nil
+            self.openEntries.closed()
+        }
+        if self.openEntries.needsCompaction {
+            var queue = self.openEntries
+            self.openEntries = OpenEntryQueue(limit: queue.limit)
+            queue.compact { self.isOpen($0) }
+            self.openEntries = queue
+        }
+    }
+
+    private func isOpen(_ item: OpenEntryQueue.Item) -> Bool {
+        guard let record = self.slots[Int(item.slot)] else { return false }
+        return record.sequence == item.sequence && record.open != nil
     }
 
     mutating func markVerified(sequence: UInt64) {
@@ -195,6 +235,7 @@ struct DiskIndex<Policy: EvictionPolicy>: Sendable {
             if previous >= 0 { self.slots[Int(previous)]?.nextInChain = record.nextInChain }
         }
         self.bySequence[record.sequence] = nil
+        if record.open != nil { self.openEntries.closed() }
         self.strings.release(record.path)
         self.strings.release(record.partition)
         self.tagLists.release(record.tags)

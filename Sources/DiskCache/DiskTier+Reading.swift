@@ -11,7 +11,8 @@ import Darwin
 extension DiskTier {
     /// Reads the entry of `record` (on the tier's threads). A body up to `readIntoMemoryLimit` is read and checked
     /// every time; a larger one stays in its open file (sent with `sendfile`), its checksum verified on the first read
-    /// of the file by this process. A file that fails a check is a miss, removed and counted.
+    /// of the file by this process, and the entry is kept open with its record for the next hits (`OpenEntry`). A
+    /// file that fails a check is a miss, removed and counted.
     func read(_ record: DiskIndex<GDSFPolicy>.Record, key: String) -> TierLookup {
         let path = self.layout.file(for: record.sequence)
         var descriptor: CInt = -1
@@ -68,6 +69,8 @@ extension DiskTier {
                     chunked: response.chunked,
                     savedCost: response.savedCost
                 )
+                let open = OpenEntry(entry: entry, cost: index.traits.cost)
+                self.state.withLockedValue { $0.index.attach(open, sequence: record.sequence) }
             }
             self.counters.hits.wrappingAdd(1, ordering: .relaxed)
             let frequency = self.state.withLockedValue { $0.index.frequency(sequence: record.sequence) }

@@ -32,6 +32,8 @@ public final class DiskTier: CacheTier, Sendable {
         public var threads: Int
         /// Bodies waiting to be written, at most; past it a new entry is not written (counted as skipped).
         public var maxPendingWriteBytes: Int
+        /// Entries whose body stays in its file kept open with their index record (hits answered without I/O).
+        public var openFiles: Int
         /// False in tests that look at the tier while its index is not read yet: they call `startLoading()` themselves.
         var loadsAtStart = true
 
@@ -41,7 +43,8 @@ public final class DiskTier: CacheTier, Sendable {
             maxObject: Int,
             readIntoMemoryLimit: Int = 256 << 10,
             threads: Int = 2,
-            maxPendingWriteBytes: Int = 256 << 20
+            maxPendingWriteBytes: Int = 256 << 20,
+            openFiles: Int = 256
         ) {
             self.path = path
             self.budget = budget
@@ -49,6 +52,7 @@ public final class DiskTier: CacheTier, Sendable {
             self.readIntoMemoryLimit = readIntoMemoryLimit
             self.threads = threads
             self.maxPendingWriteBytes = maxPendingWriteBytes
+            self.openFiles = openFiles
         }
     }
 
@@ -90,6 +94,7 @@ public final class DiskTier: CacheTier, Sendable {
         self.lockDescriptor = lock
         let next = SequenceReservation.read(self.layout.sequence) ?? UInt64(clock() * 1_000_000)
         var state = DiskState(sequence: SequenceReservation(next: next, reservedUpTo: next))
+        state.index.openLimit = options.openFiles
         let recorded = DiskJournal.read(self.layout.journal)
         state.loadingPurges = recorded.compactMap { record in
             if record.purge.selector == .all { return DiskState.PurgeRecord(sequence: record.sequence, selector: nil) }
@@ -124,6 +129,12 @@ public final class DiskTier: CacheTier, Sendable {
             self.counters.misses.wrappingAdd(1, ordering: .relaxed)
             if loading { self.counters.missesWhileLoading.wrappingAdd(1, ordering: .relaxed) }
             return .answered(sawKey ? .varyMiss : .miss)
+        }
+        if let open = record.open {
+            // Read and checked before, its file still open: no I/O (the frequency is the index's own).
+            self.counters.hits.wrappingAdd(1, ordering: .relaxed)
+            self.counters.openHits.wrappingAdd(1, ordering: .relaxed)
+            return .answered(.hit(open.entry, EntryTraits(cost: open.cost, frequency: 1)))
         }
         let promise = eventLoop.makePromise(of: TierLookup.self)
         let key = request.key
@@ -215,6 +226,8 @@ public final class DiskTier: CacheTier, Sendable {
 /// Totals since start.
 final class DiskCounters: Sendable {
     let hits = Atomic<Int>(0)
+    /// Hits answered from an entry kept open (part of `hits`).
+    let openHits = Atomic<Int>(0)
     let misses = Atomic<Int>(0)
     let missesWhileLoading = Atomic<Int>(0)
     let corrupt = Atomic<Int>(0)

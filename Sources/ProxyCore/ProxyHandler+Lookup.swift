@@ -406,6 +406,9 @@ extension ProxyHandler {
 
         self.current = nil
         self.framing = replayChunked ? .chunked : .none
+        // A body sent from its file: the head waits in the socket (TCP_CORK) to leave in full segments with the
+        // body's start, rather than alone in a small one the client must wake up for.
+        let corked = !isHead && entry.file != nil && self.setCork(true, context: context)
         context.write(self.wrapOutboundOut(.byteBuffer(head)), promise: nil)
         if replayChunked {
             for buffer in entry.body { _ = self.writeBody(buffer, flush: false) }
@@ -429,6 +432,19 @@ extension ProxyHandler {
             self.proxy.tally.recordHit(rule: rule.name, bytes: isHead ? 0 : entry.bodyLength, cost: entry.savedCost)
         }
         self.writeEnd()
+        if corked { _ = self.setCork(false, context: context) }
+    }
+
+    /// Sets or clears `TCP_CORK` on the client's socket (Linux); returns whether it was set.
+    func setCork(_ on: Bool, context: ChannelHandlerContext) -> Bool {
+        #if os(Linux)
+        guard context.channel.isActive, let options = context.channel.syncOptions else { return false }
+        // TCP_CORK is 3 on Linux.
+        let option = ChannelOptions.Types.SocketOption(level: .tcp, name: NIOBSDSocket.Option(rawValue: 3))
+        return (try? options.setOption(option, value: on ? 1 : 0)) != nil
+        #else
+        return false
+        #endif
     }
 
     /// Writes `count` bytes of a stored body's file from `offset` (relative to the body) with `sendfile`: no copy
