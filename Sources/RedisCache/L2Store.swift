@@ -7,9 +7,14 @@ import RedisClient
 /// The shared second tier (L2) in Redis: entries written by any instance, read by every instance.
 ///
 /// Consistency with purges rests on the purge sequence number (`<p>seq`): a purge increments it *before* it deletes
-/// anything, and an entry is written only if the sequence is still the one the writing instance knew when its
-/// upstream fetch began (checked atomically in a Lua script). A response fetched before a write can therefore
-/// never land in L2 after that write's purge, whichever instance fetched it.
+/// anything, and an entry is written only if no purge numbered after the sequence the writing instance knew when its
+/// upstream fetch began can select it (checked atomically in a Lua script). A response fetched before a write can
+/// therefore never land in L2 after that write's purge, whichever instance fetched it.
+///
+/// The sequence moves with every purge in the fleet, and most are narrow: each Kling task submission invalidates its
+/// own URI (RFC 9111 §4.4). So each purge is also logged with the one path it can reach (`<p>purges`, the last
+/// `purgeLogLength`); when the sequence moved during a fetch, the write still lands if the log holds every purge
+/// since and none is broad or names the entry's path. Anything the log cannot prove refuses the write, as before.
 public final class L2Store: Sendable {
     let redis: RedisConnection
     let keys: RedisKeys
@@ -60,7 +65,7 @@ public final class L2Store: Sendable {
         let px = Int(((entry.evictAt - now) * 1000).rounded(.up))
         guard px > 0 else { return self.redis.eventLoop.makeSucceededFuture(.stored) }
         let member = RedisKeys.member(partition: entry.partition, target: entry.target, key: entry.key)
-        var keys = [self.keys.sequence, self.keys.entry(entry.key), self.keys.paths, self.keys.pathSet(entry.path)]
+        var keys = [self.keys.sequence, self.keys.purgeLog, self.keys.entry(entry.key), self.keys.paths, self.keys.pathSet(entry.path)]
         keys += entry.tags.map(self.keys.tagSet)
         let path = entry.path
         if !entry.keyID.isEmpty { keys.append(self.keys.keySet(entry.keyID)) }
@@ -74,19 +79,55 @@ public final class L2Store: Sendable {
         }.recover { _ in .failed }
     }
 
-    /// KEYS: sequence, entry, paths, path set, tag sets… ARGV: expected sequence, value, px, member, path.
+    /// KEYS: sequence, purge log, entry, paths, path set, tag sets… ARGV: expected sequence, value, px, member, path.
+    /// When the sequence moved, the log must hold one number or more for each purge since (`count`), none of them
+    /// broad ("*") or for this path.
     static let putScript = """
         local current = redis.call('GET', KEYS[1]) or '0'
-        if current ~= ARGV[1] then return {0, current} end
+        if current ~= ARGV[1] then
+          local expected, now = tonumber(ARGV[1]), tonumber(current)
+          if expected == nil or now == nil or now < expected then return {0, current} end
+          local seen, count = {}, 0
+          for _, logged in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], current)) do
+            local space = string.find(logged, ' ', 1, true)
+            if not space then return {0, current} end
+            local number, path = string.sub(logged, 1, space - 1), string.sub(logged, space + 1)
+            if path == '*' or path == ARGV[5] then return {0, current} end
+            if not seen[number] then seen[number] = true; count = count + 1 end
+          end
+          if count ~= now - expected then return {0, current} end
+        end
         local px = tonumber(ARGV[3])
-        redis.call('SET', KEYS[2], ARGV[2], 'PX', px)
-        redis.call('ZADD', KEYS[3], 0, ARGV[5])
-        for i = 4, #KEYS do redis.call('SADD', KEYS[i], ARGV[4]) end
-        for i = 3, #KEYS do
+        redis.call('SET', KEYS[3], ARGV[2], 'PX', px)
+        redis.call('ZADD', KEYS[4], 0, ARGV[5])
+        for i = 5, #KEYS do redis.call('SADD', KEYS[i], ARGV[4]) end
+        for i = 4, #KEYS do
           if redis.call('PTTL', KEYS[i]) < px then redis.call('PEXPIRE', KEYS[i], px) end
         end
         return {1, current}
         """
+
+    /// Purges the log keeps (enough for every fetch under way to be proven clear of them; an older fetch's write
+    /// is refused).
+    static let purgeLogLength = 4096
+
+    /// KEYS: sequence, purge log. ARGV: log length, then what each purge can reach (a path, or "*").
+    static let numberScript = """
+        local number = redis.call('INCR', KEYS[1])
+        for i = 2, #ARGV do redis.call('ZADD', KEYS[2], number, number .. ' ' .. ARGV[i]) end
+        local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[1])
+        if excess > 0 then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, excess - 1) end
+        return number
+        """
+
+    /// What a purge can reach in the log: the one path of an exact target or a path, else "*".
+    static func logged(_ purge: Purge) -> String {
+        switch purge.selector {
+        case .target(let target): return Purge.pathWithoutQuery(target)
+        case .path(let path): return path
+        case .prefix, .pattern, .tag, .key, .all: return "*"
+        }
+    }
 
     // MARK: - Purges
 
@@ -102,7 +143,7 @@ public final class L2Store: Sendable {
         case refused(String)
     }
 
-    /// Increments the purge sequence, then deletes every entry the purges select. Fails only when Redis cannot be
+    /// Increments the purge sequence (logging what the purges can reach), then deletes every entry they select. Fails only when Redis cannot be
     /// reached or refuses (the caller keeps the purges and replays them after a reconnect).
     /// `patternMatches(pattern, path)` evaluates a configured path pattern.
     public func purge(
@@ -110,7 +151,10 @@ public final class L2Store: Sendable {
         patternMatches: @escaping @Sendable (String, String) -> Bool
     ) -> EventLoopFuture<(sequence: Int, dropped: Int)> {
         let loop = self.redis.eventLoop
-        return self.redis.send(.command("INCR", self.keys.sequence)).flatMapThrowing { reply -> Int in
+        var reached = Set(purges.map(Self.logged))
+        if reached.isEmpty || reached.contains("*") { reached = ["*"] }
+        let numbering: [String] = ["EVAL", Self.numberScript, "2", self.keys.sequence, self.keys.purgeLog, String(Self.purgeLogLength)]
+        return self.redis.send(.command(numbering + reached.sorted())).flatMapThrowing { reply -> Int in
             guard let sequence = reply.int else { throw L2Error.refused(reply.errorMessage ?? "INCR failed") }
             return sequence
         }.flatMap { sequence in

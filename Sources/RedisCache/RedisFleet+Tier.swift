@@ -43,9 +43,10 @@ extension RedisFleet: CacheTier {
     }
 
     /// Retries of a write refused because the fleet's purge sequence moved during the fetch. The sequence is
-    /// fleet-wide and moves with every purge anywhere (each Kling task submission's RFC 9111 §4.4 invalidation of its
-    /// own URI among them), so one retry was often refused again by the next unrelated purge (bench/book.sh: about a
-    /// third of the writes never reached L2, and the other instances paid for those generations again).
+    /// fleet-wide and moves with every purge anywhere; purges that reach one other path (each Kling task submission's
+    /// RFC 9111 §4.4 invalidation of its own URI) no longer refuse a write (`L2Store`'s purge log), but a broad one
+    /// (a tag, a prefix) does, and one retry was often refused again by the next (bench/book.sh: about a third of the
+    /// writes never reached L2, and the other instances paid for those generations again).
     static let putRetries = 4
 
     /// Writes at `sequence`; when a purge moved it meanwhile, waits until this instance holds every purge up to the

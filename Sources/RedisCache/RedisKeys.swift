@@ -9,6 +9,9 @@ import NIOCore
 /// - `<p>t:<tag>`: set of index members of the entries stored with one tag.
 /// - `<p>k:<key id>`: set of index members of the entries of one cache key (`Reprise-Cache-Key`, purges by key).
 /// - `<p>seq`: the purge sequence number, incremented by every purge.
+/// - `<p>purges`: sorted set of the last purges by number: "<number> <path>" for a purge that can reach one path only
+///   (an exact target or a path), "<number> *" for any other; a write refused by the sequence reads it
+///   (`L2Store.putScript`).
 /// - `<p>f:<cache key>`: the lease of the instance fetching that key (cross-instance single flight, `SET NX PX`).
 /// - `<p>secret`: the fleet's credential-hashing secret when `key_secret` is unset (`SET NX` on first start).
 /// - channel `<p>flight`: "<outcome> <cache key>" when a lease is let go;
@@ -29,6 +32,7 @@ public struct RedisKeys: Sendable {
     func tagSet(_ tag: String) -> String { self.prefix + "t:" + tag }
     func keySet(_ id: String) -> String { self.prefix + "k:" + id }
     var sequence: String { self.prefix + "seq" }
+    var purgeLog: String { self.prefix + "purges" }
     func lease(_ key: String) -> String { self.prefix + "f:" + key }
     public var flightChannel: String { self.prefix + "flight" }
     var secret: String { self.prefix + "secret" }

@@ -75,6 +75,64 @@ import Testing
         }
     }
 
+    struct RaceCase: CustomTestStringConvertible, Sendable {
+        var name: String
+        /// Purges run (one call each) while a fetch of `/v1/voices` that began at sequence 0 was under way.
+        var purges: [[Purge]]
+        var stored: Bool
+        var testDescription: String { self.name }
+    }
+
+    static let raceCases: [RaceCase] = [
+        RaceCase(name: "another target's invalidation", purges: [[Purge(.target("/kling/v1/images/generations"))]], stored: true),
+        RaceCase(
+            name: "several, each of another path",
+            purges: [[Purge(.target("/a?x=1"))], [Purge(.path("/b")), Purge(.target("/c"))], [Purge(.path("/v1/voices/abc"))]],
+            stored: true
+        ),
+        RaceCase(name: "its own target", purges: [[Purge(.target("/v1/voices"))]], stored: false),
+        RaceCase(name: "its path with another query (may select it: refused)", purges: [[Purge(.target("/v1/voices?page=2"))]], stored: false),
+        RaceCase(name: "its path, in another partition (refused all the same)", purges: [[Purge(.path("/v1/voices"), partition: "p9")]], stored: false),
+        RaceCase(name: "a prefix elsewhere (broad: refused)", purges: [[Purge(.prefix("/kling/"))]], stored: false),
+        RaceCase(name: "a tag (broad: refused)", purges: [[Purge(.target("/a"))], [Purge(.tag("other"))]], stored: false),
+        RaceCase(name: "a batch with one broad purge", purges: [[Purge(.target("/a")), Purge(.key("k1"))]], stored: false),
+    ]
+
+    /// The sequence moved during the fetch: the write lands only when the purge log proves that none of the purges
+    /// since can select the entry.
+    @Test(arguments: raceCases)
+    func aWriteRacedByPurgesLandsOnlyWhenNoneCanSelectIt(_ race: RaceCase) async throws {
+        try await Self.withStore { store, _ in
+            for batch in race.purges {
+                _ = try await store.purge(batch, patternMatches: { _, _ in false }).get()
+            }
+            let result = try await store.put(Self.entry(path: "/v1/voices"), sequence: 0, now: Self.now).get()
+            #expect(result == (race.stored ? .stored : .purgedMeanwhile(current: race.purges.count)))
+        }
+    }
+
+    /// The log lost records (trimmed past the fetch, or numbers taken by an instance that logs nothing): refused.
+    @Test func aWriteTheLogCannotClearIsRefused() async throws {
+        try await Self.withStore { store, redis in
+            _ = try await store.purge([Purge(.target("/a"))], patternMatches: { _, _ in false }).get()
+            _ = try await store.purge([Purge(.target("/b"))], patternMatches: { _, _ in false }).get()
+            _ = try await redis.send("ZREMRANGEBYSCORE", "t:purges", "1", "1").get()
+            #expect(try await store.put(Self.entry(path: "/v1/voices"), sequence: 0, now: Self.now).get() == .purgedMeanwhile(current: 2))
+            #expect(try await store.put(Self.entry(path: "/v1/voices"), sequence: 1, now: Self.now).get() == .stored)
+            _ = try await redis.send("INCR", "t:seq").get()
+            #expect(try await store.put(Self.entry(path: "/v1/voices"), sequence: 2, now: Self.now).get() == .purgedMeanwhile(current: 3))
+        }
+    }
+
+    @Test func theLogKeepsTheLastPurgesOnly() async throws {
+        try await Self.withStore { store, redis in
+            for index in 0..<(L2Store.purgeLogLength + 10) {
+                _ = try await store.purge([Purge(.target("/p\(index)"))], patternMatches: { _, _ in false }).get()
+            }
+            #expect(try await redis.send("ZCARD", "t:purges").get().int == L2Store.purgeLogLength)
+        }
+    }
+
     @Test func largerThanMaxObjectStaysOutOfL2() async throws {
         try await Self.withStore(maxObject: 10) { store, _ in
             let result = try await store.put(Self.entry(path: "/big", bytes: 11), sequence: 0, now: Self.now).get()
