@@ -41,7 +41,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
-        .target(name: "HTTPCaching"),
+        .target(name: "HTTPCaching", swiftSettings: hotPathSettings),
         .target(name: "BodyKeying", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "JWTVerification",
@@ -76,7 +76,7 @@ let package = Package(
             ],
             swiftSettings: hotPathSettings
         ),
-        .target(name: "RESP", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "RESP", dependencies: [.product(name: "NIOCore", package: "swift-nio")], swiftSettings: hotPathSettings),
         .target(
             name: "RedisClient",
             dependencies: [
@@ -85,7 +85,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: hotPathSettings
         ),
         .target(
             name: "RedisTestSupport",
@@ -123,7 +124,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: hotPathSettings
         ),
         .target(
             name: "ProxyConfig",

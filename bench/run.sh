@@ -52,6 +52,8 @@ SIZES=(1024 32768 524288)
 # memory max_object (256 KiB here) on disk only and sends them with sendfile; nginx's proxy_cache is on disk too.
 DISK_SIZES=(524288 4194304)
 MISS_PATH="/test/cache?cc=no-store&size=1024"
+# The pass-through row's target: the demo upstream answers POST /bench/N with N bytes of JSON, `no-store`.
+POST_PATH="/bench/1024"
 REPRISE_BIN=${REPRISE_BIN:-$ROOT/.build-bench/release/reprise}
 # Release, without the dynamic exclusivity checks in every module (NIO's included): 9% less CPU per 1 KiB hit.
 RELEASE_BUILD=(swift build -c release --product reprise -Xswiftc -enforce-exclusivity=unchecked --build-path "$ROOT/.build-bench")
@@ -347,13 +349,13 @@ for s in "${SERVER_ORDER[@]}"; do
 done
 
 # ---------------------------------------------------------------- 5-6. measurements
-# run_wrk <server label> <root pid> <url> <workload> <check note>
+# run_wrk <server label> <root pid> <url> <workload> <check note> [wrk script, default wrk-report.lua]
 run_wrk() {
-  local label=$1 pid=$2 url=$3 workload=$4 note=$5 out line c0 c1
+  local label=$1 pid=$2 url=$3 workload=$4 note=$5 script=${6:-wrk-report.lua} out line c0 c1
   log "wrk ${DURATION}s: $label $workload ($url)"
   c0=$(cpu_ticks "$pid")
-  out=$(timeout $((DURATION + 30)) taskset -c "$CLIENT_CPU" wrk -t1 -c"$WRK_CONNS" -d"${DURATION}s" \
-        --latency -s "$BENCH_DIR/wrk-report.lua" "$url" 2>&1) || {
+  out=$(BENCH_DIR="$BENCH_DIR" timeout $((DURATION + 30)) taskset -c "$CLIENT_CPU" wrk -t1 -c"$WRK_CONNS" -d"${DURATION}s" \
+        --latency -s "$BENCH_DIR/$script" "$url" 2>&1) || {
     log "wrk failed for $label $workload:"; printf '%s\n' "$out" >&2
     printf '%s\t%s\t-\t-\t-\t-\t-\twrk failed\n' "$workload" "$label" >>"$RESULTS"
     return 0
@@ -398,6 +400,12 @@ for s in "${ACTIVE[@]}"; do
   [ "$s" = reprise-disk ] && continue
   run_wrk "$s" "${SPID[$s]}" "http://127.0.0.1:${PORT[$s]}$MISS_PATH" "miss 1024" "${CHECK["$s|miss"]}"
 done
+# Pass-through: a write forwarded to the backend and never stored (1 KiB of JSON each way, bench/post.lua).
+run_wrk "$DIRECT" "$ORIGIN_PID" "$ORIGIN_URL$POST_PATH" "POST 1024" "origin" post.lua
+for s in "${ACTIVE[@]}"; do
+  [ "$s" = reprise-disk ] && continue
+  run_wrk "$s" "${SPID[$s]}" "http://127.0.0.1:${PORT[$s]}$POST_PATH" "POST 1024" "fwd" post.lua
+done
 
 # ---------------------------------------------------------------- 7. report
 first_line() { { "$@" 2>&1 || true; } | head -n 1; }
@@ -431,6 +439,7 @@ REPORT="$BENCH_DIR/results/latest.md"
   for sk in "${SKIPPED[@]}"; do echo "- skipped: $sk"; done
   echo
   echo "hit N = GET /bench/N from a warm cache; miss 1024 = GET $MISS_PATH (never stored, forwarded every time)."
+  echo "POST 1024 = POST $POST_PATH with 1 KiB of JSON, answered with 1 KiB of JSON (no-store): a write passed through."
   echo "disk hit N = GET /bench/N answered from a file on disk (page cache warm): nginx proxy_cache on disk, Reprise's disk tier"
   echo "(reprise-disk: memory max_object 256KiB, so these bodies are on disk only and go out with sendfile)."
   echo "CPU us/req = server utime+stime (all its processes) ÷ requests. Compare ratios within one run only."

@@ -62,6 +62,8 @@ enum DemoEndpoint {
     case testHang
     case testCounts
     case bench(bytes: Int)
+    /// `POST /bench/{bytes}`: a write the proxy forwards and never stores (the pass-through benchmark row).
+    case benchWrite(bytes: Int)
 
     case methodNotAllowed
     case notFound
@@ -94,6 +96,7 @@ enum DemoEndpoint {
             guard segments.count == 2, let bytes = Int(segments[1]), bytes >= 0, bytes <= 256 << 20 else {
                 return .notFound
             }
+            if method == .POST { return .benchWrite(bytes: bytes) }
             return only(isGet, .bench(bytes: bytes))
         case "api":
             return self.resolveApp(method: method, segments: segments)

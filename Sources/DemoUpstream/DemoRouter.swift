@@ -36,7 +36,7 @@ struct DemoRouter {
                 varyOnAcceptEncoding: request.query("gzip_vary") != "0",
                 force: request.query("gzip") == "force"
             )
-        case .testCache, .testEcho, .testLarge, .testUpload, .testSlow, .testHang, .testCounts, .bench, .klingImage:
+        case .testCache, .testEcho, .testLarge, .testUpload, .testSlow, .testHang, .testCounts, .bench, .benchWrite, .klingImage:
             return response
         default:
             return response.gzipped(for: request.head, varyOnAcceptEncoding: !self.options.gzipWithoutVary)
@@ -88,6 +88,7 @@ struct DemoRouter {
         case .testHang: return self.test.hang()
         case .testCounts: return self.test.counts()
         case .bench(let bytes): return self.test.bench(request, bytes: bytes)
+        case .benchWrite(let bytes): return self.test.benchWrite(bytes: bytes)
 
         case .methodNotAllowed: return DemoResponse.methodNotAllowed()
         case .notFound: return DemoResponse.notFound()

@@ -130,4 +130,19 @@ final class DemoState: Sendable {
             return buffer
         }
     }
+
+    /// `{"data":"xxx…"}` of exactly `size` bytes (at least 11), kept per size like `benchBody`.
+    func benchJSON(size: Int) -> ByteBuffer {
+        let key = -max(size, 11)
+        if let cached = self.benchBodies.withLock({ $0[key] }) { return cached }
+        var buffer = DemoResponse.allocator.buffer(capacity: -key)
+        buffer.writeStaticString("{\"data\":\"")
+        buffer.writeRepeatingByte(UInt8(ascii: "x"), count: -key - 11)
+        buffer.writeStaticString("\"}")
+        return self.benchBodies.withLock { bodies in
+            if let raced = bodies[key] { return raced }
+            bodies[key] = buffer
+            return buffer
+        }
+    }
 }

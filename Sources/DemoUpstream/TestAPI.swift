@@ -171,4 +171,13 @@ struct TestAPI {
         headers.add(name: "content-type", value: "application/octet-stream")
         return DemoResponse(status: .ok, headers: headers, body: .full(self.state.benchBody(size: bytes)))
     }
+
+    /// `POST /bench/{bytes}`: the request body is read and dropped, the answer is `bytes` bytes of JSON that no cache
+    /// may store (what a backend's write returns).
+    func benchWrite(bytes: Int) -> DemoResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: "cache-control", value: "no-store")
+        headers.add(name: "content-type", value: "application/json")
+        return DemoResponse(status: .ok, headers: headers, body: .full(self.state.benchJSON(size: bytes)))
+    }
 }

@@ -52,8 +52,27 @@ public struct CacheControl: Sendable, Equatable {
 
     public init() {}
 
-    /// Parses every field line (comma lists, quoted strings, any case, any whitespace).
+    /// Parses every field line (comma lists, quoted strings, any case, any whitespace). A single short line is looked
+    /// up first among the lines parsed before (`CacheControlMemo`).
     public init(fieldValues: [String]) {
+        guard let line = fieldValues.first else {
+            self.init()
+            return
+        }
+        guard fieldValues.count == 1, line.utf8.count <= CacheControlMemo.longestLine else {
+            self.init(parsing: fieldValues)
+            return
+        }
+        if let known = CacheControlMemo.shared.value(for: line) {
+            self = known
+            return
+        }
+        self.init(parsing: fieldValues)
+        CacheControlMemo.shared.remember(self, for: line)
+    }
+
+    /// Parses the field lines, without the memo.
+    init(parsing fieldValues: [String]) {
         self.init()
         for element in FieldParsing.listElements(fieldValues) {
             let (name, argument) = Self.splitDirective(element)

@@ -50,29 +50,34 @@ public struct CacheStatus: Sendable, Equatable {
 
     /// The field value, e.g. `Reprise; hit; ttl=3512` or `Reprise; fwd=miss; stored; ttl=60`.
     public var headerValue: String {
-        var parts = [Self.serializeItem(self.cacheName)]
+        var value = Self.serializeItem(self.cacheName)
+        value.reserveCapacity(value.utf8.count + 64 + (self.detail?.utf8.count ?? 0))
         if self.hit {
-            parts.append("hit")
+            value += "; hit"
         }
         if let forward = self.forward {
-            parts.append("fwd=\(forward.rawValue)")
+            value += "; fwd="
+            value += forward.rawValue
         }
         if let forwardStatus = self.forwardStatus {
-            parts.append("fwd-status=\(forwardStatus)")
+            value += "; fwd-status="
+            value += String(forwardStatus)
         }
         if self.stored {
-            parts.append("stored")
+            value += "; stored"
         }
         if self.collapsed {
-            parts.append("collapsed")
+            value += "; collapsed"
         }
         if let ttl = self.ttl {
-            parts.append("ttl=\(ttl)")
+            value += "; ttl="
+            value += String(ttl)
         }
         if let detail = self.detail {
-            parts.append("detail=\(Self.serializeItem(detail))")
+            value += "; detail="
+            value += Self.serializeItem(detail)
         }
-        return parts.joined(separator: "; ")
+        return value
     }
 
     // MARK: Structured Fields serialization (RFC 8941 §4.1)
@@ -100,9 +105,18 @@ public struct CacheStatus: Sendable, Equatable {
 
     /// RFC 8941 §3.3.4: sf-token = ( ALPHA / "*" ) *( tchar / ":" / "/" ).
     static func isStructuredToken(_ text: String) -> Bool {
-        guard let first = text.first, first == "*" || (first.isASCII && first.isLetter) else {
+        // By UTF-8 bytes: every character of a token is ASCII, and a byte of a multi-byte sequence fails below.
+        var bytes = text.utf8.makeIterator()
+        guard let first = bytes.next(),
+            first == UInt8(ascii: "*") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first | 0x20)
+        else {
             return false
         }
-        return text.allSatisfy { FieldParsing.isTokenCharacter($0) || $0 == ":" || $0 == "/" }
+        while let byte = bytes.next() {
+            guard FieldParsing.isTokenByte(byte) || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "/") else {
+                return false
+            }
+        }
+        return true
     }
 }

@@ -20,15 +20,25 @@ enum FieldParsing {
 
     /// RFC 9110 §5.6.2: tchar.
     static func isTokenCharacter(_ character: Character) -> Bool {
+        // One scalar only: `asciiValue` also answers for "\r\n", which is no tchar anyway.
         guard let ascii = character.asciiValue else {
             return false
         }
+        return Self.isTokenByte(ascii)
+    }
+
+    /// RFC 9110 §5.6.2: tchar, as one byte of UTF-8 (a byte of a multi-byte sequence is none).
+    static func isTokenByte(_ ascii: UInt8) -> Bool {
         switch ascii {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
         default:
-            return "!#$%&'*+-.^_`|~".contains(character)
+            return false
         }
     }
 

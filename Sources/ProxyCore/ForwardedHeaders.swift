@@ -22,15 +22,21 @@ enum ForwardedHeaders {
     /// peer, kept and `X-Forwarded-For` appended to), `Max-Forwards` decremented on OPTIONS and TRACE
     /// (RFC 9110 §7.6.2).
     static func request(_ head: HTTPRequestHead, peer: ClientPeer) -> HTTPHeaders {
-        var headers = head.headers
-        for name in HopByHop.fieldNamesToRemove(connectionValues: headers["connection"]) {
-            headers.remove(name: name)
+        // One pass over the client's fields (a removal per name, each a scan of every field, was most of this).
+        let connection = head.headers["connection"]
+        let listed = connection.isEmpty ? [] : HopByHop.fieldNamesToRemove(connectionValues: connection)
+        let dropped = peer.trusted ? Self.droppedFromTrusted : Self.droppedFromClients
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 4)
+        var host: String?
+        for (name, value) in head.headers {
+            if host == nil, name.utf8.count == 4, dropped.isHost(name) {
+                host = value
+                continue
+            }
+            if dropped.contains(name) || (!listed.isEmpty && listed.contains(name.lowercased())) { continue }
+            headers.add(name: name, value: value)
         }
-        // Reprise's own request controls (`ClientControls`) are for Reprise alone.
-        for name in ClientControls.requestFields { headers.remove(name: name) }
-        let host = headers.first(name: "host")
-        headers.remove(name: "host")
-        headers.remove(name: "content-length")
         if peer.trusted {
             if let ip = peer.ip {
                 let previous = headers[canonicalForm: "x-forwarded-for"].map(String.init)
@@ -39,7 +45,6 @@ enum ForwardedHeaders {
             if !headers.contains(name: "x-forwarded-proto") { headers.add(name: "x-forwarded-proto", value: "http") }
             if let host, !headers.contains(name: "x-forwarded-host") { headers.add(name: "x-forwarded-host", value: host) }
         } else {
-            for name in self.clientControlledFields { headers.remove(name: name) }
             if let ip = peer.ip { headers.add(name: "x-forwarded-for", value: ip) }
             headers.add(name: "x-forwarded-proto", value: "http")
             if let host { headers.add(name: "x-forwarded-host", value: host) }
@@ -51,6 +56,16 @@ enum ForwardedHeaders {
         return headers
     }
 
+    /// What never goes upstream from a trusted proxy: hop-by-hop fields, Reprise's own request controls
+    /// (`ClientControls`), `Host` (the upstream's is set) and `Content-Length` (set from the body's framing).
+    static let droppedFromTrusted = FieldNameSet(
+        Array(HopByHop.alwaysRemoved) + ClientControls.requestFields + ["host", "content-length"]
+    )
+    /// From any other client, the forwarding fields too.
+    static let droppedFromClients = FieldNameSet(
+        Array(HopByHop.alwaysRemoved) + ClientControls.requestFields + ["host", "content-length"] + clientControlledFields
+    )
+
     /// The upstream's response headers minus hop-by-hop fields; `Content-Length` stays (same body).
     static func response(_ upstream: HTTPHeaders) -> HTTPHeaders {
         var headers = upstream
@@ -61,8 +76,11 @@ enum ForwardedHeaders {
     }
 
     static func via(_ version: HTTPVersion) -> String {
-        "\(version.major).\(version.minor) \(self.viaToken)"
+        if version == .http1_1 { return Self.via11 }
+        return "\(version.major).\(version.minor) \(self.viaToken)"
     }
+
+    private static let via11 = "1.1 \(viaToken)"
 
     /// The method as it goes on the wire: NIO names `M-SEARCH` `MSEARCH`, which an upstream would reject.
     static func wireMethod(_ method: HTTPMethod) -> HTTPMethod {

@@ -11,6 +11,8 @@ final class UpstreamRuntime: Sendable {
     let client: UpstreamClient
     /// The upstream's name as a metrics label id (`MetricLabelIDs`).
     let labelID: Int
+    /// The `Host` field sent upstream (`UpstreamURL.authority`), built once rather than on every request.
+    let hostField: String
 
     init(settings: UpstreamSettings, group: EventLoopGroup) throws {
         self.settings = settings
@@ -39,6 +41,7 @@ final class UpstreamRuntime: Sendable {
             group: group
         )
         self.labelID = MetricLabelIDs.id(settings.name)
+        self.hostField = settings.url.authority
     }
 
     /// The request target upstream for a client target: the prefix is stripped, the base path put in front.
@@ -59,7 +62,7 @@ final class UpstreamRuntime: Sendable {
     ) -> (head: HTTPRequestHead, body: UpstreamRequestBody) {
         var headers = HTTPHeaders()
         headers.reserveCapacity(forwarded.count + 2)
-        headers.add(name: "host", value: self.settings.url.authority)
+        headers.add(name: "host", value: self.hostField)
         headers.add(contentsOf: forwarded)
         var body = UpstreamRequestBody.none
         if let length = clientHeaders.first(name: "content-length") {

@@ -37,7 +37,8 @@ final class RedisCommandHandler: ChannelInboundHandler {
         self.commandTimeout = commandTimeout
     }
 
-    /// Writes `commands` with a single write and flush. The futures answer them in order; they
+    /// Writes `commands` with a single write, flushed with the other commands of this pass of the event loop
+    /// (`scheduleFlush`). The futures answer them in order; they
     /// fail with ``RedisClientError`` only on timeout or transport trouble.
     func send(_ commands: [[ByteBuffer]]) -> [EventLoopFuture<RESPValue>] {
         guard let context, self.closeReason == nil, context.channel.isActive else {
@@ -53,9 +54,27 @@ final class RedisCommandHandler: ChannelInboundHandler {
             self.pending.append(PendingCommand(promise: promise, deadline: deadline))
             futures.append(promise.futureResult)
         }
-        context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+        context.write(self.wrapOutboundOut(buffer), promise: nil)
+        self.scheduleFlush()
         self.armTimeout()
         return futures
+    }
+
+    /// Whether a flush is queued on the event loop.
+    private var flushScheduled = false
+
+    /// Flushes once the event loop has handled what is ready now (automatic pipelining): the commands that the
+    /// requests read in one pass of the loop send go to Redis in one write, not one write each. A command waits no
+    /// longer than the rest of that pass.
+    private func scheduleFlush() {
+        guard !self.flushScheduled else { return }
+        self.flushScheduled = true
+        let bound = NIOLoopBound(self, eventLoop: self.eventLoop)
+        self.eventLoop.execute {
+            let handler = bound.value
+            handler.flushScheduled = false
+            handler.context?.flush()
+        }
     }
 
     /// Writes a command whose replies are not matched to it but go to ``pushHandler``

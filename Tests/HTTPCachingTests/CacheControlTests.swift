@@ -1,4 +1,4 @@
-import HTTPCaching
+@testable import HTTPCaching
 import Testing
 
 struct CacheControlCase: CustomTestStringConvertible, Sendable {
@@ -142,6 +142,21 @@ let cacheControlCases: [CacheControlCase] = [
 @Test(arguments: cacheControlCases)
 func cacheControlParsing(_ testCase: CacheControlCase) {
     #expect(CacheControl(fieldValues: testCase.lines) == testCase.expected)
+    // Again: a one-line field now comes from the memo, and must read the same.
+    #expect(CacheControl(fieldValues: testCase.lines) == testCase.expected)
+    #expect(CacheControl(parsing: testCase.lines) == testCase.expected)
+}
+
+/// Lines a client invents cannot grow the memo past its capacity; a long line is never kept.
+@Test func theCacheControlMemoStaysBounded() {
+    let memo = CacheControlMemo.shared
+    for index in 0..<(CacheControlMemo.capacity * 3) {
+        _ = CacheControl(fieldValues: ["max-age=\(index), x-invented-\(index)"])
+        #expect(memo.count <= CacheControlMemo.capacity)
+    }
+    let long = "max-age=5, " + String(repeating: "x", count: CacheControlMemo.longestLine)
+    #expect(CacheControl(fieldValues: [long]).maxAge == 5)
+    #expect(memo.value(for: long) == nil)
 }
 
 struct TargetedCase: CustomTestStringConvertible, Sendable {

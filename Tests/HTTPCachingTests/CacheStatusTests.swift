@@ -40,6 +40,22 @@ let cacheStatusCases: [CacheStatusCase] = [
     .init(
         id: "status-cache-name-quoted", spec: "RFC 9211 §2", status: CacheStatus(cacheName: "edge 1", hit: true),
         expected: "\"edge 1\"; hit"),
+    .init(
+        id: "status-detail-token-chars", spec: "RFC 8941 §3.3.4", status: CacheStatus(forward: .miss, detail: "*a:b/c.d~e"),
+        expected: "Reprise; fwd=miss; detail=*a:b/c.d~e"),
+    .init(
+        id: "status-detail-non-ascii", spec: "RFC 8941 §4.1.6",
+        status: CacheStatus(forward: .miss, detail: "caf\u{E9}"), expected: "Reprise; fwd=miss; detail=\"caf?\""),
+    .init(
+        id: "status-detail-combining", spec: "RFC 8941 §4.1.6",
+        status: CacheStatus(forward: .miss, detail: "a\u{301}b"), expected: "Reprise; fwd=miss; detail=\"a?b\""),
+    .init(
+        id: "status-detail-starts-with-symbol", spec: "RFC 8941 §3.3.4",
+        status: CacheStatus(forward: .miss, detail: "[x]"), expected: "Reprise; fwd=miss; detail=\"[x]\""),
+    .init(
+        id: "status-everything", spec: "RFC 9211 §2",
+        status: CacheStatus(hit: false, forward: .stale, forwardStatus: 200, stored: true, collapsed: true, ttl: 7, detail: "disk"),
+        expected: "Reprise; fwd=stale; fwd-status=200; stored; collapsed; ttl=7; detail=disk"),
 ]
 
 @Test(arguments: cacheStatusCases)
