@@ -4,7 +4,9 @@
 # (default 1024), or with TARGET (e.g. TARGET='/test/cache?cc=no-store&size=1024' for misses). Prints CPU µs per
 # request of each (utime+stime from /proc) and their ratio B/A, ROUNDS times (default 3), swapping the ports every
 # other round. Loopback only; origin :PORT (default 18690), the two proxies :PORT+1/:PORT+2. Fails at once if a port
-# is taken (another benchmark, a test's redis-server).
+# is taken (another benchmark, a test's redis-server). WRK_SCRIPT=bench/post.lua (with BENCH_DIR=bench exported)
+# makes every request a POST with 1 KiB of JSON (TARGET=/bench/1024: the pass-through row); ORIGIN_BIN picks the
+# binary that serves as the origin (default OLD).
 set -euo pipefail
 [ $# -eq 2 ] && [ -x "$1" ] && [ -x "$2" ] || { echo "usage: bench/ab.sh OLD-BINARY NEW-BINARY" >&2; exit 2; }
 A=$1
@@ -20,7 +22,7 @@ for port in $PORT $((PORT + 1)) $((PORT + 2)); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "ab.sh: port $port is taken (set PORT=...)"; exit 1; fi
 done
 
-REPRISE_THREADS=1 taskset -c 0 "$A" upstream --listen 127.0.0.1:$PORT >"$WORK/origin.log" 2>&1 & PIDS+=($!)
+REPRISE_THREADS=1 taskset -c 0 "${ORIGIN_BIN:-$A}" upstream --listen 127.0.0.1:$PORT >"$WORK/origin.log" 2>&1 & PIDS+=($!)
 conf() {
   printf '[server]\nlisten = "127.0.0.1:%s"\n[metrics]\nenabled = false\n[[upstream]]\nname = "origin"\nprefix = "/"\nurl = "http://127.0.0.1:%s"\n' \
     "$1" "$PORT" >"$WORK/$1.conf"

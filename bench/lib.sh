@@ -25,11 +25,13 @@ HZ=$(getconf CLK_TCK)
 # The side-by-side measurement of ab.sh, paired-nginx.sh and observability-paired.sh: two servers loaded at the
 # same time, each by its own `wrk -t1 -c16` on core 1 for $DURATION s. `paired_load URL_A PID_A URL_B PID_B` sets
 # PAIR_RATE=(a b) (req/s) and PAIR_US=(a b) (CPU µs per request, the process and its children). With WRK_HEADER set
-# (e.g. "Authorization: Bearer ..."), every request of both loads carries it.
+# (e.g. "Authorization: Bearer ..."), every request of both loads carries it; with WRK_SCRIPT, both run that script.
 paired_load() {
   local a0 b0 a1 b1 w1 w2 na nb
   local header=()
   [ -n "${WRK_HEADER:-}" ] && header=(-H "$WRK_HEADER")
+  # WRK_SCRIPT (e.g. bench/post.lua): a wrk Lua script for both loads.
+  [ -n "${WRK_SCRIPT:-}" ] && header+=(-s "$WRK_SCRIPT")
   a0=$(cpu_ticks "$2"); b0=$(cpu_ticks "$4")
   taskset -c 1 wrk -t1 -c16 -d"${DURATION}s" "${header[@]}" "$1" >"$WORK/wrk-a.txt" & w1=$!
   taskset -c 1 wrk -t1 -c16 -d"${DURATION}s" "${header[@]}" "$3" >"$WORK/wrk-b.txt" & w2=$!

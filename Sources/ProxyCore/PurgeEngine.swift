@@ -55,7 +55,7 @@ struct PurgeEngine: Sendable {
         var outcome = Outcome()
         // RFC 9111 §4.4: the target URI and same-origin Location / Content-Location, in every partition.
         var authorities = request.headers["host"]
-        authorities.append(upstream.settings.url.authority)
+        authorities.append(upstream.hostField)
         let targets = Invalidation.targets(
             method: method,
             status: status,

@@ -174,8 +174,12 @@ final class UpstreamConnection: ChannelInboundHandler {
         if call.body == .none {
             context.write(self.wrapOutboundOut(.end(nil)), promise: nil)
             self.exchange?.requestEndWritten = true
+            context.flush()
+        } else if head.headers.contains(name: "expect") {
+            // The client waits for 100 Continue before it sends the body: the head must go now.
+            context.flush()
         }
-        context.flush()
+        // Otherwise the head leaves with the body's first bytes, which usually arrived with it: one write, not two.
         self.updateReading()
     }
 
