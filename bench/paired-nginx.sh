@@ -4,6 +4,7 @@
 # hits of SIZES (default 1 KiB and 32 KiB). Whatever else the shared machine does hits both alike, so their
 # ratio (req/s, and CPU time per request from /proc, all processes) is measured in one run. ROUNDS (default 3)
 # repeats each size. Loopback only; origin :18590, Reprise :18591, nginx :18592.
+# PEER=haproxy: HAProxy's cache instead of nginx (hits only: HAProxy keeps no disk cache).
 # DISK=1: hits from disk on both sides (default SIZES 512 KiB and 4 MiB): Reprise's disk tier with memory
 # max_object 256 KiB (these bodies live on disk only and go out with sendfile), nginx's proxy_cache, both on the
 # work folder's file system (page cache warm).
@@ -42,16 +43,24 @@ url = "http://127.0.0.1:18590"
 CONF
 REPRISE_THREADS=1 taskset -c 0 "$BIN" --config "$WORK/reprise.conf" >"$WORK/reprise.log" 2>&1 & REPRISE=$!
 PIDS+=($REPRISE)
-sed -e "s|@WORK@|$WORK|g" -e "s|@CACHE@|$WORK|g" -e "s|@ORIGIN@|127.0.0.1:18590|g" -e "s|@PORT@|18592|g" \
-  "$ROOT/bench/conf/nginx.conf" >"$WORK/nginx.conf"
-taskset -c 0 nginx -p "$WORK" -c "$WORK/nginx.conf" >"$WORK/nginx.log" 2>&1 & NGINX=$!
+PEER=${PEER:-nginx}
+if [ "$PEER" = haproxy ]; then
+  command -v haproxy >/dev/null || { echo "paired-nginx.sh: needs haproxy (apt-get install -y haproxy)"; exit 1; }
+  [ "$DISK" = 1 ] && { echo "paired-nginx.sh: HAProxy has no disk cache (DISK=1 is for nginx)"; exit 2; }
+  sed -e "s|@ORIGIN@|127.0.0.1:18590|g" -e "s|@PORT@|18592|g" "$ROOT/bench/conf/haproxy.cfg" >"$WORK/haproxy.cfg"
+  taskset -c 0 haproxy -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 & NGINX=$!
+else
+  sed -e "s|@WORK@|$WORK|g" -e "s|@CACHE@|$WORK|g" -e "s|@ORIGIN@|127.0.0.1:18590|g" -e "s|@PORT@|18592|g" \
+    "$ROOT/bench/conf/nginx.conf" >"$WORK/nginx.conf"
+  taskset -c 0 nginx -p "$WORK" -c "$WORK/nginx.conf" >"$WORK/nginx.log" 2>&1 & NGINX=$!
+fi
 PIDS+=($NGINX)
 for port in 18591 18592; do
   wait_for "http://127.0.0.1:$port/bench/1024" || { echo "paired-nginx.sh: :$port did not start"; exit 1; }
   for size in $SIZES; do curl -s -o /dev/null "http://127.0.0.1:$port/bench/$size"; curl -s -o /dev/null "http://127.0.0.1:$port/bench/$size"; done
 done
 
-echo "| size | round | Reprise req/s | nginx req/s | req/s ratio | Reprise µs CPU/req | nginx µs CPU/req |"
+echo "| size | round | Reprise req/s | $PEER req/s | req/s ratio | Reprise µs CPU/req | $PEER µs CPU/req |"
 echo "|---:|---:|---:|---:|---:|---:|---:|"
 for size in $SIZES; do
   for round in $(seq 1 "$ROUNDS"); do
