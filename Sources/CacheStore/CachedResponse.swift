@@ -304,6 +304,7 @@ public final class CachedResponse: Sendable {
     }
 
     /// Targeted cache-control fields (RFC 9213) are for Reprise: stored for revalidation, never sent on.
+    /// (`FieldBlock.kind(of:)` tells these apart by their lengths, 21 and 17: keep the two in step.)
     public static let fieldsKeptFromClients: Set<String> = ["reprise-cache-control", "cdn-cache-control"]
 }
 

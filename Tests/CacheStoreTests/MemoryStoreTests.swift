@@ -157,6 +157,28 @@ func isHit(_ lookup: StoreLookup) -> Bool {
         #expect(String(buffer: dropped) == "content-length: 100\r\nreprise-cache-key: 00000000000000ab\r\n")
     }
 
+    /// Names are told apart in any case, and a name of the same length as a special one stays an ordinary field.
+    @Test func theSpecialFieldsAreFoundInAnyCase() {
+        let entry = makeEntry(
+            key: "GET /g - host",
+            target: "/g",
+            headers: [("CACHE-CONTROL", "max-age=1"), ("cache-Control", "no-transform"), ("Cache-Contro1", "x"),
+                      ("ETAG", "\"e\""), ("LAST-modified", "Thu, 01 Jan 2026 00:00:00 GMT"),
+                      ("Content-ENCODING", "GZip, identity"), ("Reprise-Cache-KEY", "00000000000000cd"),
+                      ("cdn-CACHE-control", "max-age=9"), ("REPRISE-CACHE-CONTROL", "max-age=8"), ("xdn-cache-control", "k")]
+        )
+        #expect(entry.cacheControl == ["max-age=1", "no-transform"])
+        #expect(entry.etag == "\"e\"")
+        #expect(entry.info.lastModified == "Thu, 01 Jan 2026 00:00:00 GMT")
+        #expect(entry.contentCoding == "gzip")
+        #expect(entry.keyID == "00000000000000cd")
+        let wire = String(buffer: entry.wireHeaders)
+        #expect(wire.contains("Cache-Contro1: x\r\n") && wire.contains("xdn-cache-control: k\r\n"))
+        #expect(!wire.contains("max-age=9") && !wire.contains("max-age=8"))
+        #expect(entry.headers.first(name: "cdn-cache-control") == "max-age=9")
+        #expect(entry.headers.first(name: "reprise-cache-control") == "max-age=8")
+    }
+
     /// An entry is charged what it occupies: its one buffer is exactly key, fields and body (never rounded up to a
     /// power of two, as a buffer that had to grow or be copied would be), plus the fixed part.
     @Test(arguments: [0, 100, 1_000, 70_000, 300_000, 1 << 20])
