@@ -76,6 +76,21 @@ def unbounded(events):
     return hits, avoided
 
 
+def make_room(cache, heap, used, size, budget):
+    """Evicts the lowest-ranked entries (`cache[key]` is [rank, expiry, size, ...]) until `size` more bytes fit.
+    Returns the bytes used and the rank of the last entry evicted (None when none was)."""
+    last = None
+    while used + size > budget and cache:
+        rank, victim = heapq.heappop(heap)
+        held = cache.get(victim)
+        if held is None or held[0] != rank:
+            continue
+        used -= held[2]
+        del cache[victim]
+        last = rank
+    return used, last
+
+
 def clairvoyant(events, budget):
     never = len(events) + 1
     following, last = [never] * len(events), {}
@@ -97,13 +112,7 @@ def clairvoyant(events, budget):
         size = event["bytes"] + OVERHEAD
         if following[index] == never:
             continue
-        while used + size > budget and cache:
-            rank, victim = heapq.heappop(heap)
-            held = cache.get(victim)
-            if held is None or held[0] != rank:
-                continue
-            used -= held[2]
-            del cache[victim]
+        used, _ = make_room(cache, heap, used, size, budget)
         cache[key] = [-following[index], event["t"] + event["ttl"], size]
         used += size
         heapq.heappush(heap, (cache[key][0], key))
@@ -111,70 +120,44 @@ def clairvoyant(events, budget):
 
 
 def greedy(events, budget, lru):
-    cache, heap, used, floor, hits = {}, [], 0, 0.0, 0
-    avoided = {"tts": 0, "tokens": 0}
-    for event in events:
-        key, entry = event["key"], cache.get(event["key"])
-        if entry and entry[3] > event["t"]:
-            hits += 1
-            count_hit(avoided, event)
-            entry[1] += 1
-            entry[0] = event["t"] if lru else floor + entry[1] * entry[2]
-            heapq.heappush(heap, (entry[0], key))
-            continue
-        if entry:
-            used -= entry[4]
-            del cache[key]
-        size = event["bytes"] + OVERHEAD
-        density = cost(event) / size
-        while used + size > budget and cache:
-            rank, victim = heapq.heappop(heap)
-            held = cache.get(victim)
-            if held is None or held[0] != rank:
-                continue
-            used -= held[4]
-            del cache[victim]
-            if not lru:
-                floor = rank
-        rank = event["t"] if lru else floor + density
-        cache[key] = [rank, 1, density, event["t"] + event["ttl"], size]
-        used += size
-        heapq.heappush(heap, (rank, key))
-    return hits, avoided
+    if lru:
+        return ranked(events, budget, lambda floor, uses, density, now: now, remember=False)
+    return ranked(events, budget, lambda floor, uses, density, now: floor + uses * density, remember=False)
 
 
 def remembering(events, budget, priority):
     """Greedy eviction by `priority(L, F, C/S)`, where F counts every request for the key since the trace began."""
+    return ranked(events, budget, lambda floor, uses, density, now: priority(floor, uses, density), remember=True)
+
+
+def ranked(events, budget, priority, remember):
+    """Evicts the entry of lowest `priority(L, uses, C/S, now)`, L being the rank of the last one evicted; `uses` counts
+    the key's requests since it was stored, or since the trace began (`remember`)."""
     cache, heap, used, floor, hits, seen = {}, [], 0, 0.0, 0, {}
     avoided = {"tts": 0, "tokens": 0}
     for event in events:
         key, entry = event["key"], cache.get(event["key"])
         seen[key] = seen.get(key, 0) + 1
         size = event["bytes"] + OVERHEAD
-        rank = priority(floor, seen[key], cost(event) / size)
+        density = cost(event) / size
         if entry and entry[1] > event["t"]:
             hits += 1
             count_hit(avoided, event)
-            entry[0] = rank
-            heapq.heappush(heap, (rank, key))
+            entry[3] += 1
+            entry[0] = priority(floor, seen[key] if remember else entry[3], density, event["t"])
+            heapq.heappush(heap, (entry[0], key))
             continue
         if entry:
             used -= entry[2]
             del cache[key]
-        while used + size > budget and cache:
-            victim_rank, victim = heapq.heappop(heap)
-            held = cache.get(victim)
-            if held is None or held[0] != victim_rank:
-                continue
-            used -= held[2]
-            del cache[victim]
-            floor = max(floor, victim_rank)
-        rank = priority(floor, seen[key], cost(event) / size)
-        cache[key] = [rank, event["t"] + event["ttl"], size]
+        used, evicted = make_room(cache, heap, used, size, budget)
+        if evicted is not None:
+            floor = max(floor, evicted)
+        rank = priority(floor, seen[key] if remember else 1, density, event["t"])
+        cache[key] = [rank, event["t"] + event["ttl"], size, 1]
         used += size
         heapq.heappush(heap, (rank, key))
     return hits, avoided
-
 
 if __name__ == "__main__":
     main()

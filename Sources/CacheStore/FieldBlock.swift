@@ -53,9 +53,9 @@ enum FieldBlock {
             storage.writeString(value)
             storage.writeStaticString("\r\n")
             locator.saw(name: name, value: value, at: valueStart)
-            if name.utf8.count == 16, Self.named(name, "content-encoding") {
+            if name.utf8.count == 16, FieldName.equals(name, "content-encoding") {
                 codings += Self.codings(value)
-            } else if name.utf8.count == 17, Self.named(name, "reprise-cache-key") {
+            } else if name.utf8.count == 17, FieldName.equals(name, "reprise-cache-key") {
                 keyID = KeyID.parse(value) ?? 0
             }
         }
@@ -103,24 +103,9 @@ enum FieldBlock {
         let count = name.utf8.count
         // Only names of these lengths can be one of the three (no lower-casing for the other fields).
         guard count == 13 || count == 17 || count == 21 else { return .wire }
-        if count == 13 { return Self.named(name, "cache-control") ? .cacheControl : .wire }
-        if count == 17 { return Self.named(name, "cdn-cache-control") ? .kept : .wire }
-        return Self.named(name, "reprise-cache-control") ? .kept : .wire
-    }
-
-    /// Whether `name` is `lower` in any case, without a lower-cased copy (ASCII letters folded; `lower` is lower
-    /// case).
-    static func named(_ name: String, _ lower: StaticString) -> Bool {
-        guard name.utf8.count == lower.utf8CodeUnitCount else { return false }
-        return lower.withUTF8Buffer { expected in
-            var index = 0
-            for byte in name.utf8 {
-                let folded = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
-                guard folded == expected[index] else { return false }
-                index += 1
-            }
-            return true
-        }
+        if count == 13 { return FieldName.equals(name, "cache-control") ? .cacheControl : .wire }
+        if count == 17 { return FieldName.equals(name, "cdn-cache-control") ? .kept : .wire }
+        return FieldName.equals(name, "reprise-cache-control") ? .kept : .wire
     }
 
     /// Where the target starts in the key, when the key is "METHOD <target> …" (every key the proxy makes).
@@ -148,9 +133,9 @@ enum FieldBlock {
         var lastModified: (start: Int, length: Int)?
 
         mutating func saw(name: String, value: String, at start: Int) {
-            if self.etag == nil, name.utf8.count == 4, FieldBlock.named(name, "etag") {
+            if self.etag == nil, name.utf8.count == 4, FieldName.equals(name, "etag") {
                 self.etag = Self.trimmed(value, at: start)
-            } else if self.lastModified == nil, name.utf8.count == 13, FieldBlock.named(name, "last-modified") {
+            } else if self.lastModified == nil, name.utf8.count == 13, FieldName.equals(name, "last-modified") {
                 self.lastModified = Self.trimmed(value, at: start)
             }
         }

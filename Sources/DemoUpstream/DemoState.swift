@@ -121,24 +121,24 @@ final class DemoState: Sendable {
 
     /// A body of `size` bytes, made once per size and shared afterwards (ByteBuffer copies are copy-on-write).
     func benchBody(size: Int) -> ByteBuffer {
-        if let cached = self.benchBodies.withLock({ $0[size] }) { return cached }
-        var buffer = DemoResponse.allocator.buffer(capacity: size)
-        buffer.writeRepeatingByte(UInt8(ascii: "x"), count: size)
-        return self.benchBodies.withLock { bodies in
-            if let raced = bodies[size] { return raced }
-            bodies[size] = buffer
-            return buffer
-        }
+        self.sharedBody(key: size, bytes: size) { $0.writeRepeatingByte(UInt8(ascii: "x"), count: size) }
     }
 
     /// `{"data":"xxx…"}` of exactly `size` bytes (at least 11), kept per size like `benchBody`.
     func benchJSON(size: Int) -> ByteBuffer {
-        let key = -max(size, 11)
+        let bytes = max(size, 11)
+        return self.sharedBody(key: -bytes, bytes: bytes) { buffer in
+            buffer.writeStaticString("{\"data\":\"")
+            buffer.writeRepeatingByte(UInt8(ascii: "x"), count: bytes - 11)
+            buffer.writeStaticString("\"}")
+        }
+    }
+
+    /// The body kept under `key`, written by `write` into a buffer of `bytes` the first time.
+    private func sharedBody(key: Int, bytes: Int, _ write: (inout ByteBuffer) -> Void) -> ByteBuffer {
         if let cached = self.benchBodies.withLock({ $0[key] }) { return cached }
-        var buffer = DemoResponse.allocator.buffer(capacity: -key)
-        buffer.writeStaticString("{\"data\":\"")
-        buffer.writeRepeatingByte(UInt8(ascii: "x"), count: -key - 11)
-        buffer.writeStaticString("\"}")
+        var buffer = DemoResponse.allocator.buffer(capacity: bytes)
+        write(&buffer)
         return self.benchBodies.withLock { bodies in
             if let raced = bodies[key] { return raced }
             bodies[key] = buffer

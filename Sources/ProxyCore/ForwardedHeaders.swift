@@ -30,7 +30,7 @@ enum ForwardedHeaders {
         headers.reserveCapacity(head.headers.count + 4)
         var host: String?
         for (name, value) in head.headers {
-            if host == nil, name.utf8.count == 4, dropped.isHost(name) {
+            if host == nil, name.utf8.count == 4, RequestTraits.isHost(name) {
                 host = value
                 continue
             }
@@ -58,13 +58,10 @@ enum ForwardedHeaders {
 
     /// What never goes upstream from a trusted proxy: hop-by-hop fields, Reprise's own request controls
     /// (`ClientControls`), `Host` (the upstream's is set) and `Content-Length` (set from the body's framing).
-    static let droppedFromTrusted = FieldNameSet(
-        Array(HopByHop.alwaysRemoved) + ClientControls.requestFields + ["host", "content-length"]
-    )
+    static let droppedFromTrusted = FieldNameSet(Self.neverForwarded)
     /// From any other client, the forwarding fields too.
-    static let droppedFromClients = FieldNameSet(
-        Array(HopByHop.alwaysRemoved) + ClientControls.requestFields + ["host", "content-length"] + clientControlledFields
-    )
+    static let droppedFromClients = FieldNameSet(Self.neverForwarded + Self.clientControlledFields)
+    private static let neverForwarded = Array(HopByHop.alwaysRemoved) + ClientControls.requestFields + ["host", "content-length"]
 
     /// The upstream's response headers minus hop-by-hop fields; `Content-Length` stays (same body).
     static func response(_ upstream: HTTPHeaders) -> HTTPHeaders {

@@ -49,7 +49,7 @@ struct RequestTraits {
     static let conditionalFields = ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"]
 
     /// `name` (4 bytes) is `Host` in any ASCII case.
-    private static func isHost(_ name: String) -> Bool {
+    static func isHost(_ name: String) -> Bool {
         var iterator = name.utf8.makeIterator()
         return iterator.next().map({ $0 | 0x20 }) == UInt8(ascii: "h") && iterator.next().map({ $0 | 0x20 }) == UInt8(ascii: "o")
             && iterator.next().map({ $0 | 0x20 }) == UInt8(ascii: "s") && iterator.next().map({ $0 | 0x20 }) == UInt8(ascii: "t")

@@ -143,8 +143,8 @@ public final class L2Store: Sendable {
         case refused(String)
     }
 
-    /// Increments the purge sequence (logging what the purges can reach), then deletes every entry they select. Fails only when Redis cannot be
-    /// reached or refuses (the caller keeps the purges and replays them after a reconnect).
+    /// Increments the purge sequence (logging what the purges can reach), then deletes every entry they select. Fails
+    /// only when Redis cannot be reached or refuses (the caller keeps the purges and replays them after a reconnect).
     /// `patternMatches(pattern, path)` evaluates a configured path pattern.
     public func purge(
         _ purges: [Purge],

@@ -23,6 +23,8 @@ final class RedisCommandHandler: ChannelInboundHandler {
     /// One timer for the oldest pending command; it re-arms itself for the next one, so there is
     /// never more than one scheduled task however deep the pipeline.
     private var timeoutTask: Scheduled<Void>?
+    /// Whether a flush is queued on the event loop (`scheduleFlush`).
+    private var flushScheduled = false
 
     /// Receives every value that answers no command. Throwing closes the connection, with the
     /// error as the reason. Without a push handler such a value is a protocol error.
@@ -37,9 +39,9 @@ final class RedisCommandHandler: ChannelInboundHandler {
         self.commandTimeout = commandTimeout
     }
 
-    /// Writes `commands` with a single write, flushed with the other commands of this pass of the event loop
-    /// (`scheduleFlush`). The futures answer them in order; they
-    /// fail with ``RedisClientError`` only on timeout or transport trouble.
+    /// Writes `commands` in one buffer, flushed with the other commands of this pass of the event loop
+    /// (`scheduleFlush`). The futures answer them in order; they fail with ``RedisClientError`` only on timeout or
+    /// transport trouble.
     func send(_ commands: [[ByteBuffer]]) -> [EventLoopFuture<RESPValue>] {
         guard let context, self.closeReason == nil, context.channel.isActive else {
             return commands.map { _ in self.eventLoop.makeFailedFuture(RedisClientError.connectionClosed) }
@@ -59,9 +61,6 @@ final class RedisCommandHandler: ChannelInboundHandler {
         self.armTimeout()
         return futures
     }
-
-    /// Whether a flush is queued on the event loop.
-    private var flushScheduled = false
 
     /// Flushes once the event loop has handled what is ready now (automatic pipelining): the commands that the
     /// requests read in one pass of the loop send go to Redis in one write, not one write each. A command waits no

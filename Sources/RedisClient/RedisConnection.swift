@@ -112,7 +112,7 @@ public final class RedisConnection: Sendable {
         self.send(args.map { ByteBuffer(string: $0) })
     }
 
-    /// Sends several commands in one write and flush.
+    /// Sends several commands in one buffer (flushed with the rest of this pass of the event loop).
     ///
     /// - Returns: the replies in the order of `commands`; fails (with the first transport
     ///   failure) if any command got no reply.

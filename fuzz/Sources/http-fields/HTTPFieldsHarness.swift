@@ -6,8 +6,9 @@ import HTTPCaching
 /// (`Vary`, `Freshness.compute`, conditionals) each line is `name: value`.
 ///
 /// Properties, beyond not crashing:
-/// - Cache-Control: writing the parsed directives back and parsing that gives the same directives; ASCII case of
-///   the input changes nothing; several lines without quotes read as one line joined with commas.
+/// - Cache-Control: the same lines read twice give the same directives (the second from `CacheControlMemo`);
+///   writing the parsed directives back and parsing that gives the same directives; ASCII case of the input changes
+///   nothing; several lines without quotes read as one line joined with commas.
 /// - Targeted fields (RFC 9213, Structured Fields dictionaries): a dictionary written from the input (any RFC 8941
 ///   member syntax) is accepted and read member by member; a valid dictionary stays valid after leading spaces.
 /// - HTTP dates: a parsed date, formatted as IMF-fixdate, parses back to the same instant; so does any instant
@@ -41,6 +42,8 @@ public func httpFieldsTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -
 
 func checkCacheControl(_ lines: [String], _ checked: Bool) {
     let parsed = CacheControl(fieldValues: lines)
+    // A one-line field now comes from the memo of parsed lines: it must read as it did the first time.
+    Property.equal(CacheControl(fieldValues: lines), parsed, "Cache-Control \(lines) read a second time")
     guard checked else { return }
     let written = CacheControlText.write(parsed)
     let reparsed = CacheControl(fieldValues: [written])
