@@ -190,7 +190,7 @@ public final class CachedResponse: Sendable {
         case file(FileBody)
     }
 
-    private init(
+    private convenience init(
         key: String,
         target: String,
         partition: String,
@@ -217,46 +217,85 @@ public final class CachedResponse: Sendable {
         // that the default allocator rounds up to a power of two (a 300 KiB entry took 512 KiB).
         var storage = ByteBuffer()
         swap(&storage, &block.storage)
+        var parts: [ByteBuffer]?
+        var partsBytes = 0
+        var file: FileBody?
         switch body {
-        case .inline(let parts):
-            for part in parts { storage.writeImmutableBuffer(part) }
-            self.parts = nil
-            self.partsBytes = 0
-            self.file = nil
-        case .parts(let parts, let keepingBoundaries):
-            (self.parts, self.partsBytes) = Self.segmented(parts, keepingBoundaries: keepingBoundaries)
-            self.file = nil
-        case .segmented(let parts, let bytes):
-            self.parts = parts
-            self.partsBytes = bytes
-            self.file = nil
-        case .file(let file):
-            self.parts = nil
-            self.partsBytes = 0
-            self.file = file
+        case .inline(let inline):
+            for part in inline { storage.writeImmutableBuffer(part) }
+        case .parts(let given, let keepingBoundaries):
+            (parts, partsBytes) = Self.segmented(given, keepingBoundaries: keepingBoundaries)
+        case .segmented(let given, let bytes):
+            (parts, partsBytes) = (given, bytes)
+        case .file(let given):
+            file = given
         }
+        self.init(
+            storage: storage,
+            layout: block.layout,
+            parts: parts,
+            partsBytes: partsBytes,
+            file: file,
+            partition: partition,
+            vary: vary,
+            status: status,
+            bodyLength: bodyLength,
+            freshness: info.freshness,
+            directives: StoredDirectives(info.cacheControl),
+            tags: tags,
+            evictAt: evictAt,
+            chunked: chunked,
+            savedCost: savedCost,
+            contentCoding: block.contentCoding,
+            keyIDValue: block.keyID
+        )
+    }
+
+    /// Every stored property as it is (an entry read back from its encoded form, `CachedResponse+Encoding`).
+    init(
+        storage: ByteBuffer,
+        layout: Layout,
+        parts: [ByteBuffer]?,
+        partsBytes: Int,
+        file: FileBody?,
+        partition: String,
+        vary: VaryKey,
+        status: Int,
+        bodyLength: Int,
+        freshness: Freshness,
+        directives: StoredDirectives,
+        tags: [String],
+        evictAt: Double,
+        chunked: Bool,
+        savedCost: Int,
+        contentCoding: String?,
+        keyIDValue: UInt64
+    ) {
         self.storage = storage
-        self.layout = block.layout
+        self.layout = layout
+        self.parts = parts
+        self.partsBytes = partsBytes
+        self.file = file
         self.partition = partition
         self.vary = vary
         self.status = status
         self.bodyLength = bodyLength
-        self.freshness = info.freshness
-        self.directives = StoredDirectives(info.cacheControl)
+        self.freshness = freshness
+        self.directives = directives
         self.tags = tags
         self.evictAt = evictAt
         self.chunked = chunked
         self.savedCost = savedCost
-        self.contentCoding = block.contentCoding
-        self.keyIDValue = block.keyID
-        self.cost = Self.accountedBytes(storage: storage, partsBytes: self.partsBytes, partition: partition, vary: vary)
+        self.contentCoding = contentCoding
+        self.keyIDValue = keyIDValue
+        self.cost = Self.accountedBytes(storage: storage, partsBytes: partsBytes, partition: partition, vary: vary)
     }
 
     /// A body kept in parts, copied into buffers of its own of up to `compactionThreshold` bytes (an entry never pins
     /// the read buffers it arrived in, which may be far larger than what it uses of them). With `keepingBoundaries`
     /// (a chunked replay) whole parts are packed, each one a slice, so that a replay writes the same chunks. Returns
     /// the parts and what their buffers occupy.
-    private static func segmented(_ body: [ByteBuffer], keepingBoundaries: Bool) -> ([ByteBuffer], Int) {
+    static func segmented(_ body: [ByteBuffer], keepingBoundaries: Bool) -> ([ByteBuffer], Int) {
         var remaining = body.reduce(0) { $0 + $1.readableBytes }
         var parts: [ByteBuffer] = []
         var segment: ByteBuffer?

@@ -28,6 +28,20 @@ public struct StoredDirectives: Sendable, Equatable {
         self.staleIfErrorValue = Self.stored(cacheControl.staleIfError)
     }
 
+    /// The directives as they are kept: flags, then `s-maxage`, `stale-while-revalidate` and `stale-if-error` (-1:
+    /// absent). For an encoded entry (`CachedResponse+Encoding`).
+    var stored: (flags: UInt8, sharedMaxAge: Int32, staleWhileRevalidate: Int32, staleIfError: Int32) {
+        (self.flags, self.sharedMaxAgeValue, self.staleWhileRevalidateValue, self.staleIfErrorValue)
+    }
+
+    /// The directives from what `stored` gave; values below -1 read as absent.
+    init(flags: UInt8, sharedMaxAge: Int32, staleWhileRevalidate: Int32, staleIfError: Int32) {
+        self.flags = flags & 0x1F
+        self.sharedMaxAgeValue = max(-1, sharedMaxAge)
+        self.staleWhileRevalidateValue = max(-1, staleWhileRevalidate)
+        self.staleIfErrorValue = max(-1, staleIfError)
+    }
+
     /// `no-cache` without field names: never used without revalidation (RFC 9111 §5.2.2.4).
     public var noCache: Bool { self.flags & Self.noCacheFlag != 0 }
     public var staleWhileRevalidate: Int? { Self.value(self.staleWhileRevalidateValue) }

@@ -19,6 +19,7 @@ struct EntryCodecTests {
         status: Int = 200,
         headers: [(String, String)] = [("content-type", "application/json"), ("cache-control", "max-age=60")],
         body: [String] = ["{\"voices\":[]}"],
+        key: String = "GET /elevenlabs/v1/voices?show_legacy=true 0123abcd",
         vary: VaryKey = .empty,
         tags: [String] = [],
         chunked: Bool = false,
@@ -28,7 +29,7 @@ struct EntryCodecTests {
         let headers = HTTPHeaders(headers)
         let freshness = Freshness(lifetime: 60, source: source, correctedInitialAge: 3.25, responseTime: 1_800_000_000.5)
         return CachedResponse(
-            key: "GET /elevenlabs/v1/voices?show_legacy=true 0123abcd",
+            key: key,
             target: "/elevenlabs/v1/voices?show_legacy=true",
             partition: "0123abcd",
             vary: vary,
@@ -60,6 +61,20 @@ struct EntryCodecTests {
         Case(name: "a generation's cost in units", entry: entry(savedCost: 1_842)),
         Case(name: "rule freshness with validators", entry: entry(headers: [("etag", "\"v1\""), ("last-modified", "Tue, 01 Sep 2026 00:00:00 GMT")], source: .rule)),
         Case(name: "repeated fields keep their order", entry: entry(headers: [("set-cookie", "a=1"), ("x-a", "1"), ("set-cookie", "b=2")])),
+        Case(
+            name: "every stored directive and a targeted field",
+            entry: entry(headers: [
+                ("cache-control", "public, s-maxage=30, stale-while-revalidate=5, stale-if-error=600, must-revalidate"),
+                ("cdn-cache-control", "max-age=90, immutable"), ("cache-control", "proxy-revalidate"),
+            ])
+        ),
+        Case(name: "no-cache", entry: entry(headers: [("cache-control", "no-cache, max-age=60")])),
+        Case(name: "content coding and short name", entry: entry(headers: [("Content-Encoding", "GZIP"), ("reprise-cache-key", "00ff00ff00ff00ff")])),
+        Case(name: "target not inside the key", entry: entry(key: "POST body=9f0c 0123abcd")),
+        Case(name: "a body over the compaction threshold, kept in parts", entry: entry(body: [String(repeating: "a", count: 700_000), String(repeating: "b", count: 700_000)])),
+        Case(name: "s-maxage freshness", entry: entry(source: .sharedMaxAge)),
+        Case(name: "heuristic freshness", entry: entry(source: .heuristic)),
+        Case(name: "no freshness source", entry: entry(source: .none)),
     ]
 
     @Test(arguments: Self.cases)
@@ -83,6 +98,41 @@ struct EntryCodecTests {
         #expect(decoded.savedCost == original.savedCost)
         #expect(decoded.wireHeaders == original.wireHeaders)
         #expect(decoded.cacheControl == original.cacheControl)
+        #expect(decoded.directives == original.directives)
+        #expect(decoded.freshness == original.freshness)
+        #expect(decoded.contentCoding == original.contentCoding)
+        #expect(decoded.keyID == original.keyID)
+        #expect(decoded.etag == original.etag)
+        #expect(decoded.hasValidator == original.hasValidator)
+        #expect(decoded.bodyLength == original.bodyLength)
+        #expect(decoded.cost == original.cost)
+    }
+
+    /// Every single byte of a value changed, each to three other values, and every truncation: never a crash, and
+    /// what reads back is readable whole (its fields, body and facts).
+    @Test(arguments: [
+        entry(headers: [("etag", "\"v1\""), ("cache-control", "max-age=60"), ("cdn-cache-control", "max-age=5")], tags: ["t"]),
+        entry(body: ["data: 1\n\n", "data: 2\n\n"], chunked: true),
+    ])
+    func survivesEveryCorruption(_ original: CachedResponse) {
+        let good = EntryCodec.encode(original, traits: EntryTraits(cost: 1, frequency: 1))
+        var readBack = 0
+        func read(_ bytes: ByteBuffer) {
+            guard let (entry, _) = EntryCodec.decode(bytes) else { return }
+            readBack += 1
+            _ = (entry.key, entry.target, entry.path, entry.headers, entry.body, entry.info, entry.etag, entry.keyID)
+            _ = (entry.wireHeadersWithCacheControl, entry.cacheControl, entry.field("etag"), entry.hasValidator)
+        }
+        for offset in 0..<good.readableBytes {
+            for delta: UInt8 in [1, 0x80, 0xFF] {
+                var bytes = good
+                let byte = bytes.getInteger(at: bytes.readerIndex + offset, as: UInt8.self)!
+                bytes.setInteger(byte &+ delta, at: bytes.readerIndex + offset)
+                read(bytes)
+            }
+            read(good.getSlice(at: good.readerIndex, length: offset)!)
+        }
+        #expect(readBack > 0)
     }
 
     struct BadCase: CustomTestStringConvertible, Sendable {
