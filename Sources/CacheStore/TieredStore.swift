@@ -105,19 +105,26 @@ public final class TieredStore<Policy: EvictionPolicy>: Sendable {
                 index += 1
             case .pending(let future):
                 let seen = sawVary
-                return .pending(
-                    future.hop(to: eventLoop).flatMap { found -> EventLoopFuture<LowerAnswer> in
-                        if case .hit(let entry, let traits) = found {
-                            let hit = self.promote(entry, traits: traits, from: tier, mark: mark, now: request.now)
-                            return eventLoop.makeSucceededFuture(hit.map { .hit($0) } ?? .miss)
-                        }
-                        let vary = seen || { if case .varyMiss = found { return true } else { return false } }()
-                        switch self.ask(request, from: tier + 1, sawVary: vary, mark: mark, on: eventLoop) {
-                        case .answered(let answer): return eventLoop.makeSucceededFuture(answer)
-                        case .pending(let next): return next
-                        }
+                // One promise and a callback, not a chain of futures (each one's allocation and generic teardown
+                // showed in an L2 hit's profile; issue 18).
+                let promise = eventLoop.makePromise(of: LowerAnswer.self)
+                future.hop(to: eventLoop).whenComplete { result in
+                    let found: TierLookup
+                    switch result {
+                    case .failure(let error): return promise.fail(error)
+                    case .success(let value): found = value
                     }
-                )
+                    if case .hit(let entry, let traits) = found {
+                        let hit = self.promote(entry, traits: traits, from: tier, mark: mark, now: request.now)
+                        return promise.succeed(hit.map { .hit($0) } ?? .miss)
+                    }
+                    let vary = seen || { if case .varyMiss = found { return true } else { return false } }()
+                    switch self.ask(request, from: tier + 1, sawVary: vary, mark: mark, on: eventLoop) {
+                    case .answered(let answer): promise.succeed(answer)
+                    case .pending(let next): next.cascade(to: promise)
+                    }
+                }
+                return .pending(promise.futureResult)
             }
         }
         return .answered(sawVary ? .varyMiss : .miss)

@@ -25,6 +25,14 @@ public enum CacheDetail: String, CaseIterable, Sendable {
     case l2
     // Aborted requests (access log only).
     case clientClosed = "client-closed"
+
+    /// The detail of a lower tier's answer, by the tier's name (`l2`, `disk`): compared directly, not through the
+    /// string switch of `init(rawValue:)`, which showed in an L2 hit's profile.
+    public static func tier(named name: String) -> CacheDetail? {
+        if name == "l2" { return .l2 }
+        if name == "disk" { return .disk }
+        return CacheDetail(rawValue: name)
+    }
 }
 
 /// Why a follower of a coalesced fetch fetches for itself after all.

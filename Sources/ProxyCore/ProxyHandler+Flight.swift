@@ -176,7 +176,7 @@ extension ProxyHandler {
         var answered = false
         // Not usable when a purge since the flight began selects it (it may be what the purge dropped).
         if self.proxy.cache.adopt(entry, traits: traits, fromTier: fleet.name, mark: mark, now: self.proxy.clock.now()) {
-            state.fromTier = CacheDetail(rawValue: fleet.name)
+            state.fromTier = CacheDetail.tier(named: fleet.name)
             self.current = state
             answered = self.useStored(entry, &state, plan: plan, directives: directives, context: context)
         }

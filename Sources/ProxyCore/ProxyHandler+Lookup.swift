@@ -112,7 +112,7 @@ extension ProxyHandler {
         }
         return StorePlan(
             key: primaryKey,
-            keyID: self.proxy.hasher.keyID(primaryKey),
+            keyName: KeyName(key: primaryKey, hasher: self.proxy.hasher),
             partition: key.partition,
             target: key.target,
             policy: policy,

@@ -37,7 +37,7 @@ extension ProxyHandler {
         if case .varyMiss = answer { state.forward = .varyMiss }
         if case .hit(let hit) = answer, let plan = state.plan, hit.entry.vary.matches(state.head.headers), hit.entry.evictAt > self.proxy.clock.now() {
             let directives = state.traits.hasDirectives ? CacheControl(headers: state.head.headers) : CacheControl()
-            state.fromTier = CacheDetail(rawValue: hit.tier)
+            state.fromTier = CacheDetail.tier(named: hit.tier)
             self.current = state
             if self.useStored(hit.entry, &state, plan: plan, directives: directives, context: context) { return }
             state.fromTier = nil

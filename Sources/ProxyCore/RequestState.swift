@@ -83,8 +83,8 @@ struct RequestState {
 /// Where a cacheable response would be stored.
 struct StorePlan {
     let key: String
-    /// The key's short name (`Reprise-Cache-Key`, purges by key): `CredentialHasher.keyID(key)`.
-    let keyID: String
+    /// The key's short name, computed when first asked for (see `KeyName`).
+    let keyName: KeyName
     let partition: String
     /// The client target as stored (credential query parameters removed).
     let target: String
@@ -92,6 +92,9 @@ struct StorePlan {
     let staleDefaults: StaleDefaults
     /// The request headers the storability check sees (see `RequestKey.headersForStorability`).
     let storabilityHeaders: HTTPHeaders
+
+    /// The key's short name (`Reprise-Cache-Key`, purges by key): `CredentialHasher.keyID(key)`.
+    var keyID: String { self.keyName.value }
 }
 
 /// A response that is being stored as it streams; committed only when the upstream finished cleanly.

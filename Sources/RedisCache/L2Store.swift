@@ -37,12 +37,22 @@ public final class L2Store: Sendable {
 
     /// The entry stored under `key`, or nil (absent, unreadable, or Redis unavailable: a miss, never an error).
     public func get(key: String) -> EventLoopFuture<(entry: CachedResponse, traits: EntryTraits)?> {
-        self.redis.send(.command("GET", self.keys.entry(key))).map { reply -> (entry: CachedResponse, traits: EntryTraits)? in
-            guard let bytes = reply.bytes else { return nil }
-            return EntryCodec.decode(bytes)
-        }.recover { _ in
-            self.failures.mark()
-            return nil
+        let promise = self.redis.eventLoop.makePromise(of: (entry: CachedResponse, traits: EntryTraits)?.self)
+        self.get(key: key) { promise.succeed($0) }
+        return promise.futureResult
+    }
+
+    /// `get(key:)` with the answer given to `answer` on the store's event loop: no future of its own (an L2 hit
+    /// had made seven, and each one's allocation and generic teardown showed in its profile; issue 18).
+    public func get(key: String, _ answer: @escaping @Sendable ((entry: CachedResponse, traits: EntryTraits)?) -> Void) {
+        self.redis.send(.command("GET", self.keys.entry(key))).whenComplete { result in
+            switch result {
+            case .success(let reply):
+                answer(reply.bytes.flatMap(EntryCodec.decode))
+            case .failure:
+                self.failures.mark()
+                answer(nil)
+            }
         }
     }
 

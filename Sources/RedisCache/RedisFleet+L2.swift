@@ -14,17 +14,24 @@ extension RedisFleet {
     /// could copy the pre-write entry from L2 back into L1 once the connection is back (stale reads, found by
     /// bench/soak.sh when Redis timed out under load).
     public func lookup(key: String) -> EventLoopFuture<(entry: CachedResponse, traits: EntryTraits)?> {
+        let promise = self.connection.eventLoop.makePromise(of: (entry: CachedResponse, traits: EntryTraits)?.self)
+        self.lookup(key: key) { promise.succeed($0) }
+        return promise.futureResult
+    }
+
+    /// `lookup(key:)` with the answer given to `answer` on the connection's event loop (no future of its own).
+    public func lookup(key: String, _ answer: @escaping @Sendable ((entry: CachedResponse, traits: EntryTraits)?) -> Void) {
         let replayPending = self.state.withLockedValue { state -> Bool in
             guard state.isReplayPending else { return false }
             state.counters.l2Misses += 1
             return true
         }
-        if replayPending { return self.connection.eventLoop.makeSucceededFuture(nil) }
-        return self.l2.get(key: key).map { entry in
+        if replayPending { return self.connection.eventLoop.execute { answer(nil) } }
+        self.l2.get(key: key) { entry in
             self.state.withLockedValue { state in
                 if entry == nil { state.counters.l2Misses += 1 } else { state.counters.l2Hits += 1 }
             }
-            return entry
+            answer(entry)
         }
     }
 

@@ -9,15 +9,15 @@ extension RedisFleet: CacheTier {
     public var isShared: Bool { true }
 
     public func lookup(_ request: TierRequest, on eventLoop: EventLoop) -> TierLookupResult {
-        .pending(
-            self.lookup(key: request.key).map { found -> TierLookup in
-                guard let (entry, traits) = found else { return .miss }
-                // One value per key holds the latest variant; an expired one waits for Redis's own expiry.
-                guard entry.vary.matches(request.headers) else { return .varyMiss }
-                guard entry.evictAt > request.now else { return .miss }
-                return .hit(entry, traits)
-            }
-        )
+        let promise = self.connection.eventLoop.makePromise(of: TierLookup.self)
+        self.lookup(key: request.key) { found in
+            guard let (entry, traits) = found else { return promise.succeed(.miss) }
+            // One value per key holds the latest variant; an expired one waits for Redis's own expiry.
+            guard entry.vary.matches(request.headers) else { return promise.succeed(.varyMiss) }
+            guard entry.evictAt > request.now else { return promise.succeed(.miss) }
+            promise.succeed(.hit(entry, traits))
+        }
+        return .pending(promise.futureResult)
     }
 
     public func commitToken() -> Int? { self.fetchSequence }
