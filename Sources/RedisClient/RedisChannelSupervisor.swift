@@ -109,6 +109,13 @@ final class RedisChannelSupervisor: Sendable {
         }
     }
 
+    /// The handler of the ready connection when called on the event loop; nil off the loop or when not ready (then
+    /// `withReadyHandler` says why).
+    func readyHandlerOnLoop() -> RedisCommandHandler? {
+        guard self.eventLoop.inEventLoop, case .ready(_, let handler) = self.lifecycle.value.phase else { return nil }
+        return handler
+    }
+
     /// Runs `body` with the handler of the ready connection, on the event loop; fails with
     /// ``RedisClientError/notConnected`` at once when there is none.
     func withReadyHandler<Value: Sendable>(

@@ -25,6 +25,9 @@ final class RedisCommandHandler: ChannelInboundHandler {
     private var timeoutTask: Scheduled<Void>?
     /// Whether a flush is queued on the event loop (`scheduleFlush`).
     private var flushScheduled = false
+    /// The commands written in this pass of the event loop, sent as one buffer by the flush (`scheduleFlush`):
+    /// one write through the channel's pipeline per pass, not one per command.
+    private var pendingOutput: ByteBuffer?
 
     /// Receives every value that answers no command. Throwing closes the connection, with the
     /// error as the reason. Without a push handler such a value is a protocol error.
@@ -43,23 +46,25 @@ final class RedisCommandHandler: ChannelInboundHandler {
     /// (`scheduleFlush`). The futures answer them in order; they fail with ``RedisClientError`` only on timeout or
     /// transport trouble.
     func send(_ commands: [[ByteBuffer]]) -> [EventLoopFuture<RESPValue>] {
+        commands.map { self.send($0) }
+    }
+
+    /// `send(_:)` for one command, with no arrays of its own (an L2 read sends one).
+    func send(_ command: [ByteBuffer]) -> EventLoopFuture<RESPValue> {
         guard let context, self.closeReason == nil, context.channel.isActive else {
-            return commands.map { _ in self.eventLoop.makeFailedFuture(RedisClientError.connectionClosed) }
+            return self.eventLoop.makeFailedFuture(RedisClientError.connectionClosed)
         }
-        let deadline = NIODeadline.now() + self.commandTimeout
-        var buffer = context.channel.allocator.buffer(capacity: 64 * commands.count)
-        var futures: [EventLoopFuture<RESPValue>] = []
-        futures.reserveCapacity(commands.count)
-        for command in commands {
-            buffer.writeRESPCommand(command)
-            let promise = self.eventLoop.makePromise(of: RESPValue.self)
-            self.pending.append(PendingCommand(promise: promise, deadline: deadline))
-            futures.append(promise.futureResult)
-        }
-        context.write(self.wrapOutboundOut(buffer), promise: nil)
+        let promise = self.eventLoop.makePromise(of: RESPValue.self)
+        self.pending.append(PendingCommand(promise: promise, deadline: NIODeadline.now() + self.commandTimeout))
+        self.gather(command, context: context)
         self.scheduleFlush()
         self.armTimeout()
-        return futures
+        return promise.futureResult
+    }
+
+    private func gather(_ command: [ByteBuffer], context: ChannelHandlerContext) {
+        if self.pendingOutput == nil { self.pendingOutput = context.channel.allocator.buffer(capacity: 512) }
+        self.pendingOutput!.writeRESPCommand(command)
     }
 
     /// Flushes once the event loop has handled what is ready now (automatic pipelining): the commands that the
@@ -72,19 +77,25 @@ final class RedisCommandHandler: ChannelInboundHandler {
         self.eventLoop.execute {
             let handler = bound.value
             handler.flushScheduled = false
-            handler.context?.flush()
+            handler.writeOutput()
         }
     }
 
+    /// Writes and flushes the commands gathered so far.
+    private func writeOutput() {
+        guard let context = self.context, let output = self.pendingOutput else { return }
+        self.pendingOutput = nil
+        context.writeAndFlush(self.wrapOutboundOut(output), promise: nil)
+    }
+
     /// Writes a command whose replies are not matched to it but go to ``pushHandler``
-    /// (`SUBSCRIBE`, whose confirmations arrive as pushes).
+    /// (`SUBSCRIBE`, whose confirmations arrive as pushes). Commands gathered before it go first.
     func sendExpectingPushes(_ command: [ByteBuffer]) {
         guard let context, self.closeReason == nil else {
             return
         }
-        var buffer = context.channel.allocator.buffer(capacity: 64)
-        buffer.writeRESPCommand(command)
-        context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+        self.gather(command, context: context)
+        self.writeOutput()
     }
 
     // MARK: ChannelInboundHandler
@@ -170,6 +181,7 @@ final class RedisCommandHandler: ChannelInboundHandler {
     private func failAll(_ error: RedisClientError) {
         self.timeoutTask?.cancel()
         self.timeoutTask = nil
+        self.pendingOutput = nil
         while let command = self.pending.popFirst() {
             command.promise.fail(error)
         }

@@ -102,8 +102,10 @@ public final class RedisConnection: Sendable {
     ///
     /// - Returns: Redis' reply, error replies included; fails only with ``RedisClientError``.
     public func send(_ args: [ByteBuffer]) -> EventLoopFuture<RESPValue> {
-        self.supervisor.withReadyHandler { handler in
-            handler.send([args])[0]
+        // On the connection's event loop (every request of a one-loop instance), no closure to run it through.
+        if let handler = self.supervisor.readyHandlerOnLoop() { return handler.send(args) }
+        return self.supervisor.withReadyHandler { handler in
+            handler.send(args)
         }
     }
 
