@@ -148,7 +148,6 @@ final class RedisChannelSupervisor: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ByteToMessageHandler(RESPDecoder()))
                     try sync.addHandler(RedisCommandHandler(eventLoop: channel.eventLoop, commandTimeout: commandTimeout))
                 }
             }
