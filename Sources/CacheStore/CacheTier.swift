@@ -67,7 +67,26 @@ public enum TierLookup: Sendable {
 
 public enum TierLookupResult: Sendable {
     case answered(TierLookup)
+    /// Answered by a future (a failed one is a miss).
     case pending(EventLoopFuture<TierLookup>)
+    /// Answered through a callback: no future to allocate and tear down (an L2 hit had made seven; issue 18).
+    case later(TierLookupLater)
+}
+
+/// A lookup that answers later: `start` begins it and calls the callback once, with the answer, on any thread.
+public struct TierLookupLater: Sendable {
+    let start: @Sendable (@escaping @Sendable (TierLookup) -> Void) -> Void
+
+    public init(_ start: @escaping @Sendable (@escaping @Sendable (TierLookup) -> Void) -> Void) {
+        self.start = start
+    }
+
+    /// Begins the lookup, answered by a future on `eventLoop` (for callers that wait, such as tests).
+    public func future(on eventLoop: EventLoop) -> EventLoopFuture<TierLookup> {
+        let promise = eventLoop.makePromise(of: TierLookup.self)
+        self.start { promise.succeed($0) }
+        return promise.futureResult
+    }
 }
 
 public enum TierPurgeResult: Sendable {

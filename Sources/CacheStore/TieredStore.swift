@@ -75,59 +75,106 @@ public final class TieredStore<Policy: EvictionPolicy>: Sendable {
     /// be waited for and none has anything under the key (the request goes on at once). A hit is promoted (memory,
     /// and the tiers above the one that answered) unless a purge that selects it ran since `mark`; then it is a miss.
     public func lookupBelow(_ request: TierRequest, mark: FetchMark, on eventLoop: EventLoop) -> EventLoopFuture<LowerAnswer>? {
-        switch self.ask(request, from: 0, sawVary: false, mark: mark, on: eventLoop) {
-        case .answered(.miss): return nil
-        case .answered(let answer): return eventLoop.makeSucceededFuture(answer)
-        case .pending(let future): return future
+        let promise = eventLoop.makePromise(of: LowerAnswer.self)
+        switch self.lookupBelow(request, mark: mark, on: eventLoop, answer: { promise.succeed($0) }) {
+        case .nothing:
+            promise.succeed(.miss)
+            return nil
+        case .answered(let answer):
+            promise.succeed(answer)
+            return promise.futureResult
+        case .later:
+            return promise.futureResult
         }
     }
 
-    private enum Asked {
+    /// What `lookupBelow(_:mark:on:answer:)` knew at once.
+    public enum LowerLookup: Sendable {
+        /// No tier below memory has anything under the key, and none had to be waited for.
+        case nothing
         case answered(LowerAnswer)
-        case pending(EventLoopFuture<LowerAnswer>)
+        /// `answer` will be called, once, on the event loop given.
+        case later
     }
 
-    private func ask(_ request: TierRequest, from start: Int, sawVary: Bool, mark: FetchMark, on eventLoop: EventLoop) -> Asked {
+    /// `lookupBelow(_:mark:on:)` with the answer given to `answer` on `eventLoop` when a tier must be waited for:
+    /// no future (issue 18).
+    public func lookupBelow(
+        _ request: TierRequest,
+        mark: FetchMark,
+        on eventLoop: EventLoop,
+        answer: @escaping @Sendable (LowerAnswer) -> Void
+    ) -> LowerLookup {
+        switch self.ask(request, from: 0, sawVary: false, mark: mark, on: eventLoop, answer: answer) {
+        case .none: return .later
+        case .some(.miss): return .nothing
+        case .some(let answered): return .answered(answered)
+        }
+    }
+
+    /// Asks the tiers from `start` on. Returns the answer when every tier asked knew at once; else nil, and the answer
+    /// goes to `answer` on `eventLoop` once the tier waited for (and those below it, if need be) have answered.
+    private func ask(
+        _ request: TierRequest,
+        from start: Int,
+        sawVary: Bool,
+        mark: FetchMark,
+        on eventLoop: EventLoop,
+        answer: @escaping @Sendable (LowerAnswer) -> Void
+    ) -> LowerAnswer? {
         var index = start
         var sawVary = sawVary
         while index < self.lower.count {
             let tier = index
+            let seen = sawVary
             switch self.lower[tier].lookup(request, on: eventLoop) {
             case .answered(.hit(let entry, let traits)):
                 if let hit = self.promote(entry, traits: traits, from: tier, mark: mark, now: request.now) {
-                    return .answered(.hit(hit))
+                    return .hit(hit)
                 }
-                return .answered(.miss)
+                return .miss
             case .answered(.varyMiss):
                 sawVary = true
                 index += 1
             case .answered(.miss):
                 index += 1
             case .pending(let future):
-                let seen = sawVary
-                // One promise and a callback, not a chain of futures (each one's allocation and generic teardown
-                // showed in an L2 hit's profile; issue 18).
-                let promise = eventLoop.makePromise(of: LowerAnswer.self)
                 future.hop(to: eventLoop).whenComplete { result in
-                    let found: TierLookup
-                    switch result {
-                    case .failure(let error): return promise.fail(error)
-                    case .success(let value): found = value
-                    }
-                    if case .hit(let entry, let traits) = found {
-                        let hit = self.promote(entry, traits: traits, from: tier, mark: mark, now: request.now)
-                        return promise.succeed(hit.map { .hit($0) } ?? .miss)
-                    }
-                    let vary = seen || { if case .varyMiss = found { return true } else { return false } }()
-                    switch self.ask(request, from: tier + 1, sawVary: vary, mark: mark, on: eventLoop) {
-                    case .answered(let answer): promise.succeed(answer)
-                    case .pending(let next): next.cascade(to: promise)
+                    self.waited((try? result.get()) ?? .miss, tier: tier, sawVary: seen, request, mark, eventLoop, answer)
+                }
+                return nil
+            case .later(let later):
+                later.start { found in
+                    if eventLoop.inEventLoop {
+                        self.waited(found, tier: tier, sawVary: seen, request, mark, eventLoop, answer)
+                    } else {
+                        eventLoop.execute { self.waited(found, tier: tier, sawVary: seen, request, mark, eventLoop, answer) }
                     }
                 }
-                return .pending(promise.futureResult)
+                return nil
             }
         }
-        return .answered(sawVary ? .varyMiss : .miss)
+        return sawVary ? .varyMiss : .miss
+    }
+
+    /// What the tier waited for answered (on `eventLoop`): a hit is promoted, else the tiers below are asked.
+    private func waited(
+        _ found: TierLookup,
+        tier: Int,
+        sawVary: Bool,
+        _ request: TierRequest,
+        _ mark: FetchMark,
+        _ eventLoop: EventLoop,
+        _ answer: @escaping @Sendable (LowerAnswer) -> Void
+    ) {
+        if case .hit(let entry, let traits) = found {
+            let hit = self.promote(entry, traits: traits, from: tier, mark: mark, now: request.now)
+            return answer(hit.map { .hit($0) } ?? .miss)
+        }
+        let vary = sawVary || { if case .varyMiss = found { return true } else { return false } }()
+        if let below = self.ask(request, from: tier + 1, sawVary: vary, mark: mark, on: eventLoop, answer: answer) {
+            answer(below)
+        }
     }
 
     /// Copies a lower tier's entry into memory and into the tiers above `tier`, unless a purge since `mark` selects it

@@ -136,13 +136,15 @@ public final class DiskTier: CacheTier, Sendable {
             self.counters.openHits.wrappingAdd(1, ordering: .relaxed)
             return .answered(.hit(open.entry, EntryTraits(cost: open.cost, frequency: 1)))
         }
-        let promise = eventLoop.makePromise(of: TierLookup.self)
         let key = request.key
-        self.pool.submit { work in
-            guard work == .active else { return promise.succeed(.miss) }
-            promise.succeed(self.read(record, key: key))
-        }
-        return .pending(promise.futureResult)
+        return .later(
+            TierLookupLater { answer in
+                self.pool.submit { work in
+                    guard work == .active else { return answer(.miss) }
+                    answer(self.read(record, key: key))
+                }
+            }
+        )
     }
 
     public func commitToken() -> Int? {

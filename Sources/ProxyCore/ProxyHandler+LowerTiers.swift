@@ -21,12 +21,23 @@ extension ProxyHandler {
         // looked in L2, so every poll after the task finished went upstream (bench/book.sh, Kling polls 0%).
         let request = TierRequest(key: plan.key, path: state.path, headers: state.head.headers, now: state.requestTime)
         let mark = self.proxy.cache.mark()
-        guard let found = self.proxy.cache.lookupBelow(request, mark: mark, on: context.eventLoop) else { return false }
+        // Waiting before asking: a tier may answer within the call (Redis down fails a read at once).
         let token = self.makeExchangeID()
+        let previous = self.current
         state.lowerToken = token
         self.current = state
-        found.whenComplete { result in
-            self.lowerTiersAnswered((try? result.get()) ?? .miss, token: token, pendingBody: pendingBody)
+        let found = self.proxy.cache.lookupBelow(request, mark: mark, on: context.eventLoop) { answer in
+            self.lowerTiersAnswered(answer, token: token, pendingBody: pendingBody)
+        }
+        switch found {
+        case .nothing:
+            state.lowerToken = 0
+            self.current = previous
+            return false
+        case .answered(let answer):
+            self.lowerTiersAnswered(answer, token: token, pendingBody: pendingBody)
+        case .later:
+            break
         }
         return true
     }

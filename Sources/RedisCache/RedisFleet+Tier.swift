@@ -9,15 +9,17 @@ extension RedisFleet: CacheTier {
     public var isShared: Bool { true }
 
     public func lookup(_ request: TierRequest, on eventLoop: EventLoop) -> TierLookupResult {
-        let promise = self.connection.eventLoop.makePromise(of: TierLookup.self)
-        self.lookup(key: request.key) { found in
-            guard let (entry, traits) = found else { return promise.succeed(.miss) }
-            // One value per key holds the latest variant; an expired one waits for Redis's own expiry.
-            guard entry.vary.matches(request.headers) else { return promise.succeed(.varyMiss) }
-            guard entry.evictAt > request.now else { return promise.succeed(.miss) }
-            promise.succeed(.hit(entry, traits))
-        }
-        return .pending(promise.futureResult)
+        .later(
+            TierLookupLater { answer in
+                self.lookup(key: request.key) { found in
+                    guard let (entry, traits) = found else { return answer(.miss) }
+                    // One value per key holds the latest variant; an expired one waits for Redis's own expiry.
+                    guard entry.vary.matches(request.headers) else { return answer(.varyMiss) }
+                    guard entry.evictAt > request.now else { return answer(.miss) }
+                    answer(.hit(entry, traits))
+                }
+            }
+        )
     }
 
     public func commitToken() -> Int? { self.fetchSequence }

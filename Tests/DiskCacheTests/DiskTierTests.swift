@@ -74,6 +74,9 @@ import Testing
         case .pending(let future):
             if case .hit(let entry, _) = try await future.get() { return entry }
             return nil
+        case .later(let later):
+            if case .hit(let entry, _) = try await later.future(on: Self.loop).get() { return entry }
+            return nil
         }
     }
 

@@ -40,6 +40,9 @@ import Testing
         case .pending(let future):
             if case .hit(let entry, _) = try await future.get() { return (.afterARead, entry) }
             return (.miss, nil)
+        case .later(let later):
+            if case .hit(let entry, _) = try await later.future(on: DiskTierTests.loop).get() { return (.afterARead, entry) }
+            return (.miss, nil)
         }
     }
 
