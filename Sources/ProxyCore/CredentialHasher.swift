@@ -11,9 +11,24 @@ public struct CredentialHasher: @unchecked Sendable {
     /// HMAC-SHA256 keyed with the secret, before any message: each partition starts from a copy, so the key
     /// schedule is computed once per process, not once per request.
     private let template: HMAC<SHA256>
+    /// The same HMAC for key names, taken apart (RFC 2104): the inner hash after the padded key and the label, and the
+    /// outer hash after the padded key. A name then costs its own blocks and one outer block, fed through
+    /// `update(bufferPointer:)`: `HMAC.update(data:)` is generic over `DataProtocol` and ran unspecialized, with
+    /// type metadata looked up at each call (issue 18: 4.8% of a miss's CPU).
+    private let keyNameInner: SHA256
+    private let keyNameOuter: SHA256
 
     public init(secret: [UInt8]) {
         self.template = HMAC<SHA256>(key: SymmetricKey(data: secret))
+        var key = secret.count > SHA256.blockByteCount ? Array(SHA256.hash(data: secret)) : secret
+        key += [UInt8](repeating: 0, count: SHA256.blockByteCount - key.count)
+        var inner = SHA256()
+        inner.update(data: key.map { $0 ^ 0x36 })
+        inner.update(data: Array("reprise-cache-key\u{0}".utf8))
+        var outer = SHA256()
+        outer.update(data: key.map { $0 ^ 0x5C })
+        self.keyNameInner = inner
+        self.keyNameOuter = outer
     }
 
     /// A fresh random secret, for a single instance without `key_secret`.
@@ -57,10 +72,12 @@ public struct CredentialHasher: @unchecked Sendable {
     /// 16 hex digits of an HMAC of the key under the same secret, so it reveals neither the prompt nor the credential
     /// behind the key, and every instance of a fleet names the same key the same way.
     func keyID(_ primaryKey: String) -> String {
-        var hmac = self.template
-        hmac.update(data: Array("reprise-cache-key\u{0}".utf8))
-        hmac.update(data: Array(primaryKey.utf8))
-        return Self.hex(hmac.finalize(), count: 8)
+        var inner = self.keyNameInner
+        var key = primaryKey
+        key.withUTF8 { inner.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        var outer = self.keyNameOuter
+        inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
+        return Self.hex(outer.finalize(), count: 8)
     }
 
     /// The last credentials one client connection sent and their partition. An SDK sends the same API key on

@@ -1,3 +1,4 @@
+import Crypto
 import Testing
 
 @testable import ProxyCore
@@ -80,5 +81,20 @@ import Testing
     @Test(arguments: pinnedKeyIDs)
     func keyIDsArePinned(_ c: PinnedKeyID) {
         #expect(self.hasher.keyID(c.primaryKey) == c.id)
+    }
+
+    /// Key names are HMAC-SHA256 taken apart by hand (the inner and outer hashes kept after the key): the same as
+    /// swift-crypto's `HMAC` for secrets shorter than, as long as and longer than SHA-256's block (hashed first),
+    /// and for keys of any length.
+    @Test(arguments: [0, 1, 32, 63, 64, 65, 200])
+    func keyIDsAreHMACForEverySecretLength(_ length: Int) {
+        let secret = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        let hasher = CredentialHasher(secret: secret)
+        for key in ["", "GET / - host", String(repeating: "k", count: 55), String(repeating: "é", count: 300)] {
+            var hmac = HMAC<SHA256>(key: SymmetricKey(data: secret))
+            hmac.update(data: Array("reprise-cache-key\u{0}".utf8) + Array(key.utf8))
+            let expected = hmac.finalize().prefix(8).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+            #expect(hasher.keyID(key) == expected)
+        }
     }
 }
