@@ -71,9 +71,14 @@ final class UpstreamConnection: ChannelInboundHandler {
     /// Parts queued by the read in progress (since the last `channelReadComplete`), none of them delivered yet.
     var queuedThisRead = 0
     var readTimer: Scheduled<Void>?
+    /// Whether a wait for upstream bytes is being timed (the timer may be scheduled without one).
+    var readTimed = false
     /// When upstream bytes last arrived (or the read timer was armed); the timer fires relative to it.
     var lastProgress = NIODeadline.uptimeNanoseconds(0)
     var idleTimer: Scheduled<Void>?
+    /// When the connection last entered the pool, and for how long it may stay there.
+    var pooledSince = NIODeadline.uptimeNanoseconds(0)
+    var idleTimeout = TimeAmount.zero
     var isPooled = false
     var requestCount = 0
     var nextToken: UInt64 = 0
@@ -113,7 +118,7 @@ final class UpstreamConnection: ChannelInboundHandler {
         }
         self.isClosing = true
         self.inbound = nil
-        self.disarmReadTimer()
+        self.cancelReadTimer()
         self.idleTimer?.cancel()
         self.idleTimer = nil
         self.context?.close(promise: nil)
@@ -121,12 +126,24 @@ final class UpstreamConnection: ChannelInboundHandler {
 
     // MARK: Pool
 
-    /// Parked in the pool: read for EOF, and close after `idleTimeout`.
+    /// Parked in the pool: read for EOF, and close after `idleTimeout`. The timer of an earlier stay may still be
+    /// scheduled (leaving the pool leaves it): it then moves forward when it fires, and no task is scheduled here.
     func enterPool(idleTimeout: TimeAmount) {
         self.isPooled = true
-        self.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) {
+        self.pooledSince = .now()
+        self.idleTimeout = idleTimeout
+        if self.idleTimer == nil { self.scheduleIdleTimer(deadline: self.pooledSince + idleTimeout) }
+    }
+
+    private func scheduleIdleTimer(deadline: NIODeadline) {
+        self.idleTimer = self.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
             self.idleTimer = nil
             guard self.isPooled else {
+                return
+            }
+            let deadline = self.pooledSince + self.idleTimeout
+            if deadline > .now() {
+                self.scheduleIdleTimer(deadline: deadline)
                 return
             }
             self.isPooled = false
@@ -137,8 +154,6 @@ final class UpstreamConnection: ChannelInboundHandler {
 
     func leavePool() {
         self.isPooled = false
-        self.idleTimer?.cancel()
-        self.idleTimer = nil
     }
 
     // MARK: Request (called by UpstreamCall)

@@ -38,6 +38,20 @@ import UpstreamTestSupport
         }
     }
 
+    /// The first exchange's read timer is left scheduled when it ends (issue 18: no task per exchange); the second
+    /// exchange on the same connection is timed all the same.
+    @Test func aReusedConnectionThatNeverAnswersTimesOut() async throws {
+        try await withFixture(configure: { $0.readTimeout = .milliseconds(200) }, script: { request in
+            request.target == "/silent" ? [] : [.text(response(body: "first"))]
+        }) { (f: Fixture) async throws in
+            #expect(try await f.client.run(request("/a"), on: f.loop).text == "first")
+            let reply = try await f.client.run(request("/silent"), on: f.loop)
+            #expect(f.server.record.accepted == 1)
+            #expect(reply.error?.kind == .readTimeout)
+            await f.server.wait { $0.closed == 1 }
+        }
+    }
+
     @Test func aCloseMidBodyIsClosedEarly() async throws {
         try await withFixture(script: { _ in
             [.text("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"), .close]

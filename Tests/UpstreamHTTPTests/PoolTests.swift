@@ -38,6 +38,20 @@ import UpstreamTestSupport
         }
     }
 
+    /// Leaving the pool leaves the idle timer scheduled (issue 18); a connection pooled again is still closed once it
+    /// has idled for the whole timeout.
+    @Test func aConnectionPooledAgainIsClosedAfterTheIdleTimeout() async throws {
+        try await withFixture(configure: { $0.idleTimeout = .milliseconds(300) }, script: { request in
+            [.text(response(body: "from \(request.connection)"))]
+        }) { (f: Fixture) async throws in
+            #expect(try await f.client.run(request("/a"), on: f.loop).text == "from 1")
+            #expect(try await f.client.run(request("/b"), on: f.loop).text == "from 1")
+            await f.server.wait { $0.closed == 1 }
+            try await self.waitForIdleCount(0, f)
+            #expect(try await f.client.run(request("/c"), on: f.loop).text == "from 2")
+        }
+    }
+
     @Test func connectionsBeyondTheIdleLimitAreClosed() async throws {
         try await withFixture(configure: { $0.maxIdlePerEventLoop = 1 }, script: { request in
             [.text(response(body: "from \(request.connection)"))]
