@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "reprise", targets: ["reprise"]),
         .executable(name: "eviction-replay", targets: ["EvictionReplay"]),
         .library(name: "HTTPCaching", targets: ["HTTPCaching"]),
+        .library(name: "CacheStore", targets: ["CacheStore"]),
         .library(name: "ProxyCore", targets: ["ProxyCore"]),
         .library(name: "RESP", targets: ["RESP"]),
         .library(name: "RedisClient", targets: ["RedisClient"]),

@@ -15,6 +15,7 @@ let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
     ("resp", [reprise("RESP"), nio("NIOCore")]),
     ("proxy-conf", [reprise("ProxyConfig")]),
     ("upstream-response", [reprise("UpstreamHTTP"), nio("NIOCore"), nio("NIOHTTP1")]),
+    ("l2-entry", [reprise("CacheStore"), nio("NIOCore")]),
 ]
 
 /// A product of the repository, a path dependency whose identity is its folder's name (whatever the checkout is
