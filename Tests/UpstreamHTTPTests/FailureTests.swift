@@ -1,3 +1,4 @@
+import Glibc
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -10,10 +11,22 @@ import UpstreamTestSupport
 @Suite struct FailureTests {
     @Test func aRefusedPortIsUnreachable() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        // A port that was just free: bind, note it, close.
-        let probe = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
-        let port = probe.localAddress!.port!
-        try await probe.close()
+        // A port bound but not listening: a connect is refused, and no other test's server can take the port while
+        // the socket holds it (a port closed again right away was once taken by a parallel test's server, which
+        // answered 404).
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { _ = Glibc.close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                Glibc.bind(socket, generic, length) == 0 && getsockname(socket, generic, &length) == 0
+            }
+        }
+        try #require(socket >= 0 && bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
         let client = try UpstreamClient(
             endpoint: UpstreamEndpoint(host: "127.0.0.1", port: port, tls: false),
             configuration: UpstreamClientConfiguration(connectTimeout: .seconds(5), readTimeout: .seconds(5)),
