@@ -12,13 +12,13 @@ extension CachedResponse {
     /// Writes the entry. A body in a file (the disk tier's) is not written: such entries are never given to a tier
     /// outside the process.
     public func writeEncoded(into out: inout ByteBuffer) {
-        out.writeEncodedText(self.partition)
+        out.writeLengthPrefixedText(self.partition)
         out.writeInteger(Int32(clamping: self.status))
         out.writeInteger(UInt16(clamping: self.vary.entries.count))
         for item in self.vary.entries.prefix(Int(UInt16.max)) {
-            out.writeEncodedText(item.name)
+            out.writeLengthPrefixedText(item.name)
             out.writeInteger(UInt8(item.value == nil ? 0 : 1))
-            out.writeEncodedText(item.value ?? "")
+            out.writeLengthPrefixedText(item.value ?? "")
         }
         out.writeInteger(self.freshness.lifetime.bitPattern)
         out.writeInteger(UInt8(Self.sources.firstIndex(of: self.freshness.source) ?? Self.sources.count - 1))
@@ -31,20 +31,16 @@ extension CachedResponse {
         out.writeInteger(directives.staleIfError)
         out.writeInteger(self.evictAt.bitPattern)
         out.writeInteger(UInt16(clamping: self.tags.count))
-        for tag in self.tags.prefix(Int(UInt16.max)) { out.writeEncodedText(tag) }
+        for tag in self.tags.prefix(Int(UInt16.max)) { out.writeLengthPrefixedText(tag) }
         out.writeInteger(UInt8(self.chunked ? 1 : 0))
         out.writeInteger(Int64(self.savedCost))
         out.writeInteger(UInt8(self.contentCoding == nil ? 0 : 1))
-        out.writeEncodedText(self.contentCoding ?? "")
+        out.writeLengthPrefixedText(self.contentCoding ?? "")
         out.writeInteger(self.keyIDValue)
         let layout = self.layout
-        for value in [
-            layout.keyLength, layout.targetStart, layout.targetLength, layout.wireStart, layout.wireLength,
-            layout.cacheControlLength, layout.keptLength, layout.etagStart, layout.etagLength,
-            layout.lastModifiedStart, layout.lastModifiedLength,
-        ] {
-            out.writeInteger(value)
-        }
+        out.writeMultipleIntegers(layout.keyLength, layout.targetStart, layout.targetLength, layout.wireStart, layout.wireLength)
+        out.writeMultipleIntegers(layout.cacheControlLength, layout.keptLength, layout.etagStart, layout.etagLength)
+        out.writeMultipleIntegers(layout.lastModifiedStart, layout.lastModifiedLength)
         // The block and, for a body kept in parts, the parts (nil parts: the body is the block's end).
         out.writeInteger(UInt32(self.storage.readableBytes))
         out.writeImmutableBuffer(self.storage)
@@ -63,13 +59,13 @@ extension CachedResponse {
     /// Reads an entry written by `writeEncoded`, consuming it; nil when the bytes are not one whole, consistent entry.
     /// The block is copied into a buffer of its own (an entry never pins the buffer it was read from).
     public static func readEncoded(from input: inout ByteBuffer) -> CachedResponse? {
-        guard let partition = input.readEncodedText(), let status = input.readInteger(as: Int32.self),
+        guard let partition = input.readLengthPrefixedText(), let status = input.readInteger(as: Int32.self),
             (100...999).contains(status), let varyCount = input.readInteger(as: UInt16.self)
         else { return nil }
         var varyEntries: [VaryKey.Entry] = []
         for _ in 0..<varyCount {
-            guard let name = input.readEncodedText(), let hasValue = input.readInteger(as: UInt8.self),
-                let value = input.readEncodedText()
+            guard let name = input.readLengthPrefixedText(), let hasValue = input.readInteger(as: UInt8.self),
+                let value = input.readLengthPrefixedText()
             else { return nil }
             varyEntries.append(VaryKey.Entry(name: name, value: hasValue == 1 ? value : nil))
         }
@@ -82,22 +78,23 @@ extension CachedResponse {
         else { return nil }
         var tags: [String] = []
         for _ in 0..<tagCount {
-            guard let tag = input.readEncodedText() else { return nil }
+            guard let tag = input.readLengthPrefixedText() else { return nil }
             tags.append(tag)
         }
         guard let chunked = input.readInteger(as: UInt8.self), let savedCost = input.readInteger(as: Int64.self),
-            let hasCoding = input.readInteger(as: UInt8.self), let coding = input.readEncodedText(),
+            let hasCoding = input.readInteger(as: UInt8.self), let coding = input.readLengthPrefixedText(),
             let keyID = input.readInteger(as: UInt64.self)
         else { return nil }
-        var values: [UInt32] = []
-        for _ in 0..<11 {
-            guard let value = input.readInteger(as: UInt32.self) else { return nil }
-            values.append(value)
-        }
+        guard let (keyLength, targetStart, targetLength, wireStart, wireLength) = input.readMultipleIntegers(
+                as: (UInt32, UInt32, UInt32, UInt32, UInt32).self),
+            let (cacheControlLength, keptLength, etagStart, etagLength) = input.readMultipleIntegers(
+                as: (UInt32, UInt32, UInt32, UInt32).self),
+            let (lastModifiedStart, lastModifiedLength) = input.readMultipleIntegers(as: (UInt32, UInt32).self)
+        else { return nil }
         let layout = Layout(
-            keyLength: values[0], targetStart: values[1], targetLength: values[2], wireStart: values[3],
-            wireLength: values[4], cacheControlLength: values[5], keptLength: values[6], etagStart: values[7],
-            etagLength: values[8], lastModifiedStart: values[9], lastModifiedLength: values[10]
+            keyLength: keyLength, targetStart: targetStart, targetLength: targetLength, wireStart: wireStart,
+            wireLength: wireLength, cacheControlLength: cacheControlLength, keptLength: keptLength, etagStart: etagStart,
+            etagLength: etagLength, lastModifiedStart: lastModifiedStart, lastModifiedLength: lastModifiedLength
         )
         guard let storageLength = input.readInteger(as: UInt32.self), let block = input.readSlice(length: Int(storageLength)),
             Self.fits(layout, in: block.readableBytes), let hasParts = input.readInteger(as: UInt8.self), hasParts <= 1
@@ -160,19 +157,5 @@ extension CachedResponse {
         return inside(0, layout.keyLength) && inside(layout.targetStart, layout.targetLength)
             && layout.wireStart >= layout.keyLength && fieldsEnd <= length
             && inside(layout.etagStart, layout.etagLength) && inside(layout.lastModifiedStart, layout.lastModifiedLength)
-    }
-}
-
-extension ByteBuffer {
-    fileprivate mutating func writeEncodedText(_ text: String) {
-        let length = self.writerIndex
-        self.writeInteger(UInt32(0))
-        let written = self.writeString(text)
-        self.setInteger(UInt32(written), at: length)
-    }
-
-    fileprivate mutating func readEncodedText() -> String? {
-        guard let length = self.readInteger(as: UInt32.self), Int(length) <= self.readableBytes else { return nil }
-        return self.readString(length: Int(length))
     }
 }

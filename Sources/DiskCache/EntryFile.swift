@@ -61,29 +61,29 @@ enum EntryFile {
         out.writeInteger(traits.cost.bitPattern)
         out.writeInteger(UInt32(clamping: traits.frequency))
         out.writeInteger(UInt64(entry.bodyLength))
-        for text in [entry.key, entry.target, entry.partition, entry.keyID] { out.writeText(text) }
+        for text in [entry.key, entry.target, entry.partition, entry.keyID] { out.writeLengthPrefixedText(text) }
         out.writeInteger(UInt16(entry.vary.entries.count))
         for item in entry.vary.entries {
-            out.writeText(item.name)
+            out.writeLengthPrefixedText(item.name)
             out.writeInteger(UInt8(item.value == nil ? 0 : 1))
-            out.writeText(item.value ?? "")
+            out.writeLengthPrefixedText(item.value ?? "")
         }
         out.writeInteger(UInt16(entry.tags.count))
-        for tag in entry.tags { out.writeText(tag) }
+        for tag in entry.tags { out.writeLengthPrefixedText(tag) }
         // The response.
         out.writeInteger(UInt16(entry.status))
         out.writeInteger(UInt8(entry.chunked ? 1 : 0))
         out.writeInteger(Int64(entry.savedCost))
         let freshness = entry.freshness
         out.writeInteger(freshness.lifetime.bitPattern)
-        out.writeText(freshness.source.rawValue)
+        out.writeLengthPrefixedText(freshness.source.rawValue)
         out.writeInteger(freshness.correctedInitialAge.bitPattern)
         out.writeInteger(freshness.responseTime.bitPattern)
         let headers = entry.headers
         out.writeInteger(UInt16(headers.count))
         for (name, value) in headers {
-            out.writeText(name)
-            out.writeText(value)
+            out.writeLengthPrefixedText(name)
+            out.writeLengthPrefixedText(value)
         }
         let parts = entry.chunked && entry.isInMemory ? entry.body : []
         out.writeInteger(UInt32(parts.count))
@@ -120,19 +120,19 @@ enum EntryFile {
         guard input.readInteger(as: UInt8.self) == Self.version, let sequence = input.readInteger(as: UInt64.self),
             let evictAt = input.readInteger(as: UInt64.self), let cost = input.readInteger(as: UInt64.self),
             let frequency = input.readInteger(as: UInt32.self), let bodyLength = input.readInteger(as: UInt64.self),
-            let key = input.readText(), let target = input.readText(), let partition = input.readText(),
-            let keyID = input.readText(), let varyCount = input.readInteger(as: UInt16.self)
+            let key = input.readLengthPrefixedText(), let target = input.readLengthPrefixedText(), let partition = input.readLengthPrefixedText(),
+            let keyID = input.readLengthPrefixedText(), let varyCount = input.readInteger(as: UInt16.self)
         else { return nil }
         var vary: [VaryKey.Entry] = []
         for _ in 0..<varyCount {
-            guard let name = input.readText(), let hasValue = input.readInteger(as: UInt8.self), let value = input.readText()
+            guard let name = input.readLengthPrefixedText(), let hasValue = input.readInteger(as: UInt8.self), let value = input.readLengthPrefixedText()
             else { return nil }
             vary.append(VaryKey.Entry(name: name, value: hasValue == 1 ? value : nil))
         }
         guard let tagCount = input.readInteger(as: UInt16.self) else { return nil }
         var tags: [String] = []
         for _ in 0..<tagCount {
-            guard let tag = input.readText() else { return nil }
+            guard let tag = input.readLengthPrefixedText() else { return nil }
             tags.append(tag)
         }
         return IndexPart(
@@ -152,13 +152,13 @@ enum EntryFile {
     /// The response part, read after `indexPart`; nil unless it ends the block exactly.
     static func responsePart(_ input: inout ByteBuffer) -> ResponsePart? {
         guard let status = input.readInteger(as: UInt16.self), let chunked = input.readInteger(as: UInt8.self),
-            let savedCost = input.readInteger(as: Int64.self), let lifetime = input.readInteger(as: UInt64.self), let sourceText = input.readText(),
+            let savedCost = input.readInteger(as: Int64.self), let lifetime = input.readInteger(as: UInt64.self), let sourceText = input.readLengthPrefixedText(),
             let source = Freshness.Source(rawValue: sourceText), let initialAge = input.readInteger(as: UInt64.self),
             let responseTime = input.readInteger(as: UInt64.self), let headerCount = input.readInteger(as: UInt16.self)
         else { return nil }
         var headers = HTTPHeaders()
         for _ in 0..<headerCount {
-            guard let name = input.readText(), let value = input.readText() else { return nil }
+            guard let name = input.readLengthPrefixedText(), let value = input.readLengthPrefixedText() else { return nil }
             headers.add(name: name, value: value)
         }
         guard let partCount = input.readInteger(as: UInt32.self), Int(partCount) <= input.readableBytes / 4 else { return nil }
@@ -185,19 +185,5 @@ enum EntryFile {
 
     static func checksum(_ buffer: ByteBuffer, continuing crc: UInt32 = 0) -> UInt32 {
         buffer.withUnsafeReadableBytes { reprise_crc32c(crc, $0.baseAddress, $0.count) }
-    }
-}
-
-extension ByteBuffer {
-    fileprivate mutating func writeText(_ text: String) {
-        let length = self.writerIndex
-        self.writeInteger(UInt32(0))
-        let written = self.writeString(text)
-        self.setInteger(UInt32(written), at: length)
-    }
-
-    fileprivate mutating func readText() -> String? {
-        guard let length = self.readInteger(as: UInt32.self), Int(length) <= self.readableBytes else { return nil }
-        return self.readString(length: Int(length))
     }
 }
