@@ -1,3 +1,4 @@
+import NIOCore
 import Synchronization
 
 /// The recent purges that reached this instance's tiers, numbered. A fetch remembers the number current when it began; when it
@@ -17,12 +18,14 @@ public final class PurgeJournal: Sendable {
     }
 
     private let latest = Atomic<Int>(0)
-    private let records: Mutex<[Record]>
+    /// A ring: once full, each record drops the oldest in O(1). (An array's `removeFirst` moved the whole journal,
+    /// 1024 records, on every write-invalidate: 2.8% of a pass-through POST's CPU.)
+    private let records: Mutex<CircularBuffer<Record>>
     public let capacity: Int
 
     public init(capacity: Int = 1024) {
         self.capacity = capacity
-        self.records = Mutex([])
+        self.records = Mutex(CircularBuffer(initialCapacity: 16))
     }
 
     /// The number a fetch remembers.
@@ -38,7 +41,7 @@ public final class PurgeJournal: Sendable {
                 number += 1
                 records.append(Record(number: number, selector: selector))
             }
-            if records.count > self.capacity { records.removeFirst(records.count - self.capacity) }
+            while records.count > self.capacity { records.removeFirst() }
             self.latest.store(number, ordering: .releasing)
         }
     }

@@ -42,12 +42,12 @@ final class BackgroundRefresher: Sendable {
     func refresh(_ entry: CachedResponse, plan: StorePlan, state: RequestState, on eventLoop: EventLoop) {
         let claimed = self.inFlight.withLockedValue { $0.insert(entry.key).inserted }
         guard claimed else { return }
-        var headers = ForwardedHeaders.request(state.head, peer: state.peer)
+        let upstream = state.route.upstream
+        var headers = ForwardedHeaders.request(state.head, peer: state.peer, upstreamHost: upstream.hostField)
         for name in RequestTraits.conditionalFields { headers.remove(name: name) }
         if entry.status == 200 {
             for (name, value) in Revalidation.conditionalHeaders(for: entry.info) { headers.add(name: name, value: value) }
         }
-        let upstream = state.route.upstream
         let makeDelegate = { (lease: FlightLease?) in RefreshDelegate(
             refresher: self,
             eventLoop: eventLoop,

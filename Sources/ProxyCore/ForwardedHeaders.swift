@@ -21,13 +21,15 @@ enum ForwardedHeaders {
     /// client library to set to the upstream's, forwarding fields replaced by Reprise's own (or, from a trusted
     /// peer, kept and `X-Forwarded-For` appended to), `Max-Forwards` decremented on OPTIONS and TRACE
     /// (RFC 9110 §7.6.2).
-    static func request(_ head: HTTPRequestHead, peer: ClientPeer) -> HTTPHeaders {
+    /// With `upstreamHost`, the list starts with `Host: upstreamHost` (the field list that goes upstream as it is).
+    static func request(_ head: HTTPRequestHead, peer: ClientPeer, upstreamHost: String? = nil) -> HTTPHeaders {
         // One pass over the client's fields (a removal per name, each a scan of every field, was most of this).
         let connection = head.headers["connection"]
         let listed = connection.isEmpty ? [] : HopByHop.fieldNamesToRemove(connectionValues: connection)
         let dropped = peer.trusted ? Self.droppedFromTrusted : Self.droppedFromClients
         var headers = HTTPHeaders()
-        headers.reserveCapacity(head.headers.count + 4)
+        headers.reserveCapacity(head.headers.count + 6)
+        if let upstreamHost { headers.add(name: "host", value: upstreamHost) }
         var host: String?
         for (name, value) in head.headers {
             if host == nil, name.utf8.count == 4, RequestTraits.isHost(name) {
@@ -64,13 +66,24 @@ enum ForwardedHeaders {
     private static let neverForwarded = Array(HopByHop.alwaysRemoved) + ClientControls.requestFields + ["host", "content-length"]
 
     /// The upstream's response headers minus hop-by-hop fields; `Content-Length` stays (same body).
+    /// One pass over the fields, and none at all to copy when no field is hop-by-hop (the usual response): a
+    /// removal per name, each a scan of every field, was 1.5% of a pass-through POST.
     static func response(_ upstream: HTTPHeaders) -> HTTPHeaders {
-        var headers = upstream
-        for name in HopByHop.fieldNamesToRemove(connectionValues: headers["connection"]) {
-            headers.remove(name: name)
+        guard upstream.contains(where: { Self.hopByHop.contains($0.name) }) else { return upstream }
+        let connection = upstream["connection"]
+        let listed = connection.isEmpty ? [] : HopByHop.fieldNamesToRemove(connectionValues: connection)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(upstream.count)
+        for (name, value) in upstream {
+            if Self.hopByHop.contains(name) || (!listed.isEmpty && listed.contains(name.lowercased())) { continue }
+            headers.add(name: name, value: value)
         }
         return headers
     }
+
+    /// The fields a proxy always removes (RFC 9110 §7.6.1); `Connection` is one, so a response that lists more
+    /// names in it is found by this set too.
+    private static let hopByHop = FieldNameSet(Array(HopByHop.alwaysRemoved))
 
     static func via(_ version: HTTPVersion) -> String {
         if version == .http1_1 { return Self.via11 }

@@ -14,7 +14,7 @@ extension ProxyHandler {
         var state = state
         let head = state.head
         let upstream = state.route.upstream
-        var headers = ForwardedHeaders.request(head, peer: self.peer)
+        var headers = ForwardedHeaders.request(head, peer: self.peer, upstreamHost: upstream.hostField)
         if state.revalidating, let stale = state.stale {
             // RFC 9111 §4.3.1: validate the stored response with its own validators, not the client's.
             for name in RequestTraits.conditionalFields { headers.remove(name: name) }

@@ -52,18 +52,16 @@ final class UpstreamRuntime: Sendable {
         return self.settings.url.basePath + rest
     }
 
-    /// The request head sent upstream: HTTP/1.1 whatever the client spoke, `Host` the upstream's, and the
-    /// client's body framing (`forwarded` holds neither `Host` nor framing fields, see `ForwardedHeaders`).
+    /// The request head sent upstream: HTTP/1.1 whatever the client spoke, and the client's body framing.
+    /// `forwarded` holds the upstream's `Host` and no framing fields (see `ForwardedHeaders.request`).
     func requestHead(
         method: HTTPMethod,
         clientTarget: String,
         clientHeaders: HTTPHeaders,
-        forwarded: HTTPHeaders
+        forwarded: consuming HTTPHeaders
     ) -> (head: HTTPRequestHead, body: UpstreamRequestBody) {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(forwarded.count + 2)
-        headers.add(name: "host", value: self.hostField)
-        headers.add(contentsOf: forwarded)
+        // Taken as it is (no copy): `ForwardedHeaders.request(_:peer:upstreamHost:)` put this upstream's `Host` first.
+        var headers = forwarded
         var body = UpstreamRequestBody.none
         if let length = clientHeaders.first(name: "content-length") {
             headers.add(name: "content-length", value: length)

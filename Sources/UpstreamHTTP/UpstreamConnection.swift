@@ -14,7 +14,7 @@ import NIOHTTP1
 /// is in `UpstreamConnection+Response.swift`.
 final class UpstreamConnection: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias OutboundOut = IOData
 
     /// What the parser produced, queued in order until the handler can take it.
     enum ResponseEvent {
@@ -33,6 +33,8 @@ final class UpstreamConnection: ChannelInboundHandler {
         let method: HTTPMethod
         let requestKeepAlive: Bool
         let reusedConnection: Bool
+        /// How the request body is framed on the wire (`RequestWire`).
+        let framing: RequestWire.Framing
         var requestEndWritten = false
         /// Any response byte arrived (an interim head included): EOF is then `closedEarly`, not `unreachable`.
         var responseStarted = false
@@ -165,29 +167,27 @@ final class UpstreamConnection: ChannelInboundHandler {
         let context = self.context!
         self.requestCount += 1
         self.nextToken &+= 1
-        var head = call.head
-        if !head.headers.contains(name: "host") {
-            head.headers.add(name: "Host", value: self.hostHeader)
-        }
-        if call.body == .streamed, !head.headers.contains(name: "content-length"),
-            !head.headers.contains(name: "transfer-encoding")
-        {
-            // NIO's encoder frames only POST/PUT/PATCH bodies by itself; an unframed body on any other
-            // method would run into the next request on this connection.
-            head.headers.add(name: "Transfer-Encoding", value: "chunked")
-        }
+        let head = call.head
+        // `Host` added when the caller has none; a streamed body without a length goes chunked (`RequestWire`).
+        let (encoded, framing) = RequestWire.encodeHead(
+            head,
+            hostHeader: self.hostHeader,
+            streamsBody: call.body == .streamed,
+            allocator: context.channel.allocator
+        )
         self.exchange = Exchange(
             call: call,
             token: self.nextToken,
             method: head.method,
             requestKeepAlive: head.isKeepAlive,
-            reusedConnection: self.requestCount > 1
+            reusedConnection: self.requestCount > 1,
+            framing: framing
         )
         // The parser must know a HEAD response has no body.
         self.parser.expectResponse(to: head.method)
-        context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+        context.write(self.wrapOutboundOut(.byteBuffer(encoded)), promise: nil)
         if call.body == .none {
-            context.write(self.wrapOutboundOut(.end(nil)), promise: nil)
+            if framing == .chunked { context.write(self.wrapOutboundOut(.byteBuffer(RequestWire.lastChunk)), promise: nil) }
             self.exchange?.requestEndWritten = true
             context.flush()
         } else if head.headers.contains(name: "expect") {
@@ -203,7 +203,19 @@ final class UpstreamConnection: ChannelInboundHandler {
             promise.fail(UpstreamError(.cancelled, detail: "the request can no longer be written"))
             return
         }
-        context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: promise)
+        if exchange.framing == .chunked {
+            // An empty chunk would end the body: it is not framed (its promise still completes in order).
+            if buffer.readableBytes > 0 {
+                let size = RequestWire.chunkHeader(size: buffer.readableBytes, allocator: context.channel.allocator)
+                context.write(self.wrapOutboundOut(.byteBuffer(size)), promise: nil)
+                context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+                context.write(self.wrapOutboundOut(.byteBuffer(RequestWire.chunkEnd)), promise: promise)
+            } else {
+                context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+            }
+        } else {
+            context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
+        }
         if flush {
             context.flush()
         }
@@ -214,7 +226,10 @@ final class UpstreamConnection: ChannelInboundHandler {
             return
         }
         self.exchange?.requestEndWritten = true
-        context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+        if exchange.framing == .chunked {
+            context.write(self.wrapOutboundOut(.byteBuffer(RequestWire.lastChunk)), promise: nil)
+        }
+        context.flush()
         self.updateReading()
     }
 

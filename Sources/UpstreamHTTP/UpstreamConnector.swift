@@ -21,8 +21,8 @@ struct UpstreamConnector: Sendable {
 
     /// Connects on `eventLoop` with `connection` as the last handler. Must be called on `eventLoop`.
     ///
-    /// The pipeline is TLS (if any), then `HTTPRequestEncoder`, then the connection, which parses the responses
-    /// itself (`ResponseParser`).
+    /// The pipeline is TLS (if any), then the connection, which encodes its requests (`RequestWire`) and parses the
+    /// responses (`ResponseParser`) itself.
     func connect(_ connection: UpstreamConnection, on eventLoop: EventLoop) -> EventLoopFuture<Channel> {
         let boundConnection = NIOLoopBound(connection, eventLoop: eventLoop)
         let sslContext = self.sslContext
@@ -37,7 +37,6 @@ struct UpstreamConnector: Sendable {
                     if let sslContext {
                         try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: serverHostname))
                     }
-                    try pipeline.addHandler(HTTPRequestEncoder())
                     try pipeline.addHandler(boundConnection.value)
                 }
             }
