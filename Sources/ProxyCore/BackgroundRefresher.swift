@@ -241,9 +241,9 @@ private final class RefreshDelegate: UpstreamResponseHandler {
         return nil
     }
 
-    func upstreamBodyPart(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+    func upstreamBodyPart(_ buffer: ByteBuffer) -> EventLoopFuture<Void>? {
         self.pending?.collector.append(buffer)
-        return self.eventLoop.makeSucceededVoidFuture()
+        return nil
     }
 
     func upstreamEnd() {

@@ -108,7 +108,7 @@ extension ProxyHandler {
                 requestMethod: state.head.method
             )
         case .body(let buffer):
-            _ = self.writeClientBody(buffer, decoder: state.decoder, flush: true)
+            self.writeClientBody(buffer, decoder: state.decoder, flush: true)
         case .end:
             self.writeEnd()
         case .released(.storedByFleet):

@@ -42,7 +42,7 @@ extension ProxyHandler {
         if method != .HEAD {
             do {
                 for part in entry.body {
-                    try decoder.decode(part, allocator: self.allocator) { _ = self.writeBody($0, flush: false) }
+                    try decoder.decode(part, allocator: self.allocator) { self.writeBody($0, flush: false) }
                 }
             } catch {
                 self.proxy.logger.debug("undecodable stored body", metadata: ["error": "\(error)"])
@@ -58,23 +58,20 @@ extension ProxyHandler {
         self.writeEnd()
     }
 
-    /// Writes one body part to the client, decoded first when `decoder` is set. Returns the future of the last write
-    /// (nil when nothing was written). A body that does not decode cuts the connection: the response cannot be
-    /// completed honestly.
-    func writeClientBody(_ buffer: ByteBuffer, decoder: ContentDecoder?, flush: Bool) -> EventLoopFuture<Void>? {
+    /// Writes one body part to the client, decoded first when `decoder` is set. A body that does not decode cuts the
+    /// connection: the response cannot be completed honestly.
+    func writeClientBody(_ buffer: ByteBuffer, decoder: ContentDecoder?, flush: Bool) {
         guard let decoder else { return self.writeBody(buffer, flush: flush) }
-        var last: EventLoopFuture<Void>?
         do {
             try decoder.decode(buffer, allocator: self.allocator) { piece in
-                last = self.writeBody(piece, flush: false) ?? last
+                self.writeBody(piece, flush: false)
             }
         } catch {
             self.proxy.logger.debug("undecodable response body", metadata: ["error": "\(error)"])
             self.abortConnection()
-            return nil
+            return
         }
         if flush { self.context?.flush() }
-        return last
     }
 
     /// The response fields for a client that does not accept the response's coding, and the decoder for its body;

@@ -223,13 +223,13 @@ extension ProxyHandler {
         self.scheduleFlush(context: context)
     }
 
-    func upstreamBody(_ buffer: ByteBuffer, exchange: UpstreamExchange) -> EventLoopFuture<Void> {
+    func upstreamBody(_ buffer: ByteBuffer, exchange: UpstreamExchange) -> EventLoopFuture<Void>? {
         guard let context = self.context, self.current?.exchange === exchange else {
             if self.detached[exchange.id] != nil {
                 self.detached[exchange.id]!.pending?.collector.append(buffer)
                 self.detached[exchange.id]!.fetch?.publishBody(buffer)
             }
-            return exchange.eventLoop.makeSucceededVoidFuture()
+            return nil
         }
         if self.current?.pending != nil {
             self.current!.pending!.collector.append(buffer)
@@ -243,20 +243,21 @@ extension ProxyHandler {
             self.current!.held!.parts.append(buffer)
             self.current!.held!.bytes += buffer.readableBytes
             guard self.current!.held!.bytes > self.proxy.cache.maxObject else {
-                return exchange.eventLoop.makeSucceededVoidFuture()
+                return nil
             }
             // Too large to store: the head goes out as it is, and the rest streams.
             self.current!.pending = nil
             self.current!.held!.outcome.reason = .proxy(.tooLarge)
             self.releaseHeld(units: self.current!.headUnits)
-            return exchange.eventLoop.makeSucceededVoidFuture()
+            return nil
         }
         // Flushed once per event-loop tick, not per part: the response end that often arrives in the same read is
         // handled (and the entry stored) before the client can see the last byte and ask again.
-        let written = self.writeClientBody(buffer, decoder: self.current?.decoder, flush: false)
+        self.writeClientBody(buffer, decoder: self.current?.decoder, flush: false)
         self.scheduleFlush(context: context)
-        // Backpressure only when the client is slow: the upstream is read as fast as the client takes it.
-        guard let written, !context.channel.isWritable else { return exchange.eventLoop.makeSucceededVoidFuture() }
+        // Backpressure only when the client is slow: the upstream is read as fast as the client takes it. Then the
+        // next part waits until what was written so far reached the socket.
+        guard !context.channel.isWritable, let written = self.writesCompleted() else { return nil }
         // send_timeout runs until this write reaches the socket, even once the channel counts as writable again.
         self.machine.writeWaitStarted(now: self.loopNow)
         self.armTimer()
@@ -302,7 +303,7 @@ extension ProxyHandler {
         state.responseStarted = true
         self.current = state
         self.writeHead(HTTPResponseHead(version: state.head.version, status: held.status, headers: headers), requestMethod: state.head.method)
-        for part in held.parts { _ = self.writeClientBody(part, decoder: state.decoder, flush: false) }
+        for part in held.parts { self.writeClientBody(part, decoder: state.decoder, flush: false) }
         if let context = self.context { self.scheduleFlush(context: context) }
     }
 

@@ -411,7 +411,7 @@ extension ProxyHandler {
         let corked = !isHead && entry.file != nil && self.setCork(true, context: context)
         context.write(self.wrapOutboundOut(.byteBuffer(head)), promise: nil)
         if replayChunked {
-            for buffer in entry.body { _ = self.writeBody(buffer, flush: false) }
+            for buffer in entry.body { self.writeBody(buffer, flush: false) }
         } else if !isHead {
             if let body = entry.singleBody {
                 context.write(self.wrapOutboundOut(.byteBuffer(body)), promise: nil)

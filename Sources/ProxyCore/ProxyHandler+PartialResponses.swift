@@ -111,7 +111,7 @@ extension ProxyHandler {
             for part in body {
                 switch part {
                 case .bytes(let buffer):
-                    _ = self.writeBody(buffer, flush: false)
+                    self.writeBody(buffer, flush: false)
                 case .file(let file, let offset, let count):
                     self.record?.bytes += count
                     self.writeFile(file, from: offset, count: count, context: context)

@@ -76,7 +76,7 @@ extension ProxyHandler {
         self.record?.status = 200
         self.current = nil
         self.writeHead(HTTPResponseHead(version: head.version, status: .ok, headers: headers), requestMethod: head.method)
-        if body.readableBytes > 0 { _ = self.writeBody(body, flush: false) }
+        if body.readableBytes > 0 { self.writeBody(body, flush: false) }
         self.writeEnd()
         return true
     }

@@ -479,31 +479,37 @@ final class ProxyHandler: ChannelDuplexHandler {
         context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
     }
 
-    /// Writes (and flushes) one body part in the current framing.
-    func writeBody(_ buffer: ByteBuffer, flush: Bool) -> EventLoopFuture<Void>? {
-        guard let context = self.context else { return nil }
+    /// Writes (and flushes) one body part in the current framing. No promise: a caller that must know when the
+    /// bytes reached the socket asks `writesCompleted()` afterwards (a promise per part was made, and dropped, on
+    /// every hit).
+    func writeBody(_ buffer: ByteBuffer, flush: Bool) {
+        guard let context = self.context else { return }
         switch self.framing {
         case .none:
-            return nil
+            return
         case .chunked:
-            guard buffer.readableBytes > 0 else { return nil }
+            guard buffer.readableBytes > 0 else { return }
             self.record?.bytes += buffer.readableBytes
             context.write(
                 self.wrapOutboundOut(.byteBuffer(ResponseWire.chunkHeader(size: buffer.readableBytes, allocator: self.allocator))),
                 promise: nil
             )
             context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            context.write(self.wrapOutboundOut(.byteBuffer(ResponseWire.chunkEnd)), promise: promise)
-            if flush { context.flush() }
-            return promise.futureResult
+            context.write(self.wrapOutboundOut(.byteBuffer(ResponseWire.chunkEnd)), promise: nil)
         case .contentLength, .closeDelimited:
             self.record?.bytes += buffer.readableBytes
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
-            if flush { context.flush() }
-            return promise.futureResult
+            context.write(self.wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
         }
+        if flush { context.flush() }
+    }
+
+    /// A future that completes once everything written so far has reached the socket (an empty write queued
+    /// behind it: writes complete in order), or fails when the connection closes first. Nil without a connection.
+    func writesCompleted() -> EventLoopFuture<Void>? {
+        guard let context = self.context else { return nil }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.write(self.wrapOutboundOut(.byteBuffer(ByteBuffer())), promise: promise)
+        return promise.futureResult
     }
 
     /// Ends the response: the last chunk when chunked, a flush, and a close when the connection is not kept.
@@ -579,7 +585,7 @@ final class ProxyHandler: ChannelDuplexHandler {
         self.record?.status = Int(error.status.code)
         self.current = nil
         self.writeHead(head, requestMethod: method == .HEAD ? .HEAD : .GET)
-        _ = self.writeBody(body, flush: false)
+        self.writeBody(body, flush: false)
         self.writeEnd()
     }
 

@@ -41,8 +41,8 @@ final class UpstreamExchange: UpstreamResponseHandler {
         return handler.upstreamHead(head, exchange: self)
     }
 
-    func upstreamBodyPart(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        guard !self.isFinished, let handler = self.handler else { return self.eventLoop.makeSucceededVoidFuture() }
+    func upstreamBodyPart(_ buffer: ByteBuffer) -> EventLoopFuture<Void>? {
+        guard !self.isFinished, let handler = self.handler else { return nil }
         return handler.upstreamBody(buffer, exchange: self)
     }
 

@@ -8,8 +8,9 @@ import NIOHTTP1
 /// until the terminal callback or the cancel, which breaks the handler ↔ call reference cycle.
 public final class UpstreamCall {
     private enum State {
-        /// No connection yet: body parts and the end are buffered until it exists.
-        case connecting(pending: CircularBuffer<PendingPart>, endRequested: Bool)
+        /// No connection yet: body parts and the end are buffered until it exists. An array, not a `CircularBuffer`:
+        /// an empty one allocates nothing, and a call that finds an idle connection never buffers.
+        case connecting(pending: [PendingPart], endRequested: Bool)
         /// The request runs on this connection.
         case attached(UpstreamConnection)
         /// The terminal callback was delivered (`nil` for a clean end).
@@ -27,7 +28,7 @@ public final class UpstreamCall {
     let head: HTTPRequestHead
     let body: UpstreamRequestBody
     private var handler: UpstreamResponseHandler?
-    private var state: State = .connecting(pending: CircularBuffer(), endRequested: false)
+    private var state: State = .connecting(pending: [], endRequested: false)
 
     init(head: HTTPRequestHead, body: UpstreamRequestBody, eventLoop: EventLoop, handler: UpstreamResponseHandler) {
         self.head = head

@@ -43,8 +43,8 @@ extension UpstreamConnection {
                 part = try self.parser.next(from: &self.inbound!)
             } catch {
                 self.inbound = nil
-                let undelivered = min(self.queuedThisRead, self.exchange?.events.count ?? 0)
-                self.exchange?.events.removeLast(undelivered)
+                let undelivered = min(self.queuedThisRead, self.events.count)
+                self.events.removeLast(undelivered)
                 self.enqueue(.failure(self.parseFailure(error)))
                 return
             }
@@ -158,7 +158,8 @@ extension UpstreamConnection {
     /// Queues an event of the current exchange; a terminal one stops reading, and a failure also closes
     /// the connection at once (it is unusable), while the queued parts before it are still delivered.
     func enqueue(_ event: ResponseEvent) {
-        self.exchange?.events.append(event)
+        guard self.exchange != nil else { return }
+        self.events.append(event)
         switch event {
         case .end:
             self.exchange?.terminalQueued = true
@@ -178,8 +179,8 @@ extension UpstreamConnection {
             return
         }
         self.pumping = true
-        while let exchange = self.exchange, !exchange.paused, !exchange.events.isEmpty {
-            let event = self.exchange!.events.removeFirst()
+        while let exchange = self.exchange, !exchange.paused, !self.events.isEmpty {
+            let event = self.events.removeFirst()
             let call = exchange.call
             switch event {
             case .informational(let head):
@@ -196,6 +197,7 @@ extension UpstreamConnection {
                 self.finishExchange(exchange)
             case .failure(let error):
                 self.exchange = nil
+                self.events.removeAll(keepingCapacity: true)
                 self.close()
                 call.deliverFailure(error)
             }
@@ -226,6 +228,7 @@ extension UpstreamConnection {
     /// ends only once the connection is closed, so it never comes back here open.
     private func finishExchange(_ exchange: Exchange) {
         self.exchange = nil
+        self.events.removeAll(keepingCapacity: true)
         let reusable =
             self.isOpen && !self.isClosing && self.parser.isIdle && exchange.requestKeepAlive && exchange.requestEndWritten
             && exchange.finalHead?.isKeepAlive ?? false

@@ -46,7 +46,6 @@ final class UpstreamConnection: ChannelInboundHandler {
         var terminalQueued = false
         /// Waiting for the handler's head or body future: no reads, no read timeout.
         var paused = false
-        var events = CircularBuffer<ResponseEvent>(initialCapacity: 4)
     }
 
     let eventLoop: EventLoop
@@ -58,6 +57,9 @@ final class UpstreamConnection: ChannelInboundHandler {
 
     var context: ChannelHandlerContext?
     var exchange: Exchange?
+    /// The current exchange's parsed events, not yet delivered (emptied when an exchange begins). Kept here, not in
+    /// `Exchange`: one buffer for the connection's life, and no copy of it when a loop holds a copy of the exchange.
+    var events = CircularBuffer<ResponseEvent>(initialCapacity: 4)
     var parser: ResponseParser
     /// Received bytes the parser has not taken yet (the start of a head or of a chunk-size line). Nil when empty,
     /// so the channel's receive buffer is handed on without a copy.
@@ -175,6 +177,7 @@ final class UpstreamConnection: ChannelInboundHandler {
             streamsBody: call.body == .streamed,
             allocator: context.channel.allocator
         )
+        self.events.removeAll(keepingCapacity: true)
         self.exchange = Exchange(
             call: call,
             token: self.nextToken,
@@ -243,6 +246,7 @@ final class UpstreamConnection: ChannelInboundHandler {
             return
         }
         self.exchange = nil
+        self.events.removeAll(keepingCapacity: true)
         self.close()
     }
 }

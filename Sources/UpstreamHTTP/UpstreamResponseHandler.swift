@@ -13,10 +13,10 @@ public protocol UpstreamResponseHandler: AnyObject {
     /// The final response head. A non-nil future holds the delivery of the body and end (and stops
     /// reading from the upstream) until it completes, e.g. until the head is written to the client.
     func upstreamHead(_ head: HTTPResponseHead) -> EventLoopFuture<Void>?
-    /// A body part. The next part is not read from the upstream until the future completes, which
-    /// is how a slow client slows the upstream down. A failed future counts as completed; to stop
-    /// the response, call ``UpstreamCall/cancel()``.
-    func upstreamBodyPart(_ buffer: ByteBuffer) -> EventLoopFuture<Void>
+    /// A body part. With a future, the next part is not read from the upstream until it completes, which
+    /// is how a slow client slows the upstream down; nil goes on at once (no future to make when the client keeps
+    /// up). A failed future counts as completed; to stop the response, call ``UpstreamCall/cancel()``.
+    func upstreamBodyPart(_ buffer: ByteBuffer) -> EventLoopFuture<Void>?
     /// The response ended cleanly.
     func upstreamEnd()
     /// The call failed; body parts delivered before may be a truncated body.

@@ -70,7 +70,7 @@ final class RecordingHandler: UpstreamResponseHandler {
         return self.onHead?(head)
     }
 
-    func upstreamBodyPart(_ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+    func upstreamBodyPart(_ buffer: ByteBuffer) -> EventLoopFuture<Void>? {
         self.note("body")
         self.recorded.parts += 1
         self.recorded.body.append(contentsOf: buffer.readableBytesView)
