@@ -366,6 +366,7 @@ let package = Package(
             name: "ProxyCoreTests",
             dependencies: [
                 "Admin",
+                "UpstreamHTTP",
                 "Observability",
                 "ProxyCore",
                 "ProxyConfig",

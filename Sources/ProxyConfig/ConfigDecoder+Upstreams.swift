@@ -48,6 +48,7 @@ extension ConfigDecoder {
             }
             settings.connectTimeout = self.duration(table, "connect_timeout", positive: true) ?? settings.connectTimeout
             settings.readTimeout = self.duration(table, "read_timeout", positive: true) ?? settings.readTimeout
+            settings.idleTimeout = self.duration(table, "idle_timeout", positive: true) ?? settings.idleTimeout
             settings.maxUpstreamHeaderBytes =
                 self.size(table, "max_upstream_header_bytes", within: UpstreamSettings.upstreamHeaderBytesRange)
                 ?? settings.maxUpstreamHeaderBytes

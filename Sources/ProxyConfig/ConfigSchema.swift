@@ -103,6 +103,7 @@ enum ConfigSchema {
             ("ca_file", "\"/etc/ssl/private-ca.pem\""),
             ("connect_timeout", "\"5s\""),
             ("read_timeout", "\"300s\""),
+            ("idle_timeout", "\"4s\""),
             ("max_upstream_header_bytes", "\"64KiB\""),
             ("key_query_params", "[\"key\"]"),
             ("key_jwt_claim", Self.jwtClaimExample),

@@ -17,6 +17,9 @@ public struct UpstreamSettings: Sendable, Equatable {
     public var caFile: String?
     public var connectTimeout: Duration
     public var readTimeout: Duration
+    /// How long an idle keep-alive connection to the upstream is kept for reuse (`idle_timeout`). 4 s by default:
+    /// below the 5 s keep-alive of uvicorn and Node, so a request is not sent on a connection the upstream is closing.
+    public var idleTimeout: Duration
     /// The longest response head the upstream may send (status line and fields, interim heads included); a longer
     /// one is a protocol error (502). 64 KiB by default.
     public var maxUpstreamHeaderBytes: Int
@@ -33,6 +36,7 @@ public struct UpstreamSettings: Sendable, Equatable {
         caFile: String? = nil,
         connectTimeout: Duration = .seconds(5),
         readTimeout: Duration = .seconds(300),
+        idleTimeout: Duration = .seconds(4),
         keyQueryParams: [String] = [],
         keyJWTClaim: JWTClaimKey? = nil,
         maxUpstreamHeaderBytes: Int = 64 << 10
@@ -45,6 +49,7 @@ public struct UpstreamSettings: Sendable, Equatable {
         self.caFile = caFile
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
+        self.idleTimeout = idleTimeout
         self.keyQueryParams = keyQueryParams
         self.keyJWTClaim = keyJWTClaim
     }

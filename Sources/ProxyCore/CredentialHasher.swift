@@ -103,10 +103,20 @@ public struct CredentialHasher: @unchecked Sendable {
         return true
     }
 
-    private static func hex<D: Sequence>(_ digest: D, count: Int) -> String where D.Element == UInt8 {
+    /// The first `count` bytes of a digest or MAC in lower-case hex, read through its bytes (iterating one as a
+    /// `Sequence` made an array of it first).
+    private static func hex(_ digest: SHA256Digest, count: Int) -> String {
+        digest.withUnsafeBytes { Self.hex($0, count: count) }
+    }
+
+    private static func hex(_ code: HashedAuthenticationCode<SHA256>, count: Int) -> String {
+        code.withUnsafeBytes { Self.hex($0, count: count) }
+    }
+
+    private static func hex(_ bytes: UnsafeRawBufferPointer, count: Int) -> String {
         String(unsafeUninitializedCapacity: count * 2) { out in
             var index = 0
-            for byte in digest.prefix(count) {
+            for byte in bytes.prefix(count) {
                 out[index] = Self.digits[Int(byte >> 4)]
                 out[index + 1] = Self.digits[Int(byte & 0x0F)]
                 index += 2

@@ -10,8 +10,8 @@ import UpstreamHTTP
 
 extension ProxyHandler {
     /// Sends the request upstream; the response streams back through the `upstream*` callbacks.
-    func forward(_ state: RequestState, context: ChannelHandlerContext) {
-        var state = state
+    /// `consuming`: the caller's state moves into `current` without a copy of every field.
+    func forward(_ state: consuming RequestState, context: ChannelHandlerContext) {
         let head = state.head
         let upstream = state.route.upstream
         var headers = ForwardedHeaders.request(head, peer: self.peer, upstreamHost: upstream.hostField)
@@ -37,11 +37,11 @@ extension ProxyHandler {
         }
         state.exchange = exchange
         state.fetchMark = self.proxy.cache.mark()
-        self.current = state
-        self.proxy.counters.misses.wrappingAdd(1, ordering: .relaxed)
         if state.route.rule == nil {
             self.proxy.unmatched.record(method: head.method, path: state.path, upstream: upstream.settings.name)
         }
+        self.current = consume state
+        self.proxy.counters.misses.wrappingAdd(1, ordering: .relaxed)
         if self.recording { self.record?.upstreamStart = self.proxy.clock.now() }
         // On this event loop: the upstream connection lives here too, so no callback hops threads.
         let call = upstream.client.execute(request.head, body: request.body, on: context.eventLoop, handler: exchange)
@@ -68,30 +68,34 @@ extension ProxyHandler {
     /// The upstream's response head. Returns a future when the head must wait (a write's purge is still reaching
     /// the rest of the fleet); the upstream call holds the body until it completes.
     func upstreamHead(_ head: HTTPResponseHead, exchange: UpstreamExchange) -> EventLoopFuture<Void>? {
-        guard let state = self.current, state.exchange === exchange, self.context != nil else { return nil }
+        // The request's state is read field by field (a copy of the whole `RequestState` is a retain per field).
+        guard self.current?.exchange === exchange, self.context != nil else { return nil }
         let status = Int(head.status.code)
         let now = self.proxy.clock.now()
-        let method = state.head.method
+        let request = self.current!.head
+        let route = self.current!.route
+        let method = request.method
         if self.recording {
             self.record?.status = status
             let upstreamStart = self.record?.upstreamStart
             self.record?.upstreamSeconds = upstreamStart.map { max(0, now - $0) }
-            self.record?.outcome = RequestOutcome(Self.forwardPhase(state.forward), reason: state.reason, forward: state.forward)
+            let forward = self.current!.forward
+            self.record?.outcome = RequestOutcome(Self.forwardPhase(forward), reason: self.current!.reason, forward: forward)
         }
 
         // Write-invalidate: drop what this write made stale before the client can see the response. A POST on a
         // body-keyed route (`cache_body`) is a cacheable read, not a write: it invalidates nothing.
-        if !ForwardedHeaders.isSafe(method), state.route.rule?.cacheBody != true, (200..<400).contains(status) {
-            let outcome = state.table.purges.invalidate(
+        if !ForwardedHeaders.isSafe(method), route.rule?.cacheBody != true, (200..<400).contains(status) {
+            let outcome = self.current!.table.purges.invalidate(
                 method: method.rawValue,
-                path: state.path,
-                target: state.route.credentialShape.target(of: state.head.uri),
-                request: state.head,
+                path: self.current!.path,
+                target: route.credentialShape.target(of: request.uri),
+                request: request,
                 responseHeaders: ForwardedHeaders.response(head.headers),
                 status: status,
-                upstream: state.route.upstream,
+                upstream: route.upstream,
                 hasher: self.proxy.hasher,
-                now: state.requestTime,
+                now: self.current!.requestTime,
                 purge: { self.proxy.purge($0, scope: .local).dropped }
             )
             self.proxy.counters.invalidations.wrappingAdd(outcome.dropped, ordering: .relaxed)

@@ -393,12 +393,14 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     private func receiveBody(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
         self.bodyBytes += buffer.readableBytes
-        guard let current = self.current else {
+        // `self.current` read field by field, not copied whole: this runs for every body part.
+        guard self.current != nil else {
             // Already answered (an early response): the rest of the body is read and dropped, up to the limit.
             if self.bodyBytes > self.limits.maxRequestBody { self.closeConnection() }
             return
         }
         if self.bodyBytes > self.limits.maxRequestBody {
+            let current = self.current!
             current.exchange?.cancel()
             if current.responseStarted {
                 self.cutConnection()
@@ -411,10 +413,10 @@ final class ProxyHandler: ChannelDuplexHandler {
             }
             return
         }
-        if current.keyedBody != nil {
+        if self.current!.keyedBody != nil {
             return self.appendKeyedBody(buffer, context: context)
         }
-        current.exchange?.bodyStreamer?.append(buffer)
+        self.current!.exchange?.bodyStreamer?.append(buffer)
     }
 
     // MARK: Deadlines

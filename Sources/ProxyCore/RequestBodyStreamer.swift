@@ -19,6 +19,10 @@ final class RequestBodyStreamer {
 
     static let highWater = 256 * 1024
     static let lowWater = 64 * 1024
+    /// Bytes sent between two completion markers (at most `lowWater`).
+    static let markEvery = 32 * 1024
+    /// Bytes sent since the last marker.
+    private var unconfirmed = 0
 
     init(eventLoop: EventLoop) {
         self.eventLoop = eventLoop
@@ -60,10 +64,17 @@ final class RequestBodyStreamer {
         self.setPaused(false)
     }
 
+    /// Parts go without a promise each; every `markEvery` bytes one `sent()` marker follows them, and its
+    /// completion takes those bytes off `pendingBytes`. A body under `markEvery` (most) makes no future at all,
+    /// and the bytes never confirmed stay below `lowWater`, so a paused client is always resumed.
     private func send(_ buffer: ByteBuffer, to call: UpstreamCall) {
-        let size = buffer.readableBytes
-        call.write(buffer).whenComplete { _ in
-            self.pendingBytes -= size
+        call.send(buffer)
+        self.unconfirmed += buffer.readableBytes
+        guard self.unconfirmed >= Self.markEvery else { return }
+        let bytes = self.unconfirmed
+        self.unconfirmed = 0
+        call.sent().whenComplete { _ in
+            self.pendingBytes -= bytes
             self.updateBackpressure()
         }
     }

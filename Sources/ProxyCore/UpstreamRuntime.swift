@@ -25,12 +25,12 @@ final class UpstreamRuntime: Sendable {
             tls = configuration
         }
         // Never retry a request or a refused connection: a dead upstream is answered with 502 at once.
-        // Idle upstream connections are closed after 4 s: below the 5 s keep-alive timeout of uvicorn and Node,
-        // so Reprise does not send a request on a connection the upstream is closing at that moment.
+        // Idle upstream connections are closed after `idle_timeout` (4 s by default: below the 5 s keep-alive timeout
+        // of uvicorn and Node, so Reprise does not send a request on a connection the upstream is closing then).
         let configuration = UpstreamClientConfiguration(
             connectTimeout: TimeAmount(settings.connectTimeout),
             readTimeout: TimeAmount(settings.readTimeout),
-            idleTimeout: .seconds(4),
+            idleTimeout: TimeAmount(settings.idleTimeout),
             maxIdlePerEventLoop: 256,
             maxResponseHeadBytes: settings.maxUpstreamHeaderBytes,
             tlsConfiguration: tls

@@ -21,7 +21,7 @@ public final class UpstreamCall {
 
     private struct PendingPart {
         var buffer: ByteBuffer
-        var promise: EventLoopPromise<Void>
+        var promise: EventLoopPromise<Void>?
     }
 
     let eventLoop: EventLoop
@@ -66,6 +66,29 @@ public final class UpstreamCall {
         }
     }
 
+    /// Sends a body part without a completion of its own (no promise per part): a caller that needs to know when
+    /// the bytes left asks ``sent()``. Buffered before the connection exists; dropped once the call has ended.
+    public func send(_ buffer: ByteBuffer) {
+        self.eventLoop.preconditionInEventLoop()
+        guard self.body == .streamed else { return }
+        switch self.state {
+        case .connecting(var pending, let endRequested):
+            guard !endRequested else { return }
+            pending.append(PendingPart(buffer: buffer, promise: nil))
+            self.state = .connecting(pending: pending, endRequested: false)
+        case .attached(let connection):
+            connection.writeBodyPart(buffer, promise: nil, flush: true)
+        case .finished, .cancelled:
+            break
+        }
+    }
+
+    /// Completes once every body part sent or written so far has been written to the socket (an empty write queued
+    /// behind them: writes complete in order); fails once the call has ended.
+    public func sent() -> EventLoopFuture<Void> {
+        self.write(ByteBuffer())
+    }
+
     /// Marks the request body complete. Ignored for a bodiless call, a repeated end, or after the call ended.
     public func end() {
         self.eventLoop.preconditionInEventLoop()
@@ -91,7 +114,7 @@ public final class UpstreamCall {
             self.state = .cancelled
             self.handler = nil
             for part in pending {
-                part.promise.fail(UpstreamError(.cancelled))
+                part.promise?.fail(UpstreamError(.cancelled))
             }
         case .attached(let connection):
             self.state = .cancelled
@@ -143,7 +166,7 @@ public final class UpstreamCall {
             return
         }
         for part in pending {
-            part.promise.fail(error)
+            part.promise?.fail(error)
         }
         self.deliverFailure(error)
     }

@@ -201,9 +201,9 @@ final class UpstreamConnection: ChannelInboundHandler {
         self.updateReading()
     }
 
-    func writeBodyPart(_ buffer: ByteBuffer, promise: EventLoopPromise<Void>, flush: Bool) {
+    func writeBodyPart(_ buffer: ByteBuffer, promise: EventLoopPromise<Void>?, flush: Bool) {
         guard let exchange = self.exchange, !exchange.requestEndWritten, !self.isClosing, let context = self.context else {
-            promise.fail(UpstreamError(.cancelled, detail: "the request can no longer be written"))
+            promise?.fail(UpstreamError(.cancelled, detail: "the request can no longer be written"))
             return
         }
         if exchange.framing == .chunked {

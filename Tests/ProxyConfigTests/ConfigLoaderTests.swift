@@ -32,6 +32,7 @@ struct ConfigLoaderTests {
         ca_file = "/etc/hosts"
         connect_timeout = "500ms"
         read_timeout = 300
+        idle_timeout = "2s"
         max_upstream_header_bytes = "128KiB"
 
         [[rule]]                             # first match wins
@@ -102,6 +103,7 @@ struct ConfigLoaderTests {
                     caFile: "/etc/hosts",
                     connectTimeout: .milliseconds(500),
                     readTimeout: .seconds(300),
+                    idleTimeout: .seconds(2),
                     maxUpstreamHeaderBytes: 128 << 10
                 )
             ]
@@ -123,15 +125,15 @@ struct ConfigLoaderTests {
                     staleIfError: .seconds(3600),
                     cache: true,
                     cacheBody: false,
-                    line: 27
+                    line: 28
                 )
         )
-        #expect(config.rules[1].cacheBody && config.rules[1].ttl == .seconds(30 * 86400) && config.rules[1].line == 40)
+        #expect(config.rules[1].cacheBody && config.rules[1].ttl == .seconds(30 * 86400) && config.rules[1].line == 41)
         let purge = try #require(config.purges.first)
         #expect(purge.on.map(\.description) == ["POST /elevenlabs/v1/voices/add", "DELETE /elevenlabs/v1/voices/*"])
         #expect(purge.paths.map(\.description) == ["/elevenlabs/v1/voices", "/elevenlabs/v1/voices/**"])
         #expect(purge.tags == ["voices"] && purge.prefixes == ["/elevenlabs/v2/voices"])
-        #expect(purge.scope == .all && purge.line == 46)
+        #expect(purge.scope == .all && purge.line == 47)
     }
 
     @Test func defaults() throws {

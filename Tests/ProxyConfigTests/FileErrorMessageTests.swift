@@ -179,6 +179,12 @@ struct FileErrorMessageTests {
                 + "or d), e.g. \"500ms\", \"30s\", \"10m\" or \"1h\"."
         ),
         BadCase(
+            "zero upstream idle timeout",
+            "[[upstream]]\nname = \"elevenlabs\"\nprefix = \"/elevenlabs\"\nurl = \"https://api.elevenlabs.io\"\n"
+                + "idle_timeout = \"0s\"\n",
+            "proxy.conf:5: upstream[elevenlabs].idle_timeout: \"0s\" must be greater than 0. Fix: write a duration such as \"4s\"."
+        ),
+        BadCase(
             "zero timeout",
             baseUpstream + "[cache]\ncoalesce_timeout = \"0s\"\n",
             "proxy.conf:7: cache.coalesce_timeout: \"0s\" must be greater than 0. "

@@ -45,6 +45,9 @@ struct ScriptedHarness {
             prefix = "/"
             url = "http://127.0.0.1:\(upstream.port)"
             read_timeout = "\(readTimeout)"
+            # A pooled connection stays until a test closes it: the default 4 s could close one on a loaded machine
+            # between two steps of a test that counts connections.
+            idle_timeout = "600s"
             max_upstream_header_bytes = "2KiB"
             \(upstreamKeys)
 
