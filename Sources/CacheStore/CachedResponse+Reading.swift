@@ -22,11 +22,14 @@ extension CachedResponse {
     /// Whether `key` is this entry's key (no allocation).
     public func hasKey(_ key: String) -> Bool {
         var key = key
-        return key.withUTF8 { wanted in
-            guard wanted.count == Int(self.layout.keyLength) else { return false }
-            return self.storage.withUnsafeReadableBytes { stored in
-                wanted.count == 0 || memcmp(stored.baseAddress!, wanted.baseAddress!, wanted.count) == 0
-            }
+        return key.withUTF8 { self.hasKey(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Whether `wanted` holds this entry's key, as UTF-8.
+    public func hasKey(bytes wanted: UnsafeRawBufferPointer) -> Bool {
+        guard wanted.count == Int(self.layout.keyLength) else { return false }
+        return self.storage.withUnsafeReadableBytes { stored in
+            wanted.count == 0 || memcmp(stored.baseAddress!, wanted.baseAddress!, wanted.count) == 0
         }
     }
 

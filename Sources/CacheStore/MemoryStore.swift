@@ -40,7 +40,14 @@ public final class MemoryStore<Policy: EvictionPolicy>: Sendable {
 
     /// Finds the variant of `key` whose secondary key matches, dropping entries past their eviction time.
     public func lookup(key: String, path: String, now: Double, matching: (VaryKey) -> Bool) -> StoreLookup {
-        let hash = MemoryHashing.key(key)
+        var key = key
+        return key.withUTF8 { self.lookup(keyBytes: UnsafeRawBufferPointer($0), path: path, now: now, matching: matching) }
+    }
+
+    /// `lookup(key:path:now:matching:)` for a key given as its UTF-8 bytes: a caller that builds keys in a buffer it
+    /// keeps makes no string for a hit.
+    public func lookup(keyBytes key: UnsafeRawBufferPointer, path: String, now: Double, matching: (VaryKey) -> Bool) -> StoreLookup {
+        let hash = MemoryHashing.key(bytes: key)
         let floor = self.floor
         let (result, dropped) = self.shard(forPathHash: MemoryHashing.path(path)).withLock { shard in
             let before = shard.bytes
@@ -217,11 +224,13 @@ final class LockedShard<Policy: EvictionPolicy>: @unchecked Sendable {
 enum MemoryHashing {
     static func key(_ key: String) -> Int {
         var key = key
-        return key.withUTF8 { bytes in
-            var hasher = Hasher()
-            hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
-            return hasher.finalize()
-        }
+        return key.withUTF8 { Self.key(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    static func key(bytes: UnsafeRawBufferPointer) -> Int {
+        var hasher = Hasher()
+        hasher.combine(bytes: bytes)
+        return hasher.finalize()
     }
 
     static func key(_ response: CachedResponse) -> Int {

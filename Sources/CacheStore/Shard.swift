@@ -26,12 +26,19 @@ struct Shard<Policy: EvictionPolicy> {
 
     // MARK: Lookup
 
-    mutating func lookup(key: String, hash: Int, now: Double, floor: Double, matching: (VaryKey) -> Bool) -> StoreLookup {
+    /// `key`: the key's UTF-8 bytes (`hash` is `MemoryHashing.key` of them).
+    mutating func lookup(
+        key: UnsafeRawBufferPointer,
+        hash: Int,
+        now: Double,
+        floor: Double,
+        matching: (VaryKey) -> Bool
+    ) -> StoreLookup {
         guard var slot = self.chains[hash] else { return .miss }
         var sawKey = false
         while slot >= 0 {
             let current = self.slots[Int(slot)]
-            if let response = current.response, response.hasKey(key) {
+            if let response = current.response, response.hasKey(bytes: key) {
                 sawKey = true
                 if matching(response.vary) {
                     if now >= response.evictAt {

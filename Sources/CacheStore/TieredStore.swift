@@ -54,6 +54,11 @@ public final class TieredStore<Policy: EvictionPolicy>: Sendable {
         self.memory.lookup(key: key, path: path, now: now, matching: matching)
     }
 
+    /// Memory only, for a key given as its UTF-8 bytes (see `MemoryStore.lookup(keyBytes:path:now:matching:)`).
+    public func lookup(keyBytes: UnsafeRawBufferPointer, path: String, now: Double, matching: (VaryKey) -> Bool) -> StoreLookup {
+        self.memory.lookup(keyBytes: keyBytes, path: path, now: now, matching: matching)
+    }
+
     /// An answer from below memory.
     public struct LowerHit: Sendable {
         public var entry: CachedResponse

@@ -67,6 +67,9 @@ final class ProxyHandler: ChannelDuplexHandler {
 
     /// The last credentials this connection sent and their partition (dropped with the connection).
     var partitionMemo = CredentialHasher.Memo()
+    /// The bytes of the last primary key this connection looked up (`serveFreshHit`): kept, so that a hit makes no
+    /// string of its key.
+    var keyScratch: [UInt8] = []
     /// The last `Host` of this connection and the authority it gave (an untrusted peer's only; see `authority`).
     var authorityMemo: (host: String, authority: String)?
     /// The routing table this connection last used, and the proxy's table generation it belongs to.

@@ -20,6 +20,16 @@ struct RequestKey {
     /// key to verify with): the request names no partition, so it is never answered from the cache nor stored.
     let rejection: JWTRejection?
 
+    /// A key from its parts, without credentials (tests of what is built from one).
+    init(target: String, partition: String, authority: String) {
+        self.target = target
+        self.partition = partition
+        self.authority = authority
+        self.hasCredential = false
+        self.authorizationPartitioned = false
+        self.rejection = nil
+    }
+
     init(route: Route, head: HTTPRequestHead, authority: String, hasher: CredentialHasher, now: Double) {
         var memo = CredentialHasher.Memo()
         self.init(route: route, head: head, authority: authority, hasher: hasher, now: now, memo: &memo)

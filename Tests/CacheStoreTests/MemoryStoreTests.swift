@@ -49,6 +49,19 @@ func isHit(_ lookup: StoreLookup) -> Bool {
         #expect(found === entry)
     }
 
+    /// A key given as bytes finds what its string finds, and only that (the fresh-hit path looks up by bytes).
+    @Test func aKeyAsBytesFindsTheSameEntry() {
+        let store = MemoryStore<LRUPolicy>(budget: 1 << 20, maxObject: 1 << 16)
+        store.insert(makeEntry(key: "GET /a - http://h", target: "/a"), now: 0)
+        func lookup(_ key: String) -> StoreLookup {
+            Array(key.utf8).withUnsafeBytes { store.lookup(keyBytes: $0, path: "/a", now: 1, matching: { _ in true }) }
+        }
+        #expect(isHit(lookup("GET /a - http://h")))
+        #expect(!isHit(lookup("GET /a - http://h ")))
+        #expect(!isHit(lookup("GET /a - http://H")))
+        #expect(!isHit(lookup("")))
+    }
+
     @Test func budgetIsNeverExceeded() {
         let budget = 64 * 1024
         let store = MemoryStore<LRUPolicy>(budget: budget, maxObject: 16 * 1024)
