@@ -34,18 +34,13 @@ public enum RequestWire {
         let headers = head.headers
         var hasHost = false
         var hasLength = false
-        var firstEncoding: Substring?
-        for (name, _) in headers {
+        var firstEncoding: String?
+        for (name, value) in headers {
             switch name.utf8.count {
             case 4 where !hasHost: hasHost = Self.equals(name, "host")
             case 14 where !hasLength: hasLength = Self.equals(name, "content-length")
+            case 17 where firstEncoding == nil && Self.equals(name, "transfer-encoding"): firstEncoding = value
             default: break
-            }
-        }
-        if !hasLength {
-            for (name, value) in headers where name.utf8.count == 17 && Self.equals(name, "transfer-encoding") {
-                firstEncoding = Substring(value)
-                break
             }
         }
         let http11 = head.version.major == 1 && head.version.minor >= 1
@@ -118,19 +113,10 @@ public enum RequestWire {
         buffer.writeStaticString(Self.crlf)
     }
 
-    /// ASCII case-insensitive equality with a lower-case `lower` of the same length.
+    /// ASCII case-insensitive equality with a lower-case `lower` (the response parser's `equalsLowercased`).
     @inline(__always)
     private static func equals(_ name: String, _ lower: StaticString) -> Bool {
         var name = name
-        return name.withUTF8 { bytes in
-            guard bytes.count == lower.utf8CodeUnitCount else { return false }
-            let expected = lower.utf8Start
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                let lowered = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-                if lowered != expected[index] { return false }
-            }
-            return true
-        }
+        return name.withUTF8 { UnsafeRawBufferPointer($0).equalsLowercased(lower) }
     }
 }
