@@ -14,6 +14,11 @@ DURATION=${DURATION:-6}
 ROUNDS=${ROUNDS:-3}
 DISK=${DISK:-0}
 if [ "$DISK" = 1 ]; then SIZES=${SIZES:-"524288 4194304"}; else SIZES=${SIZES:-"1024 32768"}; fi
+# TARGET=PATH: that request instead of hits, one row per round (issue 18's miss and pass-through rows, paired):
+# TARGET='/test/cache?cc=no-store&size=1024' for misses; with WRK_SCRIPT=bench/post.lua (BENCH_DIR=bench exported),
+# TARGET=/bench/1024 for the POST passed through.
+[ -n "${TARGET:-}" ] && SIZES=target
+path_for() { if [ "$1" = target ]; then echo "$TARGET"; else echo "/bench/$1"; fi; }
 export PATH="$PATH:/usr/sbin:/sbin"
 command -v wrk >/dev/null || { echo "paired-nginx.sh: needs wrk"; exit 1; }
 command -v nginx >/dev/null || { echo "paired-nginx.sh: needs nginx (apt-get install -y nginx)"; exit 1; }
@@ -57,15 +62,15 @@ fi
 PIDS+=($NGINX)
 for port in 18591 18592; do
   wait_for "http://127.0.0.1:$port/bench/1024" || { echo "paired-nginx.sh: :$port did not start"; exit 1; }
-  for size in $SIZES; do curl -s -o /dev/null "http://127.0.0.1:$port/bench/$size"; curl -s -o /dev/null "http://127.0.0.1:$port/bench/$size"; done
+  for size in $SIZES; do curl -s -o /dev/null "http://127.0.0.1:$port$(path_for $size)"; curl -s -o /dev/null "http://127.0.0.1:$port$(path_for $size)"; done
 done
 
 echo "| size | round | Reprise req/s | $PEER req/s | req/s ratio | Reprise µs CPU/req | $PEER µs CPU/req |"
 echo "|---:|---:|---:|---:|---:|---:|---:|"
 for size in $SIZES; do
   for round in $(seq 1 "$ROUNDS"); do
-    paired_load "http://127.0.0.1:18591/bench/$size" $REPRISE "http://127.0.0.1:18592/bench/$size" $NGINX
+    paired_load "http://127.0.0.1:18591$(path_for $size)" $REPRISE "http://127.0.0.1:18592$(path_for $size)" $NGINX
     awk -v s="$size" -v k="$round" -v rr="${PAIR_RATE[0]}" -v nr="${PAIR_RATE[1]}" -v ru="${PAIR_US[0]}" -v nu="${PAIR_US[1]}" \
-      'BEGIN { printf "| %d | %d | %.0f | %.0f | %.3f | %.1f | %.1f |\n", s, k, rr, nr, rr/nr, ru, nu }'
+      'BEGIN { printf "| %s | %d | %.0f | %.0f | %.3f | %.1f | %.1f |\n", s, k, rr, nr, rr/nr, ru, nu }'
   done
 done

@@ -9,8 +9,8 @@ usage() {
 usage: bench/run.sh [--quick] [--no-build] [--install] [--servers LIST] [--duration SECONDS]
 
   --quick            3 s per measurement instead of 10 s
-  --no-build         do not build Reprise first (the build: swift build -c release --product reprise
-                     -Xswiftc -enforce-exclusivity=unchecked --build-path .build-bench)
+  --no-build         do not build Reprise first (the build: scripts/release-build.sh .build-bench, the
+                     profile-guided release build)
   --install          apt-get install -y wrk nginx varnish haproxy (needs root)
   --servers LIST     comma-separated subset of: reprise,reprise-disk,nginx,varnish,haproxy (default: all)
   --duration N       seconds per measurement (overrides --quick)
@@ -55,8 +55,8 @@ MISS_PATH="/test/cache?cc=no-store&size=1024"
 # The pass-through row's target: the demo upstream answers POST /bench/N with N bytes of JSON, `no-store`.
 POST_PATH="/bench/1024"
 REPRISE_BIN=${REPRISE_BIN:-$ROOT/.build-bench/release/reprise}
-# Release, without the dynamic exclusivity checks in every module (NIO's included): 9% less CPU per 1 KiB hit.
-RELEASE_BUILD=(swift build -c release --product reprise -Xswiftc -enforce-exclusivity=unchecked --build-path "$ROOT/.build-bench")
+# Reprise's release build (scripts/release-build.sh: no dynamic exclusivity checks, optimized with the profile in pgo/).
+RELEASE_BUILD=("$ROOT/scripts/release-build.sh" "$ROOT/.build-bench")
 WRK_CONNS=32
 SERVER_CPU=0
 CLIENT_CPU=1

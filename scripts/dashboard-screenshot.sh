@@ -26,7 +26,7 @@ done
 
 reprise="${REPRISE_BIN:-.build/release/reprise}"
 if [ ! -x "$reprise" ]; then
-    echo "no reprise binary at $reprise: run 'swift build -c release' or set REPRISE_BIN" >&2
+    echo "no reprise binary at $reprise: run scripts/release-build.sh or set REPRISE_BIN" >&2
     exit 2
 fi
 
