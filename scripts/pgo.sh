@@ -20,10 +20,17 @@ WORK=$(mktemp -d /tmp/reprise-pgo.XXXXXX)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
 
-swift build -c release --product reprise -Xswiftc -enforce-exclusivity=unchecked \
-  -Xswiftc -Xfrontend -Xswiftc "-ir-profile-generate=$WORK/default.profraw" \
-  -Xswiftc -Xclang-linker -Xswiftc -fprofile-generate --build-path .build-pgo-gen
-BIN=.build-pgo-gen/release/reprise
+# Instrumented: every module counts (-Xfrontend, as in release-build.sh), and the link adds the profile runtime. As
+# there, a change of flags empties the release folder first (SwiftPM alone may keep objects built without them).
+GEN=$ROOT/.build-pgo-gen
+FLAGS=(-Xswiftc -enforce-exclusivity=unchecked -Xswiftc -Xfrontend -Xswiftc "-ir-profile-generate=$GEN/default.profraw"
+  -Xswiftc -Xclang-linker -Xswiftc -fprofile-generate)
+if [ -e "$GEN/release" ] && [ "$(cat "$GEN/pgo-build.flags" 2>/dev/null)" != "${FLAGS[*]}" ]; then
+  rm -rf "$(readlink -f "$GEN/release")" "$GEN/release"
+fi
+swift build -c release --product reprise "${FLAGS[@]}" --build-path "$GEN"
+printf '%s' "${FLAGS[*]}" >"$GEN/pgo-build.flags"
+BIN=$GEN/release/reprise
 
 # The origin's counts go to a file of their own and are dropped: only the proxy's paths shape the profile.
 LLVM_PROFILE_FILE=$WORK/origin.profraw REPRISE_THREADS=1 taskset -c 1 "$BIN" upstream --listen 127.0.0.1:$ORIGIN \
