@@ -16,21 +16,13 @@ ORIGIN=18700; PROXY=18701
 for port in $ORIGIN $PROXY; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "pgo.sh: port $port is taken" >&2; exit 1; fi
 done
-WORK=$(mktemp -d /tmp/reprise-pgo.XXXXXX)
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
-
-# Instrumented: every module counts (-Xfrontend, as in release-build.sh), and the link adds the profile runtime. As
-# there, a change of flags empties the release folder first (SwiftPM alone may keep objects built without them).
+# Instrumented (the release build without the profile, every module counting, the profile runtime linked in), then
+# bench/lib.sh for the work folder, the cleanup of what this starts, and wait_for.
 GEN=$ROOT/.build-pgo-gen
-FLAGS=(-Xswiftc -enforce-exclusivity=unchecked -Xswiftc -Xfrontend -Xswiftc "-ir-profile-generate=$GEN/default.profraw"
-  -Xswiftc -Xclang-linker -Xswiftc -fprofile-generate)
-if [ -e "$GEN/release" ] && [ "$(cat "$GEN/pgo-build.flags" 2>/dev/null)" != "${FLAGS[*]}" ]; then
-  rm -rf "$(readlink -f "$GEN/release")" "$GEN/release"
-fi
-swift build -c release --product reprise "${FLAGS[@]}" --build-path "$GEN"
-printf '%s' "${FLAGS[*]}" >"$GEN/pgo-build.flags"
+REPRISE_PGO=0 scripts/release-build.sh "$GEN" -Xswiftc -Xfrontend -Xswiftc "-ir-profile-generate=$GEN/default.profraw" \
+  -Xswiftc -Xclang-linker -Xswiftc -fprofile-generate
 BIN=$GEN/release/reprise
+REPRISE_BIN=$BIN source bench/lib.sh pgo
 
 # The origin's counts go to a file of their own and are dropped: only the proxy's paths shape the profile.
 LLVM_PROFILE_FILE=$WORK/origin.profraw REPRISE_THREADS=1 taskset -c 1 "$BIN" upstream --listen 127.0.0.1:$ORIGIN \
@@ -39,7 +31,7 @@ printf '[server]\nlisten = "127.0.0.1:%s"\n[metrics]\nenabled = false\n[[upstrea
   $PROXY $ORIGIN >"$WORK/proxy.conf"
 LLVM_PROFILE_FILE=$WORK/proxy.profraw REPRISE_THREADS=1 taskset -c 0 "$BIN" --config "$WORK/proxy.conf" \
   >"$WORK/proxy.log" 2>&1 & proxy=$!; PIDS+=($proxy)
-for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$PROXY/bench/1024" && break; sleep 0.1; done
+wait_for "http://127.0.0.1:$PROXY/bench/1024" || { echo "pgo.sh: the instrumented proxy did not start" >&2; exit 1; }
 U=http://127.0.0.1:$PROXY
 printf 'n = 0\nrequest = function() n = n + 1; return wrk.format("GET", "/test/cache?size=2048&cc=max-age%%3D600&n=" .. n) end\n' \
   >"$WORK/unique.lua"

@@ -3,13 +3,15 @@
 # exclusivity checks in every module (NIO's included: 9% less CPU per 1 KiB hit), and optimized with the profile in
 # pgo/reprise.profdata (profile-guided optimization, every module: 15% less CPU per 1 KiB hit, 10% per pass-through
 # POST; BENCHMARKS.md, issue 18). REPRISE_PGO=0 builds without the profile.
-#   scripts/release-build.sh [BUILD_PATH]     (default .build; the binary is BUILD_PATH/release/reprise)
+#   scripts/release-build.sh [BUILD_PATH [SWIFT-BUILD-ARGS...]]   (default .build; the binary is BUILD_PATH/release/reprise)
+# Further arguments go to `swift build` (the Dockerfile's --static-swift-stdlib, scripts/pgo.sh's instrumentation).
 # SwiftPM does not recompile a module when only -Xswiftc flags or the profile's contents changed, so the flags (with
 # the profile's checksum) are kept in BUILD_PATH/release-build.flags, and a change empties the release folder first.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_PATH=$(mkdir -p "${1:-$ROOT/.build}" && cd "${1:-$ROOT/.build}" && pwd)
-FLAGS=(-Xswiftc -enforce-exclusivity=unchecked)
+shift $(($# > 0 ? 1 : 0))
+FLAGS=(-Xswiftc -enforce-exclusivity=unchecked "$@")
 PROFILE=$ROOT/pgo/reprise.profdata
 if [ "${REPRISE_PGO:-1}" != 0 ] && [ -f "$PROFILE" ]; then
   named=$BUILD_PATH/pgo-$(cksum <"$PROFILE" | cut -d' ' -f1).profdata
