@@ -14,13 +14,8 @@ trap cleanup EXIT
 # Waits (bounded) until something answers on this URL.
 wait_for() { for _ in $(seq 1 50); do curl -s -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
-# CPU ticks (utime + stime) of a process and its children (nginx's master and worker).
-cpu_ticks() {
-  local total=0 pid
-  for pid in "$1" $(pgrep -P "$1" || true); do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
-  echo "$total"
-}
-HZ=$(getconf CLK_TCK)
+# cpu_ticks PID, us_per_request TICKS REQUESTS.
+source "$ROOT/bench/cpu.sh"
 
 # The side-by-side measurement of ab.sh, paired-nginx.sh and observability-paired.sh: two servers loaded at the
 # same time, each by its own `wrk -t1 -c16` on core 1 for $DURATION s. `paired_load URL_A PID_A URL_B PID_B` sets
@@ -39,6 +34,5 @@ paired_load() {
   a1=$(cpu_ticks "$2"); b1=$(cpu_ticks "$4")
   na=$(awk '/requests in/ {print $1}' "$WORK/wrk-a.txt"); nb=$(awk '/requests in/ {print $1}' "$WORK/wrk-b.txt")
   PAIR_RATE=("$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk-a.txt")" "$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk-b.txt")")
-  PAIR_US=("$(awk -v t=$((a1 - a0)) -v hz="$HZ" -v n="$na" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')"
-           "$(awk -v t=$((b1 - b0)) -v hz="$HZ" -v n="$nb" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')")
+  PAIR_US=("$(us_per_request $((a1 - a0)) "$na")" "$(us_per_request $((b1 - b0)) "$nb")")
 }

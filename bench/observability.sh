@@ -37,12 +37,12 @@ run() {  # $1 off|metrics|on → prints "req/s cpu_us_per_request"
   for _ in 1 2 3; do curl -s -o /dev/null http://127.0.0.1:18481/bench/1024; done
   # CPU time of every Reprise thread (utime + stime, clock ticks) around the run: what a request costs, which the
   # machine's other tenants disturb much less than they disturb req/s.
-  local before; before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  local before; before=$(cpu_ticks "$pid")
   local out; out=$(taskset -c 1 wrk -t1 -c32 -d"${DURATION}s" http://127.0.0.1:18481/bench/1024)
-  local after; after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  local after; after=$(cpu_ticks "$pid")
   local requests; requests=$(echo "$out" | awk '/requests in/ {print $1}')
   local rate; rate=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  echo "$rate $(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" 'BEGIN {printf "%.2f", t / hz * 1e6 / n}')"
+  echo "$rate $(us_per_request $((after - before)) "$requests")"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 ROUNDS=${ROUNDS:-7}

@@ -6,6 +6,7 @@
 #   bench/profile.sh PID URL [wrk args...]      e.g. bench/profile.sh $(pgrep -f 'nginx: worker') http://127.0.0.1:18082/bench/1024
 # Swift symbols are demangled (swift demangle). Needs perf (Debian's linux-perf) and wrk.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/cpu.sh"
 [ $# -ge 2 ] || { echo "usage: bench/profile.sh PID URL [wrk args...]" >&2; exit 2; }
 PID=$1; URL=$2; shift 2
 DURATION=${DURATION:-5}
@@ -16,14 +17,12 @@ demangle() { if command -v swift >/dev/null; then swift demangle --simplified; e
 perf record -e cpu-clock -F 4000 -g -p "$PID" -o "$OUT/perf.data" -- sleep "$DURATION" >"$OUT/perf.log" 2>&1 &
 recorder=$!
 sleep 0.2
-ticks() { awk '{ print $14 + $15 }' "/proc/$PID/stat"; }
-before=$(ticks)
+before=$(cpu_ticks "$PID")
 taskset -c 1 wrk -t1 -c32 -d"$((DURATION - 1))s" "$@" "$URL" | tee "$OUT/wrk.txt" | grep -E "requests in|Requests/sec"
-after=$(ticks)
+after=$(cpu_ticks "$PID")
 wait $recorder
-requests=$(awk '/requests in/ { print $1 }' "$OUT/wrk.txt")
-# CPU per request over wrk's run (clock ticks of 10 ms, user and system).
-US_PER_REQUEST=$(awk -v t=$((after - before)) -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
+# CPU per request over wrk's run (user and system).
+US_PER_REQUEST=$(us_per_request $((after - before)) "$(awk '/requests in/ { print $1 }' "$OUT/wrk.txt")")
 echo "CPU per request: $US_PER_REQUEST µs"
 # The reports below end in `head`, which closes its pipe early: not a failure.
 set +o pipefail
